@@ -1,0 +1,121 @@
+// Command gitlab-data-export exports everything GitLab's REST API knows about
+// a group or project into a data store, incrementally: each run exports what
+// changed since the checkpoint of the previous successful run.
+//
+// Configuration comes from environment variables (see --help); each
+// non-secret one has a flag too. The pipeline runs on Apache Beam: Prism
+// (in-process) by default, or any runner given with --runner.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
+)
+
+func main() {
+	flags := pipeline.RegisterFlags(flag.CommandLine)
+	version := flag.Bool("version", false, "print the version and exit")
+	flag.Usage = usage
+	flag.Parse()
+	beam.Init() // on a Beam worker this serves the harness and never returns
+
+	if *version {
+		fmt.Println("gitlab-data-export", pipeline.Version)
+		return
+	}
+	cfg, err := pipeline.NewConfig(flags.Resolve(os.LookupEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gitlab-data-export:", err)
+		os.Exit(pipeline.ExitCode(err))
+	}
+	pipeline.SetupLogging(cfg.LogLevel, cfg.LogFormat)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := pipeline.Run(ctx, cfg)
+	if err != nil {
+		slog.Error("export failed", "error", err)
+		fmt.Fprintln(os.Stderr, "gitlab-data-export:", err)
+		os.Exit(pipeline.ExitCode(err))
+	}
+	printSummary(res)
+}
+
+func printSummary(r *pipeline.Result) {
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(os.Stdout, "Exported %s into %s\n", r.Job.Run.Root, pipeline.DescribeStore(r.Job.Store))
+	tables := make([]string, 0, len(r.Checkpoint.Records))
+	var total int64
+	for t, n := range r.Checkpoint.Records {
+		tables = append(tables, t)
+		total += n
+	}
+	sort.Strings(tables)
+	fmt.Fprintln(w, "table\trecords\t")
+	for _, t := range tables {
+		fmt.Fprintf(w, "%s\t%d\t\n", t, r.Checkpoint.Records[t])
+	}
+	fmt.Fprintf(w, "total\t%d\t\n", total)
+	w.Flush()
+	prev := "none (backfill)"
+	if r.Previous != nil {
+		prev = r.Previous.StartedAt.Format(time.RFC3339)
+	}
+	fmt.Printf("requests: %d (429: %d, retries: %d), wall time: %s\n", r.Requests, r.Throttled, r.Retries, r.Elapsed.Round(time.Millisecond))
+	fmt.Printf("checkpoint %q: %s -> %s\n", r.Checkpoint.JobID, prev, r.Checkpoint.StartedAt.Format(time.RFC3339))
+}
+
+func usage() {
+	out := flag.CommandLine.Output()
+	fmt.Fprintf(out, `Usage: gitlab-data-export [flags]
+
+Exports a GitLab group or project into a data store, incrementally.
+Every setting is an environment variable; non-secret ones also have a flag,
+which wins over the variable.
+
+`)
+	sections := []string{}
+	seen := map[string]bool{}
+	for _, o := range pipeline.Options {
+		if !seen[o.Section] {
+			seen[o.Section] = true
+			sections = append(sections, o.Section)
+		}
+	}
+	for _, sec := range sections {
+		fmt.Fprintf(out, "%s:\n", sec)
+		for _, o := range pipeline.Options {
+			if o.Section != sec {
+				continue
+			}
+			name := o.Env
+			if f := o.Flag(); f != "" {
+				name += ", --" + f
+			}
+			def := ""
+			if o.Default != "" {
+				def = " (default " + o.Default + ")"
+			}
+			fmt.Fprintf(out, "  %s%s\n      %s\n", name, def, o.Help)
+		}
+	}
+	fmt.Fprintf(out, `Runner:
+  --runner          Beam runner: prism (default, in-process), dataflow, ...
+  --version         print the version and exit
+
+Exit codes: 0 ok, 1 run failed, 2 configuration error, 3 GitLab refused the
+credentials, 4 root group/project not found, 5 cancelled.
+`)
+}

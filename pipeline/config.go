@@ -1,0 +1,235 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Auth says which credential the exporter sends. The secret itself is never
+// part of Config (nor of anything Beam serialises): workers read it from the
+// environment variable named by TokenEnv.
+type Auth struct {
+	Kind     string // "token" (PRIVATE-TOKEN), "oauth" (Bearer) or "job" (JOB-TOKEN)
+	TokenEnv string // GITLAB_TOKEN, GITLAB_OAUTH or CI_JOB_TOKEN
+}
+
+// Backfill says what a run without a checkpoint exports.
+type Backfill struct {
+	None  bool      // GITLAB_BACKFILL_TIMESTAMP=now: nothing before the run
+	Since time.Time // zero: the whole history
+}
+
+// Config is the validated configuration of one run.
+type Config struct {
+	GitLabURL       string // scheme://host[:port][/prefix], no trailing slash, no /api/v4
+	Auth            Auth
+	Group           string // full path, or ""
+	Project         string // full path, or ""
+	Recursive       bool
+	CheckpointJobID string
+	Backfill        Backfill
+	Overlap         time.Duration
+	Datastore       string // "files" or "bigquery"
+	FilesDir        string
+	Dataset         string // with the _v4 suffix
+	BigQueryProject string
+	LogLevel        string
+	LogFormat       string
+}
+
+// ConfigError is a configuration problem: the run stops before any request.
+type ConfigError struct{ Problems []string }
+
+func (e *ConfigError) Error() string {
+	if len(e.Problems) == 1 {
+		return "configuration: " + e.Problems[0]
+	}
+	return "configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+// BackfillLayout is the form of GITLAB_BACKFILL_TIMESTAMP (%Y-%m-%d %H:%M:%S, UTC).
+const BackfillLayout = "2006-01-02 15:04:05"
+
+// APIVersionSuffix is appended to the dataset name.
+const APIVersionSuffix = "_v4"
+
+var (
+	jobIDPattern   = regexp.MustCompile(`^[A-Za-z0-9_.:@+=-]{1,128}$`)
+	datasetPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,1020}$`)
+	pathPattern    = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.-]*(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)*$`)
+)
+
+// NewConfig validates every setting and reports all problems at once.
+func NewConfig(s Settings) (Config, error) {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	c := Config{
+		LogLevel:  strings.ToLower(s.Get("LOG_LEVEL")),
+		LogFormat: strings.ToLower(s.Get("LOG_FORMAT")),
+	}
+
+	// GitLab instance.
+	if u, err := normalizeURL(s.Get("GITLAB_URL"), truthy(s.Get("GITLAB_ALLOW_HTTP"))); err != nil {
+		bad("%v", err)
+	} else {
+		c.GitLabURL = u
+	}
+
+	// Credentials: GITLAB_TOKEN wins over GITLAB_OAUTH, which wins over CI_JOB_TOKEN.
+	switch {
+	case s.IsSet("GITLAB_TOKEN"):
+		c.Auth = Auth{Kind: "token", TokenEnv: "GITLAB_TOKEN"}
+	case s.IsSet("GITLAB_OAUTH"):
+		c.Auth = Auth{Kind: "oauth", TokenEnv: "GITLAB_OAUTH"}
+	case s.IsSet("CI_JOB_TOKEN"):
+		c.Auth = Auth{Kind: "job", TokenEnv: "CI_JOB_TOKEN"}
+	default:
+		bad("GITLAB_TOKEN is not set: set GITLAB_TOKEN to an access token with the read_api scope (or GITLAB_OAUTH to an OAuth access token)")
+	}
+	for _, env := range []string{"GITLAB_TOKEN", "GITLAB_OAUTH", "CI_JOB_TOKEN"} {
+		if v := s.Get(env); v != "" && strings.ContainsAny(v, " \t\r\n") {
+			bad("%s contains white space or a line break: set it to the token alone", env)
+		}
+	}
+
+	// Root resource.
+	group, project := strings.Trim(s.Get("GITLAB_GROUP"), "/"), strings.Trim(s.Get("GITLAB_PROJECT"), "/")
+	switch {
+	case group == "" && project == "":
+		bad("neither GITLAB_GROUP nor GITLAB_PROJECT is set: set exactly one, to a full path such as acme/platform (group) or acme/platform/api (project)")
+	case group != "" && project != "":
+		bad("both GITLAB_GROUP (%q) and GITLAB_PROJECT (%q) are set: set only one of them", group, project)
+	case group != "" && !pathPattern.MatchString(group):
+		bad("GITLAB_GROUP %q is not a group path: use the full path as shown in GitLab's URL, such as acme/platform", group)
+	case project != "" && (!pathPattern.MatchString(project) || !strings.Contains(project, "/")):
+		bad("GITLAB_PROJECT %q is not a project path: use the full path including its namespace, such as acme/platform/api", project)
+	}
+	c.Group, c.Project = group, project
+	c.Recursive = !truthy(s.Get("GITLAB_NO_RECURSION"))
+
+	// Checkpoint.
+	switch id := s.Get("CHECKPOINT_JOB_ID"); {
+	case id == "":
+		bad("CHECKPOINT_JOB_ID is not set: set it to a name unique to this export job, e.g. gitlab-export-acme")
+	case !jobIDPattern.MatchString(id) || id == "." || id == "..":
+		bad("CHECKPOINT_JOB_ID %q has characters the store cannot key on: use 1 to 128 letters, digits and . _ - : @ + =", id)
+	default:
+		c.CheckpointJobID = id
+	}
+
+	// Backfill.
+	if v := strings.TrimSpace(s.Get("GITLAB_BACKFILL_TIMESTAMP")); v != "" {
+		if b, err := ParseBackfill(v); err != nil {
+			bad("%v", err)
+		} else {
+			c.Backfill = b
+		}
+	}
+	if d, err := time.ParseDuration(s.Get("GITLAB_WINDOW_OVERLAP")); err != nil || d < 0 || d > 24*time.Hour {
+		bad("GITLAB_WINDOW_OVERLAP %q is not a duration between 0s and 24h: use a Go duration such as 10m", s.Get("GITLAB_WINDOW_OVERLAP"))
+	} else {
+		c.Overlap = d
+	}
+
+	// Store.
+	c.BigQueryProject = s.Get("BIGQUERY_PROJECT")
+	switch ds := strings.ToLower(s.Get("DATASTORE")); ds {
+	case "":
+		c.Datastore = "files"
+		if c.BigQueryProject != "" {
+			c.Datastore = "bigquery"
+		}
+	case "files", "bigquery":
+		c.Datastore = ds
+	default:
+		bad("DATASTORE %q is not a store: use files or bigquery", s.Get("DATASTORE"))
+	}
+	if c.Datastore == "bigquery" && c.BigQueryProject == "" {
+		bad("BIGQUERY_PROJECT is required when DATASTORE=bigquery: set it to the Google Cloud project id")
+	}
+	c.FilesDir = s.Get("FILES_DIR")
+	if c.Datastore == "files" && strings.TrimSpace(c.FilesDir) == "" {
+		bad("FILES_DIR is empty: set it to the directory to write to, e.g. ./gitlab-data-export")
+	}
+	if ds := s.Get("BIGQUERY_DATASET"); !datasetPattern.MatchString(ds) {
+		bad("BIGQUERY_DATASET %q is not a dataset name: use letters, digits and underscores, starting with a letter or underscore", ds)
+	} else {
+		c.Dataset = ds + APIVersionSuffix
+	}
+
+	// Logging.
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("LOG_LEVEL %q is not a level: use debug, info, warn or error", s.Get("LOG_LEVEL"))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		bad("LOG_FORMAT %q is not a format: use text or json", s.Get("LOG_FORMAT"))
+	}
+
+	if len(problems) > 0 {
+		return Config{}, &ConfigError{Problems: problems}
+	}
+	return c, nil
+}
+
+// ParseBackfill parses GITLAB_BACKFILL_TIMESTAMP: "now", or a UTC time in
+// %Y-%m-%d %H:%M:%S form (an RFC 3339 time is accepted too).
+func ParseBackfill(v string) (Backfill, error) {
+	if strings.EqualFold(v, "now") {
+		return Backfill{None: true}, nil
+	}
+	if t, err := time.ParseInLocation(BackfillLayout, v, time.UTC); err == nil {
+		return Backfill{Since: t}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return Backfill{Since: t.UTC()}, nil
+	}
+	return Backfill{}, fmt.Errorf("GITLAB_BACKFILL_TIMESTAMP %q is not a time: use now, or a UTC time such as 2024-01-31 23:59:00 (%%Y-%%m-%%d %%H:%%M:%%S)", v)
+}
+
+// normalizeURL checks GITLAB_URL and returns it without a trailing slash
+// and without the /api/v4 suffix.
+func normalizeURL(raw string, allowHTTP bool) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", fmt.Errorf("GITLAB_URL %q is not a URL: use the instance's address such as https://gitlab.example.com", raw)
+	}
+	if u.User != nil {
+		return "", errors.New("GITLAB_URL must not contain credentials: put the token in GITLAB_TOKEN")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("GITLAB_URL %q has a query or fragment: use the instance's address alone", raw)
+	}
+	if u.Scheme == "http" && !allowHTTP && !isLoopback(u.Hostname()) {
+		return "", fmt.Errorf("GITLAB_URL %q uses plain http: use https, or set GITLAB_ALLOW_HTTP=1 to send the token unencrypted", raw)
+	}
+	p := strings.TrimRight(u.Path, "/")
+	p = strings.TrimSuffix(p, "/api/v4")
+	return u.Scheme + "://" + u.Host + p, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// truthy reads a switch variable: set to anything but 0/false/no/off is on.
+func truthy(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "0", "false", "no", "off":
+		return false
+	}
+	return true
+}

@@ -1,0 +1,152 @@
+package pipeline
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Option is one setting of the exporter, declared once: it is read from its
+// environment variable, mirrored by a command-line flag (secrets are never
+// flags, so that they stay out of process listings and shell history), and
+// rendered into --help and the README's configuration table.
+type Option struct {
+	Env     string // environment variable, e.g. GITLAB_URL
+	Default string // "" = none
+	Help    string // one sentence, the accepted forms included
+	Secret  bool   // never a flag, never logged
+	Section string // GitLab, Run, Store, BigQuery, Logging
+}
+
+// Flag is the command-line flag that mirrors the option ("" for secrets):
+// GITLAB_URL -> --gitlab-url.
+func (o Option) Flag() string {
+	if o.Secret {
+		return ""
+	}
+	return strings.ReplaceAll(strings.ToLower(o.Env), "_", "-")
+}
+
+// Options is every setting the exporter reads, in the order the docs show them.
+var Options = []Option{
+	{Env: "GITLAB_URL", Default: "https://gitlab.com", Section: "GitLab",
+		Help: "GitLab instance to export from, e.g. https://gitlab.example.com (https; http only for loopback addresses or with GITLAB_ALLOW_HTTP)."},
+	{Env: "GITLAB_TOKEN", Secret: true, Section: "GitLab",
+		Help: "Personal, project or group access token with the read_api scope. Wins over GITLAB_OAUTH."},
+	{Env: "GITLAB_OAUTH", Secret: true, Section: "GitLab",
+		Help: "OAuth access token (sent as Bearer). Used when GITLAB_TOKEN is not set."},
+	{Env: "CI_JOB_TOKEN", Secret: true, Section: "GitLab",
+		Help: "GitLab CI job token; used only when neither GITLAB_TOKEN nor GITLAB_OAUTH is set (it can read little: prefer a read_api token)."},
+	{Env: "GITLAB_GROUP", Section: "GitLab",
+		Help: "Full path of the group to export, e.g. acme/platform. Exactly one of GITLAB_GROUP and GITLAB_PROJECT."},
+	{Env: "GITLAB_PROJECT", Section: "GitLab",
+		Help: "Full path of the project to export, e.g. acme/platform/api. Exactly one of GITLAB_GROUP and GITLAB_PROJECT."},
+	{Env: "GITLAB_NO_RECURSION", Section: "GitLab",
+		Help: "Set to any value (other than 0/false/no/off) to export only the group itself and its direct projects, not its subgroups."},
+	{Env: "GITLAB_ALLOW_HTTP", Section: "GitLab",
+		Help: "Set to 1 to allow a plain-http GITLAB_URL on a non-loopback host (the token then crosses the network in clear text)."},
+	{Env: "CHECKPOINT_JOB_ID", Section: "Run",
+		Help: "Required. Names this export's checkpoint in the store; unique per CI job definition. Letters, digits and . _ - : @ + = (max 128)."},
+	{Env: "GITLAB_BACKFILL_TIMESTAMP", Section: "Run",
+		Help: "Only used when there is no checkpoint yet: 'now' (no backfill) or a UTC time '%Y-%m-%d %H:%M:%S' (backfill records updated after it). Unset: the whole history."},
+	{Env: "GITLAB_WINDOW_OVERLAP", Default: "10m", Section: "Run",
+		Help: "How far each incremental window reaches back before the checkpoint, to absorb clock skew (Go duration, 0s to 24h)."},
+	{Env: "DATASTORE", Section: "Store",
+		Help: "Where to write: 'files' (newline-delimited JSON under FILES_DIR) or 'bigquery'. Default: bigquery when BIGQUERY_PROJECT is set, files otherwise."},
+	{Env: "FILES_DIR", Default: "./gitlab-data-export", Section: "Store",
+		Help: "Directory of the files store."},
+	{Env: "BIGQUERY_DATASET", Default: "gitlab_data_export", Section: "Store",
+		Help: "Dataset name (also the files store's top directory); '_v4' (the GitLab API version) is always appended."},
+	{Env: "BIGQUERY_PROJECT", Section: "BigQuery",
+		Help: "Google Cloud project id of the BigQuery dataset; required for DATASTORE=bigquery."},
+	{Env: "LOG_LEVEL", Default: "info", Section: "Logging",
+		Help: "debug, info, warn or error."},
+	{Env: "LOG_FORMAT", Default: "text", Section: "Logging",
+		Help: "text or json."},
+}
+
+// Settings holds the raw value of every option: from its flag when the flag
+// was given on the command line, else from the environment, else its default.
+type Settings struct {
+	values map[string]string
+	isSet  map[string]bool
+}
+
+// Get returns the option's value ("" when unset and without default).
+func (s Settings) Get(env string) string { return s.values[env] }
+
+// IsSet reports whether the option was given by flag or environment.
+func (s Settings) IsSet(env string) bool { return s.isSet[env] }
+
+// Flags holds the flags registered for the options on one FlagSet.
+type Flags struct {
+	values map[string]*string
+	fs     *flag.FlagSet
+}
+
+// RegisterFlags adds a flag for every non-secret option to fs.
+func RegisterFlags(fs *flag.FlagSet) *Flags {
+	f := &Flags{values: map[string]*string{}, fs: fs}
+	for _, o := range Options {
+		if name := o.Flag(); name != "" {
+			f.values[o.Env] = fs.String(name, "", fmt.Sprintf("%s (env %s)", o.Help, o.Env))
+		}
+	}
+	return f
+}
+
+// Resolve reads every option: flags given on the command line win over the
+// environment (looked up with lookup), which wins over defaults.
+func (f *Flags) Resolve(lookup func(string) (string, bool)) Settings {
+	given := map[string]bool{}
+	if f != nil && f.fs != nil {
+		f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	}
+	s := Settings{values: map[string]string{}, isSet: map[string]bool{}}
+	for _, o := range Options {
+		if name := o.Flag(); name != "" && given[name] {
+			s.values[o.Env], s.isSet[o.Env] = *f.values[o.Env], true
+			continue
+		}
+		if v, ok := lookup(o.Env); ok && v != "" {
+			s.values[o.Env], s.isSet[o.Env] = v, true
+			continue
+		}
+		s.values[o.Env] = o.Default
+	}
+	return s
+}
+
+// WriteOptionsTable writes the Markdown configuration table of the README.
+func WriteOptionsTable(w io.Writer) {
+	fmt.Fprintln(w, "| Variable | Flag | Default | Meaning |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	sections := map[string]int{}
+	for i, o := range Options {
+		if _, ok := sections[o.Section]; !ok {
+			sections[o.Section] = i
+		}
+	}
+	order := make([]string, 0, len(sections))
+	for s := range sections {
+		order = append(order, s)
+	}
+	sort.Slice(order, func(i, j int) bool { return sections[order[i]] < sections[order[j]] })
+	for _, sec := range order {
+		for _, o := range Options {
+			if o.Section != sec {
+				continue
+			}
+			flagName, def := "—", "—"
+			if o.Flag() != "" {
+				flagName = "`--" + o.Flag() + "`"
+			}
+			if o.Default != "" {
+				def = "`" + o.Default + "`"
+			}
+			fmt.Fprintf(w, "| `%s` | %s | %s | %s |\n", o.Env, flagName, def, strings.ReplaceAll(o.Help, "|", "\\|"))
+		}
+	}
+}

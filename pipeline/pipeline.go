@@ -1,0 +1,67 @@
+// Package pipeline turns the configuration into a run: it validates the
+// settings, resolves the root and the checkpoint, builds the Beam graph and
+// runs it.
+package pipeline
+
+import (
+	"fmt"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
+)
+
+// Job is everything the graph needs, decided before it is built.
+type Job struct {
+	Conn     gitlab.Conn
+	Root     gitlab.Root
+	Window   gitlab.Window
+	Store    store.Spec
+	Run      store.Run
+	DataDate string   // RFC 3339 UTC, the load time of every record of the run
+	Only     []string // tables to export; empty = all
+}
+
+// Build adds the export to the pipeline:
+//
+//	plan (root items) → Reshuffle → Fetch → Enrich → Write ─┐
+//	      ↳ child items (projects' resources, notes, jobs...) → Reshuffle → Fetch → ... ─┤
+//	                                                        Commit (parts as side input) → checkpoint
+//
+// Level 0 expands the root (the group tree into groups and projects) and the
+// group-wide streams; each further level fetches what the records of the level
+// above spawn. Records stream from API pages into the store within a level's
+// fused stage; only work items and staged-part descriptions are shuffled.
+func Build(s beam.Scope, job Job) error {
+	s = s.Scope("gitlab-data-export")
+	roots := gitlab.Plan(job.Root, job.Window, selection(job.Only))
+	if len(roots) == 0 {
+		return fmt.Errorf("nothing to export for a %v root", job.Root.Mode)
+	}
+	items := beam.CreateList(s, roots)
+	var parts []beam.PCollection
+	depth := gitlab.Depth(job.Root.Mode)
+	for level := 0; level < depth; level++ {
+		ls := s.Scope(fmt.Sprintf("level%d", level))
+		items = beam.Reshuffle(ls, items)
+		records, next := gitlab.Fetch(ls, job.Conn, job.Root.Mode, job.Only, items)
+		rows := transforms.Enrich(ls, job.DataDate, records)
+		parts = append(parts, transforms.Write(ls, job.Store, job.Run, rows))
+		items = next
+	}
+	transforms.Commit(s, job.Store, job.Run, beam.Flatten(s, parts...))
+	return nil
+}
+
+func selection(only []string) map[string]bool {
+	if len(only) == 0 {
+		return nil
+	}
+	m := map[string]bool{}
+	for _, t := range only {
+		m[t] = true
+	}
+	return m
+}

@@ -1,0 +1,220 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/filestore"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
+)
+
+// Version is the exporter's version, set at build time with -ldflags.
+var Version = "dev"
+
+// Result is what a successful run reports.
+type Result struct {
+	Job        Job
+	Checkpoint *store.Checkpoint // the checkpoint the run wrote
+	Previous   *store.Checkpoint // the one it started from, or nil
+	Requests   int64
+	Throttled  int64
+	Retries    int64
+	Elapsed    time.Duration
+}
+
+// StoreSpec returns the store the configuration selects.
+func StoreSpec(c Config) (store.Spec, error) {
+	switch c.Datastore {
+	case filestore.Kind:
+		dir, err := filepath.Abs(c.FilesDir)
+		if err != nil {
+			return store.Spec{}, fmt.Errorf("FILES_DIR %q: %w", c.FilesDir, err)
+		}
+		return filestore.Spec(dir, c.Dataset), nil
+	}
+	return store.Spec{Kind: c.Datastore, Params: map[string]string{
+		"project": c.BigQueryProject, "dataset": c.Dataset,
+	}}, nil
+}
+
+// Prepare does everything a run needs before its graph is built: it opens the
+// store, finishes an interrupted commit, reads the checkpoint, checks the
+// token and resolves the root on GitLab, and derives the time window.
+func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
+	localStart := time.Now().UTC()
+	spec, err := StoreSpec(c)
+	if err != nil {
+		return Job{}, nil, err
+	}
+	st, err := store.Open(ctx, spec)
+	if err != nil {
+		return Job{}, nil, err
+	}
+	if err := st.Recover(ctx, c.CheckpointJobID); err != nil {
+		return Job{}, nil, err
+	}
+	cp, err := st.ReadCheckpoint(ctx, c.CheckpointJobID)
+	if err != nil {
+		return Job{}, nil, err
+	}
+
+	conn := gitlab.Conn{BaseURL: c.GitLabURL, AuthKind: c.Auth.Kind, TokenEnv: c.Auth.TokenEnv, UserAgent: "gitlab-data-export/" + Version}
+	client, err := gitlab.ClientFor(conn)
+	if err != nil {
+		return Job{}, nil, err
+	}
+	root, serverNow, err := gitlab.ResolveRoot(ctx, client, conn, c.Group, c.Project, c.Recursive)
+	if err != nil {
+		return Job{}, nil, err
+	}
+
+	var w gitlab.Window
+	previous := ""
+	switch {
+	case cp != nil:
+		w.After = cp.StartedAt.Add(-c.Overlap)
+		previous = cp.StartedAt.Format(time.RFC3339)
+	case c.Backfill.None:
+		w.After = serverNow
+	case !c.Backfill.Since.IsZero():
+		w.After = c.Backfill.Since
+	}
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	kind := "group"
+	if root.Mode == gitlab.ProjectMode {
+		kind = "project"
+	}
+	job := Job{
+		Conn:   conn,
+		Root:   root,
+		Window: w,
+		Store:  spec,
+		Run: store.Run{
+			JobID:     c.CheckpointJobID,
+			RunID:     serverNow.Format("20060102T150405Z") + "-" + hex.EncodeToString(rnd[:]),
+			StartedAt: serverNow.Format(time.RFC3339),
+			LocalFrom: localStart.Format(time.RFC3339Nano),
+			Root:      fmt.Sprintf("%s %s (%v)", kind, root.FullPath, root.Mode),
+			Previous:  previous,
+		},
+		DataDate: localStart.Truncate(time.Second).Format(time.RFC3339),
+	}
+	return job, cp, nil
+}
+
+// Run exports once: Prepare, Build, run the pipeline on the runner given by
+// --runner (Prism by default) and read the checkpoint the run committed.
+func Run(ctx context.Context, c Config) (*Result, error) {
+	start := time.Now()
+	job, prev, err := Prepare(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	from := "the whole history"
+	if !job.Window.After.IsZero() {
+		from = job.Window.After.Format(time.RFC3339)
+	}
+	slog.Info("export starting", "root", job.Run.Root, "run", job.Run.RunID, "store", DescribeStore(job.Store),
+		"updated_after", from, "checkpoint", job.Run.Previous, "auth", c.Auth.TokenEnv)
+
+	p, s := beam.NewPipelineWithRoot()
+	if err := Build(s, job); err != nil {
+		return nil, err
+	}
+	gitlab.Stats.Requests.Store(0)
+	if _, err := beamx.RunWithMetrics(ctx, p); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("run %s cancelled; no checkpoint written, the next run covers this window again: %w", job.Run.RunID, ctx.Err())
+		}
+		return nil, &RunError{RunID: job.Run.RunID, Err: err}
+	}
+	st, err := store.Open(ctx, job.Store)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := st.ReadCheckpoint(ctx, c.CheckpointJobID)
+	if err != nil {
+		return nil, err
+	}
+	if cp == nil || cp.RunID != job.Run.RunID {
+		return nil, fmt.Errorf("run %s finished but its checkpoint is not in the store", job.Run.RunID)
+	}
+	return &Result{Job: job, Checkpoint: cp, Previous: prev,
+		Requests: gitlab.Stats.Requests.Load(), Throttled: gitlab.Stats.Throttled.Load(), Retries: gitlab.Stats.Retries.Load(),
+		Elapsed: time.Since(start)}, nil
+}
+
+// RunError is a pipeline that failed after it started: nothing of it is
+// visible and the previous checkpoint is in place.
+type RunError struct {
+	RunID string
+	Err   error
+}
+
+func (e *RunError) Error() string {
+	return fmt.Sprintf("run %s failed; no checkpoint written, the next run covers this window again: %v", e.RunID, e.Err)
+}
+
+func (e *RunError) Unwrap() error { return e.Err }
+
+// DescribeStore says where a store writes, for people.
+func DescribeStore(s store.Spec) string {
+	if s.Kind == filestore.Kind {
+		return filepath.Join(s.Params["dir"], s.Params["dataset"])
+	}
+	return s.Kind + ":" + s.Params["project"] + "." + s.Params["dataset"]
+}
+
+// Exit codes of the command.
+const (
+	ExitOK        = 0
+	ExitFailed    = 1 // the run failed (GitLab, store, pipeline)
+	ExitConfig    = 2 // bad configuration: nothing was requested
+	ExitAuth      = 3 // GitLab refused the credentials
+	ExitNotFound  = 4 // the root group or project does not exist or is not visible
+	ExitCancelled = 5 // interrupted (SIGINT/SIGTERM)
+)
+
+// ExitCode maps an error of Run to the command's exit code.
+func ExitCode(err error) int {
+	var ce *ConfigError
+	var ae *gitlab.AuthError
+	var nf *gitlab.NotFoundError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ce):
+		return ExitConfig
+	case errors.As(err, &ae):
+		return ExitAuth
+	case errors.As(err, &nf):
+		return ExitNotFound
+	case errors.Is(err, context.Canceled):
+		return ExitCancelled
+	}
+	return ExitFailed
+}
+
+// SetupLogging installs the process's slog handler.
+func SetupLogging(level, format string) {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if format == "json" {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	slog.SetDefault(slog.New(h))
+}

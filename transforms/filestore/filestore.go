@@ -1,0 +1,327 @@
+// Package filestore is the embedded default store: newline-delimited JSON
+// files on the local disk, readable as they are by DuckDB, jq or pandas.
+//
+// Layout under FILES_DIR:
+//
+//	<dataset>_v4/<table>/<run id>-<nnnnn>.ndjson   committed data, one object per line
+//	<dataset>_v4/_checkpoints/<job id>.json        the checkpoint of each job
+//	<dataset>_v4/_staging/<job id>/<run id>/...    a running job's private staging area
+//
+// Bundles write staged files (*.part) under the run's staging directory. The
+// final step writes a commit manifest, renames every staged file of the
+// successful bundles into its table directory, writes the checkpoint and
+// removes the staging directory; each of those steps is atomic (rename) and
+// the whole is idempotent, so an interrupted commit is finished by the next
+// run's Recover and a failed run leaves nothing that a reader could take for
+// data.
+package filestore
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
+)
+
+// Kind is the name of this store (DATASTORE=files).
+const Kind = "files"
+
+func init() { store.Register(Kind, Open) }
+
+// Spec describes a files store at dir/dataset.
+func Spec(dir, dataset string) store.Spec {
+	return store.Spec{Kind: Kind, Params: map[string]string{"dir": dir, "dataset": dataset}}
+}
+
+// Store is a files store.
+type Store struct {
+	root string // dir/dataset
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating it when missing) the store described by spec.
+func Open(_ context.Context, spec store.Spec) (store.Store, error) {
+	dir, ds := spec.Params["dir"], spec.Params["dataset"]
+	if dir == "" || ds == "" {
+		return nil, errors.New("files store: FILES_DIR and the dataset name are required")
+	}
+	root := filepath.Join(dir, ds)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("files store: creating %s (check FILES_DIR): %w", root, err)
+	}
+	return &Store{root: root}, nil
+}
+
+// Root returns the directory that holds the tables.
+func (s *Store) Root() string { return s.root }
+
+func (s *Store) checkpointPath(jobID string) string {
+	return filepath.Join(s.root, "_checkpoints", jobID+".json")
+}
+
+func (s *Store) stagingDir(jobID, runID string) string {
+	return filepath.Join(s.root, "_staging", jobID, runID)
+}
+
+// ReadCheckpoint reads <dataset>/_checkpoints/<job id>.json.
+func (s *Store) ReadCheckpoint(_ context.Context, jobID string) (*store.Checkpoint, error) {
+	path := s.checkpointPath(jobID)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the checkpoint %s: %w", path, err)
+	}
+	var cp store.Checkpoint
+	if err := json.Unmarshal(b, &cp); err != nil || cp.StartedAt.IsZero() {
+		return nil, fmt.Errorf("the checkpoint %s is corrupted (%v): repair it, or delete it to run a full backfill (set GITLAB_BACKFILL_TIMESTAMP to limit it)", path, describeErr(err, "no started_at"))
+	}
+	return &cp, nil
+}
+
+func describeErr(err error, fallback string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fallback
+}
+
+// manifest is written before the first rename of a commit.
+type manifest struct {
+	Run        store.Run        `json:"run"`
+	Checkpoint store.Checkpoint `json:"checkpoint"`
+	Moves      []move           `json:"moves"`
+}
+
+type move struct{ From, To string } // relative to the store root
+
+const manifestName = "COMMIT.json"
+
+// Commit renames the staged parts into their tables, then writes the
+// checkpoint, then removes the staging directory.
+func (s *Store) Commit(_ context.Context, run store.Run, parts []store.Part) error {
+	cp, err := store.NewCheckpoint(run, parts, time.Now())
+	if err != nil {
+		return err
+	}
+	sorted := append([]store.Part(nil), parts...)
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].Table != sorted[j].Table {
+			return sorted[i].Table < sorted[j].Table
+		}
+		return sorted[i].Ref < sorted[j].Ref
+	})
+	m := manifest{Run: run, Checkpoint: cp}
+	seq := map[string]int{}
+	for _, p := range sorted {
+		seq[p.Table]++
+		m.Moves = append(m.Moves, move{From: p.Ref, To: filepath.Join(p.Table, fmt.Sprintf("%s-%05d.ndjson", run.RunID, seq[p.Table]))})
+	}
+	staging := s.stagingDir(run.JobID, run.RunID)
+	if err := os.MkdirAll(staging, 0o755); err != nil {
+		return fmt.Errorf("files store: %w", err)
+	}
+	b, _ := json.MarshalIndent(m, "", "  ")
+	if err := writeAtomic(filepath.Join(staging, manifestName), b); err != nil {
+		return fmt.Errorf("files store: writing the commit manifest: %w", err)
+	}
+	return s.finish(m)
+}
+
+// finish carries out a manifest: renames, checkpoint, cleanup. Idempotent.
+func (s *Store) finish(m manifest) error {
+	dirs := map[string]bool{}
+	for _, mv := range m.Moves {
+		from, to := filepath.Join(s.root, mv.From), filepath.Join(s.root, mv.To)
+		if !dirs[filepath.Dir(to)] {
+			if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+				return fmt.Errorf("files store: %w", err)
+			}
+			dirs[filepath.Dir(to)] = true
+		}
+		if err := os.Rename(from, to); err != nil {
+			if _, statErr := os.Stat(to); statErr == nil {
+				continue // moved by an earlier attempt
+			}
+			return fmt.Errorf("files store: committing %s: %w", mv.From, err)
+		}
+	}
+	for d := range dirs {
+		syncDir(d)
+	}
+	b, _ := json.MarshalIndent(m.Checkpoint, "", "  ")
+	cpPath := s.checkpointPath(m.Run.JobID)
+	if err := os.MkdirAll(filepath.Dir(cpPath), 0o755); err != nil {
+		return fmt.Errorf("files store: %w", err)
+	}
+	if err := writeAtomic(cpPath, append(b, '\n')); err != nil {
+		return fmt.Errorf("files store: writing the checkpoint: %w", err)
+	}
+	if err := os.RemoveAll(s.stagingDir(m.Run.JobID, m.Run.RunID)); err != nil {
+		return fmt.Errorf("files store: removing the staging directory: %w", err)
+	}
+	return nil
+}
+
+// Recover rolls forward a commit of jobID that has its manifest, and
+// removes the staging directories of runs that never reached their commit.
+func (s *Store) Recover(_ context.Context, jobID string) error {
+	dir := filepath.Join(s.root, "_staging", jobID)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("files store: reading %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		runDir := filepath.Join(dir, e.Name())
+		b, err := os.ReadFile(filepath.Join(runDir, manifestName))
+		if errors.Is(err, fs.ErrNotExist) {
+			if err := os.RemoveAll(runDir); err != nil {
+				return fmt.Errorf("files store: removing what failed run %s staged: %w", e.Name(), err)
+			}
+			continue
+		}
+		var m manifest
+		if err == nil {
+			err = json.Unmarshal(b, &m)
+		}
+		if err != nil {
+			return fmt.Errorf("files store: the commit manifest of run %s is unreadable (%v): remove %s to discard that run", e.Name(), err, runDir)
+		}
+		if cur, err := s.ReadCheckpoint(context.Background(), jobID); err == nil && cur != nil && cur.StartedAt.After(m.Checkpoint.StartedAt) {
+			m.Checkpoint = *cur // a later run already committed: keep its checkpoint
+		}
+		if err := s.finish(m); err != nil {
+			return fmt.Errorf("finishing the interrupted commit of run %s: %w", e.Name(), err)
+		}
+	}
+	return nil
+}
+
+// NewWriter stages the records of one bundle under the run's staging directory.
+func (s *Store) NewWriter(_ context.Context, run store.Run) (store.Writer, error) {
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	return &writer{s: s, dir: s.stagingDir(run.JobID, run.RunID), id: hex.EncodeToString(rnd[:]), files: map[string]*partFile{}}, nil
+}
+
+type partFile struct {
+	f       *os.File
+	w       *bufio.Writer
+	ref     string
+	records int64
+	bytes   int64
+}
+
+type writer struct {
+	s     *Store
+	dir   string
+	id    string
+	files map[string]*partFile
+}
+
+func (w *writer) Write(table string, rec []byte) error {
+	pf, ok := w.files[table]
+	if !ok {
+		dir := filepath.Join(w.dir, table)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("files store: %w", err)
+		}
+		path := filepath.Join(dir, w.id+".part")
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("files store: %w", err)
+		}
+		rel, _ := filepath.Rel(w.s.root, path)
+		pf = &partFile{f: f, w: bufio.NewWriterSize(f, 256<<10), ref: rel}
+		w.files[table] = pf
+	}
+	if len(rec) == 0 || strings.ContainsAny(string(rec), "\n\r") {
+		return fmt.Errorf("files store: a %s record is empty or spans several lines", table)
+	}
+	pf.w.Write(rec)
+	if err := pf.w.WriteByte('\n'); err != nil {
+		return fmt.Errorf("files store: writing %s: %w", pf.ref, err)
+	}
+	pf.records++
+	pf.bytes += int64(len(rec)) + 1
+	return nil
+}
+
+func (w *writer) Close(context.Context) ([]store.Part, error) {
+	var parts []store.Part
+	var firstErr error
+	for table, pf := range w.files {
+		err := pf.w.Flush()
+		if err == nil {
+			err = pf.f.Sync()
+		}
+		if cerr := pf.f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("files store: closing %s: %w", pf.ref, err)
+		}
+		parts = append(parts, store.Part{Table: table, Ref: pf.ref, Records: pf.records, Bytes: pf.bytes})
+	}
+	w.files = map[string]*partFile{}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return parts, nil
+}
+
+func (w *writer) Abort() {
+	for _, pf := range w.files {
+		pf.f.Close()
+		os.Remove(pf.f.Name())
+	}
+	w.files = map[string]*partFile{}
+}
+
+// writeAtomic writes a file through a temporary file and a rename.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}

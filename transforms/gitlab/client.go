@@ -1,0 +1,355 @@
+// Package gitlab is the GitLab source of the exporter: the connection to the
+// REST API (every request goes through one governor per process), the
+// declarative catalog of resources, and the Beam stages that plan and fetch
+// work items and emit each object's raw JSON.
+package gitlab
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	glclient "gitlab.com/gitlab-org/api/client-go/v2"
+)
+
+// Conn says how to reach GitLab. It is serialised into the DoFns, so it holds
+// no secret: the token is read on each worker from the environment variable
+// named by TokenEnv.
+type Conn struct {
+	BaseURL   string // e.g. https://gitlab.com (no /api/v4)
+	AuthKind  string // "token", "oauth" or "job"
+	TokenEnv  string // e.g. GITLAB_TOKEN
+	UserAgent string
+}
+
+// Client fetches raw JSON from the GitLab REST API v4.
+type Client struct {
+	api  *glclient.Client
+	base *url.URL // .../api/v4/
+	gov  *governor
+}
+
+var (
+	clientsMu sync.Mutex
+	clients   = map[Conn]*Client{}
+)
+
+// ClientFor returns the process-wide client of conn: every DoFn of a worker
+// process shares its governor, so that they share one request budget.
+func ClientFor(conn Conn) (*Client, error) {
+	clientsMu.Lock()
+	defer clientsMu.Unlock()
+	if c, ok := clients[conn]; ok {
+		return c, nil
+	}
+	c, err := NewClient(conn)
+	if err != nil {
+		return nil, err
+	}
+	clients[conn] = c
+	return c, nil
+}
+
+// NewClient builds a client with its own governor (ClientFor shares one).
+func NewClient(conn Conn) (*Client, error) {
+	token := os.Getenv(conn.TokenEnv)
+	if token == "" {
+		return nil, fmt.Errorf("%s is not set in this process: set it to a GitLab token with the read_api scope", conn.TokenEnv)
+	}
+	base, err := url.Parse(strings.TrimRight(conn.BaseURL, "/") + "/api/v4/")
+	if err != nil {
+		return nil, fmt.Errorf("GITLAB_URL %q: %v", conn.BaseURL, err)
+	}
+	httpClient := &http.Client{Timeout: requestTimeout}
+	opts := []glclient.ClientOptionFunc{
+		glclient.WithBaseURL(base.String()),
+		glclient.WithHTTPClient(httpClient),
+		glclient.WithoutRetries(),                  // the governor retries
+		glclient.WithCustomLimiter(noopLimiter{}), // the governor paces
+	}
+	if conn.UserAgent != "" {
+		opts = append(opts, glclient.WithUserAgent(conn.UserAgent))
+	}
+	var api *glclient.Client
+	switch conn.AuthKind {
+	case "oauth":
+		api, err = glclient.NewOAuthClient(token, opts...)
+	case "job":
+		api, err = glclient.NewJobClient(token, opts...)
+	default:
+		api, err = glclient.NewClient(token, opts...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("creating the GitLab client: %v", redact(err.Error(), token))
+	}
+	return &Client{api: api, base: base, gov: newGovernor()}, nil
+}
+
+type noopLimiter struct{}
+
+func (noopLimiter) Wait(context.Context) error { return nil }
+
+// requestTimeout bounds every request, from connecting to the last body byte.
+const requestTimeout = 90 * time.Second
+
+// perPage is the largest page GitLab serves.
+const perPage = 100
+
+// APIError is an HTTP answer other than 2xx, or a body that is not what the
+// endpoint promises. URL never holds credentials (they travel in headers).
+type APIError struct {
+	Status  int // 0 for a malformed body
+	URL     string
+	Message string
+}
+
+func (e *APIError) Error() string {
+	if e.Status == 0 {
+		return fmt.Sprintf("GET %s: %s", e.URL, e.Message)
+	}
+	return fmt.Sprintf("GET %s: HTTP %d %s", e.URL, e.Status, e.Message)
+}
+
+// Unavailable reports whether the error means that the resource cannot be read
+// in that scope (403: not licensed or no permission; 404: feature disabled or
+// gone) rather than that the run failed.
+func Unavailable(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.Status == http.StatusForbidden || ae.Status == http.StatusNotFound)
+}
+
+// Unauthorized reports whether GitLab refused the token.
+func Unauthorized(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusUnauthorized
+}
+
+// Page is one answer of a list endpoint.
+type Page struct {
+	Items  []json.RawMessage
+	Header http.Header
+	Next   *url.URL // nil on the last page
+}
+
+// Object fetches a single object (e.g. groups/12) and returns its raw JSON
+// and the answer's headers.
+func (c *Client) Object(ctx context.Context, path string, query url.Values) (json.RawMessage, http.Header, error) {
+	u := c.urlFor(path, query)
+	body, hdr, err := c.get(ctx, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	trimmed := bytes.TrimSpace(body)
+	if !json.Valid(trimmed) || len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, nil, &APIError{URL: u.String(), Message: "the answer is not a JSON object (" + describe(hdr, trimmed) + ")"}
+	}
+	return json.RawMessage(trimmed), hdr, nil
+}
+
+// List pages through a list endpoint with per_page=100, calling fn with each
+// page's objects as they arrive. It follows X-Next-Page or the Link header's
+// rel="next" (offset and keyset paging alike), never a page count, and does
+// not stop on a short page.
+func (c *Client) List(ctx context.Context, path string, query url.Values, fn func(Page) error) error {
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
+	q.Set("per_page", strconv.Itoa(perPage))
+	u := c.urlFor(path, q)
+	for pages := 0; u != nil; pages++ {
+		body, hdr, err := c.get(ctx, u)
+		if err != nil {
+			return err
+		}
+		var items []json.RawMessage
+		trimmed := bytes.TrimSpace(body)
+		if len(trimmed) == 0 || trimmed[0] != '[' || json.Unmarshal(trimmed, &items) != nil {
+			return &APIError{URL: u.String(), Message: "the answer is not a JSON array (" + describe(hdr, trimmed) + ")"}
+		}
+		next, err := c.nextPage(u, hdr)
+		if err != nil {
+			return err
+		}
+		if next != nil && len(items) == 0 && pages > 10000 {
+			return &APIError{URL: u.String(), Message: "the API keeps announcing a next page without returning objects"}
+		}
+		if err := fn(Page{Items: items, Header: hdr, Next: next}); err != nil {
+			return err
+		}
+		u = next
+	}
+	return nil
+}
+
+func (c *Client) urlFor(path string, query url.Values) *url.URL {
+	u := *c.base
+	u.Path = c.base.Path + strings.TrimLeft(path, "/")
+	u.RawPath = ""
+	if strings.Contains(path, "%") { // encoded full paths, e.g. groups/acme%2Fplatform
+		u.RawPath = c.base.EscapedPath() + strings.TrimLeft(path, "/")
+		if p, err := url.PathUnescape(u.RawPath); err == nil {
+			u.Path = p
+		}
+	}
+	u.RawQuery = query.Encode()
+	return &u
+}
+
+// nextPage derives the next page's URL from X-Next-Page, else from Link
+// rel="next". The link is rebased onto our own base URL so that the token is
+// never sent to another host, even when GitLab's external_url differs.
+func (c *Client) nextPage(cur *url.URL, hdr http.Header) (*url.URL, error) {
+	if n := strings.TrimSpace(hdr.Get("X-Next-Page")); n != "" {
+		if _, err := strconv.Atoi(n); err != nil {
+			return nil, &APIError{URL: cur.String(), Message: fmt.Sprintf("X-Next-Page %q is not a page number", n)}
+		}
+		u := *cur
+		q := u.Query()
+		q.Set("page", n)
+		u.RawQuery = q.Encode()
+		return &u, nil
+	}
+	link := NextLink(hdr.Values("Link"))
+	if link == "" {
+		return nil, nil
+	}
+	l, err := url.Parse(link)
+	if err != nil {
+		return nil, &APIError{URL: cur.String(), Message: fmt.Sprintf("Link rel=\"next\" %q is not a URL", link)}
+	}
+	idx := strings.Index(l.Path, "/api/v4/")
+	if idx < 0 {
+		return nil, &APIError{URL: cur.String(), Message: fmt.Sprintf("Link rel=\"next\" %q is not an API v4 URL", link)}
+	}
+	u := *cur
+	u.Path = c.base.Path + l.Path[idx+len("/api/v4/"):]
+	u.RawPath = ""
+	u.RawQuery = l.RawQuery
+	if u.String() == cur.String() {
+		return nil, &APIError{URL: cur.String(), Message: "Link rel=\"next\" points at the same page"}
+	}
+	return &u, nil
+}
+
+// NextLink returns the URL of rel="next" in Link header values, or "".
+func NextLink(values []string) string {
+	for _, v := range values {
+		for _, part := range splitLinks(v) {
+			segs := strings.Split(part, ";")
+			target := strings.TrimSpace(segs[0])
+			if len(target) < 2 || target[0] != '<' || target[len(target)-1] != '>' {
+				continue
+			}
+			for _, p := range segs[1:] {
+				k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+				if !ok || !strings.EqualFold(strings.TrimSpace(k), "rel") {
+					continue
+				}
+				for _, rel := range strings.Fields(strings.Trim(strings.TrimSpace(val), `"`)) {
+					if strings.EqualFold(rel, "next") {
+						return target[1 : len(target)-1]
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// splitLinks splits a Link header on the commas between links (not those
+// inside <...>).
+func splitLinks(v string) []string {
+	var parts []string
+	depth, start := 0, 0
+	for i, r := range v {
+		switch r {
+		case '<':
+			depth++
+		case '>':
+			if depth > 0 {
+				depth--
+			}
+		case ',':
+			if depth == 0 {
+				parts = append(parts, v[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(parts, v[start:])
+}
+
+// get sends one GET through the governor and returns the body of a 2xx answer.
+func (c *Client) get(ctx context.Context, u *url.URL) ([]byte, http.Header, error) {
+	var body bytes.Buffer
+	var hdr http.Header
+	err := c.gov.do(ctx, u.String(), func(ctx context.Context) (*http.Response, error) {
+		body.Reset()
+		req, err := c.api.NewRequestToURL(http.MethodGet, u, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		req = req.WithContext(ctx)
+		resp, err := c.api.Do(req, &body)
+		if resp == nil {
+			return nil, err
+		}
+		hdr = resp.Header
+		if err != nil {
+			var er *glclient.ErrorResponse
+			if errors.As(err, &er) {
+				return resp.Response, &APIError{Status: resp.StatusCode, URL: u.String(), Message: errorMessage(er.Body, resp.Status)}
+			}
+			return resp.Response, err
+		}
+		return resp.Response, nil
+	})
+	return body.Bytes(), hdr, err
+}
+
+// errorMessage takes GitLab's {"message": ...} or {"error": ...} if present.
+func errorMessage(body []byte, status string) string {
+	var m struct {
+		Message any    `json:"message"`
+		Error   string `json:"error"`
+	}
+	if json.Unmarshal(body, &m) == nil {
+		if m.Message != nil {
+			b, _ := json.Marshal(m.Message)
+			return strings.Trim(string(b), `"`)
+		}
+		if m.Error != "" {
+			return m.Error
+		}
+	}
+	if _, text, ok := strings.Cut(status, " "); ok {
+		return text
+	}
+	return status
+}
+
+func describe(hdr http.Header, body []byte) string {
+	ct := hdr.Get("Content-Type")
+	snippet := body
+	if len(snippet) > 80 {
+		snippet = snippet[:80]
+	}
+	return fmt.Sprintf("Content-Type %q, %d bytes, starting %q", ct, len(body), snippet)
+}
+
+func redact(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "[REDACTED]")
+}

@@ -1,0 +1,188 @@
+package gitlab
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Item is one unit of fetch work: one endpoint of one resource in one scope
+// and time window.
+type Item struct {
+	Resource string // catalog name (= table)
+	Path     string // API path under /api/v4/, resolved
+	Query    string // encoded query, without paging and window parameters
+	Single   bool   // the endpoint answers one object
+	After    string // RFC 3339 lower bound of updated_at ("" = none)
+	Before   string // RFC 3339 upper bound ("" = open)
+	Parent   []byte // JSON object of parent keys to add to each record, or nil
+}
+
+// Record is one object as GitLab returned it, byte for byte, plus the keys of
+// its parent that it lacks (added by Enrich).
+type Record struct {
+	Table  string
+	Data   []byte // the raw JSON object
+	Parent []byte // JSON object of parent keys, or nil
+}
+
+// Window is the time range of a run's incremental resources.
+type Window struct {
+	After  time.Time // zero: the whole history
+	Before time.Time // zero: open
+}
+
+// Root is the resolved root resource of an export.
+type Root struct {
+	Mode     Mode
+	ID       int64
+	FullPath string
+	Raw      json.RawMessage
+}
+
+// Plan lists the items planned from the root: the resources whose sources
+// in the root's mode have no parent.
+func Plan(root Root, w Window, only map[string]bool) []Item {
+	var items []Item
+	for _, r := range Catalog {
+		if only != nil && !only[r.Name] {
+			continue
+		}
+		for _, s := range r.Sources {
+			if s.Modes&root.Mode == 0 || s.Parent != "" {
+				continue
+			}
+			path := strings.ReplaceAll(s.Path, "{root}", strconv.FormatInt(root.ID, 10))
+			items = append(items, newItem(r.Name, s, path, formatTime(w.After), formatTime(w.Before)))
+		}
+	}
+	return items
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// childSource is a source spawned by the records of a parent resource.
+type childSource struct {
+	Resource string
+	Source   Source
+}
+
+// children maps a parent resource to the sources it spawns in mode m.
+func children(m Mode, only map[string]bool) map[string][]childSource {
+	out := map[string][]childSource{}
+	for _, r := range Catalog {
+		if only != nil && !only[r.Name] {
+			continue
+		}
+		for _, s := range r.Sources {
+			if s.Modes&m != 0 && s.Parent != "" {
+				out[s.Parent] = append(out[s.Parent], childSource{Resource: r.Name, Source: s})
+			}
+		}
+	}
+	return out
+}
+
+// childItem builds the item of a child source from its parent's record.
+func childItem(c childSource, parent map[string]json.RawMessage, parentItem Item) (Item, error) {
+	path, err := fillTemplate(c.Source.Path, parent)
+	if err != nil {
+		return Item{}, fmt.Errorf("%s of a %s record: %w", c.Resource, parentItem.Resource, err)
+	}
+	it := newItem(c.Resource, c.Source, path, parentItem.After, parentItem.Before)
+	if len(c.Source.Adds) > 0 {
+		var b bytes.Buffer
+		b.WriteByte('{')
+		for i, a := range c.Source.Adds {
+			v, ok := parent[a.From]
+			if !ok {
+				return Item{}, fmt.Errorf("%s of a %s record: the record has no %q", c.Resource, parentItem.Resource, a.From)
+			}
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			k, _ := json.Marshal(a.Field)
+			b.Write(k)
+			b.WriteByte(':')
+			b.Write(v)
+		}
+		b.WriteByte('}')
+		it.Parent = b.Bytes()
+	}
+	return it, nil
+}
+
+// fillTemplate replaces each {field} of path with the record's field value.
+func fillTemplate(path string, rec map[string]json.RawMessage) (string, error) {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(path, '{')
+		if i < 0 {
+			b.WriteString(path)
+			return b.String(), nil
+		}
+		j := strings.IndexByte(path[i:], '}')
+		if j < 0 {
+			return "", fmt.Errorf("unclosed { in %q", path)
+		}
+		name := path[i+1 : i+j]
+		raw, ok := rec[name]
+		if !ok {
+			return "", fmt.Errorf("the record has no %q", name)
+		}
+		v, err := scalar(raw)
+		if err != nil {
+			return "", fmt.Errorf("field %q: %w", name, err)
+		}
+		b.WriteString(path[:i])
+		b.WriteString(url.PathEscape(v))
+		path = path[i+j+1:]
+	}
+}
+
+// scalar renders a JSON number or string as text.
+func scalar(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", err
+		}
+		return s, nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil || n == "" {
+		return "", fmt.Errorf("%s is neither a number nor a string", raw)
+	}
+	return n.String(), nil
+}
+
+// newItem builds the item of source s at path, with the window [after,
+// before] when the source can be filtered by time.
+func newItem(resource string, s Source, path, after, before string) Item {
+	it := Item{Resource: resource, Path: path, Query: s.Query, Single: s.Single}
+	if !s.Filter.Incremental() {
+		return it
+	}
+	q, err := url.ParseQuery(s.Query)
+	if err != nil {
+		panic(fmt.Sprintf("catalog: %s: bad query %q", resource, s.Query)) // caught by the catalog test
+	}
+	if after != "" {
+		q.Set(s.Filter.After, after)
+	}
+	if before != "" && s.Filter.Before != "" {
+		q.Set(s.Filter.Before, before)
+	}
+	it.Query, it.After, it.Before = q.Encode(), after, before
+	return it
+}

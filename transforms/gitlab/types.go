@@ -1,0 +1,5 @@
+package gitlab
+
+import "reflect"
+
+func typeOf[T any]() reflect.Type { return reflect.TypeOf((*T)(nil)).Elem() }

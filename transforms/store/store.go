@@ -1,0 +1,170 @@
+// Package store is the small interface every data store implements, and the
+// registry that opens a store by name on whichever process needs it.
+//
+// Delivery guarantee: a run's records become visible only through Commit,
+// which runs once every write of the run has succeeded, and which writes the
+// checkpoint last. Writers stage data privately per bundle; a bundle that
+// fails or is retried leaves staged data that no Commit ever names, so
+// retries never duplicate records, and a failed run leaves neither visible
+// data nor a new checkpoint.
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Store is a data store for exported records and the checkpoint.
+type Store interface {
+	// Recover finishes a commit of jobID that was interrupted after it had
+	// begun (roll forward) and discards what failed runs of jobID staged.
+	Recover(ctx context.Context, jobID string) error
+	// ReadCheckpoint returns the job's checkpoint, or nil when there is none.
+	// A checkpoint that cannot be read is an error, never "none".
+	ReadCheckpoint(ctx context.Context, jobID string) (*Checkpoint, error)
+	// NewWriter stages records of one bundle of a run.
+	NewWriter(ctx context.Context, run Run) (Writer, error)
+	// Commit makes every part visible and then writes the run's checkpoint.
+	// It is idempotent: running it again for the same run and parts is safe.
+	Commit(ctx context.Context, run Run, parts []Part) error
+}
+
+// Writer stages the records of one bundle.
+type Writer interface {
+	// Write stages one record: a compact JSON object without a line break.
+	Write(table string, record []byte) error
+	// Close flushes and returns the staged parts, to be passed to Commit.
+	Close(ctx context.Context) ([]Part, error)
+	// Abort discards what was staged.
+	Abort()
+}
+
+// Part is data staged by a writer, named by the store.
+type Part struct {
+	Table   string
+	Ref     string // store-specific name of the staged data
+	Records int64
+	Bytes   int64
+}
+
+// Run identifies one run of an export job.
+type Run struct {
+	JobID     string
+	RunID     string // unique per run, sortable by time
+	StartedAt string // RFC 3339, the GitLab server's clock: the next checkpoint
+	LocalFrom string // RFC 3339, local clock at start (for the duration)
+	Root      string // what was exported, e.g. "group acme (tree)"
+	Previous  string // RFC 3339 of the previous checkpoint, "" for a backfill
+}
+
+// Checkpoint is what a successful run leaves for the next one.
+type Checkpoint struct {
+	JobID           string           `json:"job_id"`
+	StartedAt       time.Time        `json:"started_at"` // the next run's window starts here (minus overlap)
+	CommittedAt     time.Time        `json:"committed_at"`
+	RunID           string           `json:"run_id"`
+	Root            string           `json:"root"`
+	Previous        string           `json:"previous_started_at,omitempty"`
+	Records         map[string]int64 `json:"records"`
+	DurationSeconds float64          `json:"duration_seconds"`
+}
+
+// NewCheckpoint builds the checkpoint of a committed run.
+func NewCheckpoint(run Run, parts []Part, now time.Time) (Checkpoint, error) {
+	started, err := time.Parse(time.RFC3339Nano, run.StartedAt)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("run %s: bad start time %q: %w", run.RunID, run.StartedAt, err)
+	}
+	cp := Checkpoint{JobID: run.JobID, StartedAt: started.UTC(), CommittedAt: now.UTC(), RunID: run.RunID,
+		Root: run.Root, Previous: run.Previous, Records: map[string]int64{}}
+	for _, p := range parts {
+		cp.Records[p.Table] += p.Records
+	}
+	if from, err := time.Parse(time.RFC3339Nano, run.LocalFrom); err == nil {
+		cp.DurationSeconds = now.Sub(from).Round(time.Millisecond).Seconds()
+	}
+	return cp, nil
+}
+
+// Spec names a store and its settings. It is serialised into the DoFns, so it
+// holds no secret.
+type Spec struct {
+	Kind   string
+	Params map[string]string
+}
+
+// Opener opens a store from its spec.
+type Opener func(ctx context.Context, spec Spec) (Store, error)
+
+var (
+	mu      sync.Mutex
+	openers = map[string]Opener{}
+	opened  = map[string]Store{}
+)
+
+// Register makes a store available by name; each store package calls it
+// from init.
+func Register(kind string, open Opener) {
+	mu.Lock()
+	defer mu.Unlock()
+	openers[kind] = open
+}
+
+// Kinds lists the registered stores.
+func Kinds() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	var k []string
+	for name := range openers {
+		k = append(k, name)
+	}
+	sort.Strings(k)
+	return k
+}
+
+// Open returns the process-wide store of spec, opening it on first use.
+func Open(ctx context.Context, spec Spec) (Store, error) {
+	key := specKey(spec)
+	mu.Lock()
+	defer mu.Unlock()
+	if s, ok := opened[key]; ok {
+		return s, nil
+	}
+	open, ok := openers[spec.Kind]
+	if !ok {
+		return nil, fmt.Errorf("no store named %q (known: %s)", spec.Kind, strings.Join(kindsLocked(), ", "))
+	}
+	s, err := open(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	opened[key] = s
+	return s, nil
+}
+
+func kindsLocked() []string {
+	var k []string
+	for name := range openers {
+		k = append(k, name)
+	}
+	sort.Strings(k)
+	return k
+}
+
+func specKey(s Spec) string {
+	keys := make([]string, 0, len(s.Params))
+	for k := range s.Params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(s.Kind)
+	for _, k := range keys {
+		b.WriteString("\x00" + k + "=" + s.Params[k])
+	}
+	return b.String()
+}
