@@ -73,7 +73,7 @@ func NewClient(conn Conn) (*Client, error) {
 	opts := []glclient.ClientOptionFunc{
 		glclient.WithBaseURL(base.String()),
 		glclient.WithHTTPClient(httpClient),
-		glclient.WithoutRetries(),                  // the governor retries
+		glclient.WithoutRetries(),                 // the governor retries
 		glclient.WithCustomLimiter(noopLimiter{}), // the governor paces
 	}
 	if conn.UserAgent != "" {
