@@ -60,7 +60,7 @@ const APIVersionSuffix = "_v4"
 
 var (
 	jobIDPattern   = regexp.MustCompile(`^[A-Za-z0-9_.:@+=-]{1,128}$`)
-	datasetPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,1020}$`)
+	datasetPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,1000}$`)
 	pathPattern    = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.-]*(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)*$`)
 )
 

@@ -1,0 +1,159 @@
+package pipeline
+
+import (
+	"flag"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(kv ...string) func(string) (string, bool) {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+var valid = []string{"GITLAB_TOKEN", "glpat-x", "GITLAB_GROUP", "acme/platform", "CHECKPOINT_JOB_ID", "job-1"}
+
+func load(t *testing.T, kv ...string) (Config, error) {
+	t.Helper()
+	return NewConfig((&Flags{}).Resolve(env(kv...)))
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := load(t, valid...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GitLabURL != "https://gitlab.com" || c.Datastore != "files" || c.FilesDir != "./gitlab-data-export" ||
+		c.Dataset != "gitlab_data_export_v4" || !c.Recursive || c.Overlap != 10*time.Minute ||
+		c.Auth != (Auth{Kind: "token", TokenEnv: "GITLAB_TOKEN"}) || c.Group != "acme/platform" {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	cases := []struct {
+		name string
+		kv   []string
+		want Auth
+	}{
+		{"token wins over oauth and job token", []string{"GITLAB_TOKEN", "a", "GITLAB_OAUTH", "b", "CI_JOB_TOKEN", "c"}, Auth{"token", "GITLAB_TOKEN"}},
+		{"oauth without token", []string{"GITLAB_OAUTH", "b", "CI_JOB_TOKEN", "c"}, Auth{"oauth", "GITLAB_OAUTH"}},
+		{"job token last", []string{"CI_JOB_TOKEN", "c"}, Auth{"job", "CI_JOB_TOKEN"}},
+	}
+	for _, tc := range cases {
+		c, err := load(t, append(tc.kv, "GITLAB_GROUP", "acme", "CHECKPOINT_JOB_ID", "j")...)
+		if err != nil || c.Auth != tc.want {
+			t.Errorf("%s: got %+v, %v", tc.name, c.Auth, err)
+		}
+	}
+	// DATASTORE defaults to bigquery when BIGQUERY_PROJECT is set.
+	if c, _ := load(t, append(valid, "BIGQUERY_PROJECT", "p")...); c.Datastore != "bigquery" {
+		t.Errorf("datastore with BIGQUERY_PROJECT: %q", c.Datastore)
+	}
+	if c, _ := load(t, append(valid, "BIGQUERY_PROJECT", "p", "DATASTORE", "files")...); c.Datastore != "files" {
+		t.Errorf("explicit DATASTORE=files: %q", c.Datastore)
+	}
+	if c, _ := load(t, append(valid, "GITLAB_NO_RECURSION", "yes")...); c.Recursive {
+		t.Error("GITLAB_NO_RECURSION=yes should turn recursion off")
+	}
+	if c, _ := load(t, append(valid, "GITLAB_NO_RECURSION", "false")...); !c.Recursive {
+		t.Error("GITLAB_NO_RECURSION=false should keep recursion")
+	}
+	if c, _ := load(t, append(valid, "GITLAB_URL", "https://git.example.com/gitlab/api/v4/")...); c.GitLabURL != "https://git.example.com/gitlab" {
+		t.Errorf("url normalisation: %q", c.GitLabURL)
+	}
+	if c, _ := load(t, append(valid, "GITLAB_BACKFILL_TIMESTAMP", "now")...); !c.Backfill.None {
+		t.Error("now")
+	}
+	if c, _ := load(t, append(valid, "GITLAB_BACKFILL_TIMESTAMP", "2024-02-03 04:05:06")...); !c.Backfill.Since.Equal(time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC)) {
+		t.Errorf("timestamp: %v", c.Backfill.Since)
+	}
+}
+
+func TestConfigFlagsWinOverEnv(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	f := RegisterFlags(fs)
+	if err := fs.Parse([]string{"--gitlab-group", "from/flag", "--files-dir", "/tmp/x"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewConfig(f.Resolve(env(valid...)))
+	if err != nil || c.Group != "from/flag" || c.FilesDir != "/tmp/x" {
+		t.Errorf("got %+v, %v", c, err)
+	}
+	if fs.Lookup("gitlab-token") != nil || fs.Lookup("gitlab-oauth") != nil {
+		t.Error("secrets must not have flags")
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	without := func(key string) []string {
+		var out []string
+		for i := 0; i < len(valid); i += 2 {
+			if valid[i] != key {
+				out = append(out, valid[i], valid[i+1])
+			}
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		kv   []string
+		want string // substring naming the variable and the accepted form
+	}{
+		{"no token", without("GITLAB_TOKEN"), "GITLAB_TOKEN is not set"},
+		{"no root", without("GITLAB_GROUP"), "neither GITLAB_GROUP nor GITLAB_PROJECT"},
+		{"both roots", append(valid, "GITLAB_PROJECT", "acme/platform/api"), "both GITLAB_GROUP"},
+		{"bad group path", append(without("GITLAB_GROUP"), "GITLAB_GROUP", "acme platform"), "GITLAB_GROUP \"acme platform\" is not a group path"},
+		{"project without namespace", append(without("GITLAB_GROUP"), "GITLAB_PROJECT", "api"), "GITLAB_PROJECT \"api\" is not a project path"},
+		{"no job id", without("CHECKPOINT_JOB_ID"), "CHECKPOINT_JOB_ID is not set"},
+		{"bad job id", append(without("CHECKPOINT_JOB_ID"), "CHECKPOINT_JOB_ID", "a/b"), "CHECKPOINT_JOB_ID \"a/b\" has characters"},
+		{"dotdot job id", append(without("CHECKPOINT_JOB_ID"), "CHECKPOINT_JOB_ID", ".."), "CHECKPOINT_JOB_ID \"..\""},
+		{"bad backfill", append(valid, "GITLAB_BACKFILL_TIMESTAMP", "yesterday"), "GITLAB_BACKFILL_TIMESTAMP \"yesterday\" is not a time: use now, or a UTC time such as"},
+		{"bad backfill date", append(valid, "GITLAB_BACKFILL_TIMESTAMP", "2024-13-01 00:00:00"), "GITLAB_BACKFILL_TIMESTAMP"},
+		{"bad url", append(valid, "GITLAB_URL", "gitlab.example.com"), "GITLAB_URL \"gitlab.example.com\" is not a URL"},
+		{"ftp url", append(valid, "GITLAB_URL", "ftp://gitlab.example.com"), "GITLAB_URL"},
+		{"plain http", append(valid, "GITLAB_URL", "http://gitlab.example.com"), "uses plain http: use https, or set GITLAB_ALLOW_HTTP=1"},
+		{"credentials in url", append(valid, "GITLAB_URL", "https://u:p@gitlab.example.com"), "must not contain credentials"},
+		{"bad datastore", append(valid, "DATASTORE", "s3"), "DATASTORE \"s3\" is not a store: use files or bigquery"},
+		{"bigquery without project", append(valid, "DATASTORE", "bigquery"), "BIGQUERY_PROJECT is required when DATASTORE=bigquery"},
+		{"bad dataset", append(valid, "BIGQUERY_DATASET", "my-data"), "BIGQUERY_DATASET \"my-data\" is not a dataset name"},
+		{"bad overlap", append(valid, "GITLAB_WINDOW_OVERLAP", "ten"), "GITLAB_WINDOW_OVERLAP \"ten\""},
+		{"negative overlap", append(valid, "GITLAB_WINDOW_OVERLAP", "-1m"), "GITLAB_WINDOW_OVERLAP"},
+		{"token with newline", append(without("GITLAB_TOKEN"), "GITLAB_TOKEN", "abc\n"), "GITLAB_TOKEN contains white space"},
+		{"bad log level", append(valid, "LOG_LEVEL", "loud"), "LOG_LEVEL \"loud\""},
+		{"bad log format", append(valid, "LOG_FORMAT", "xml"), "LOG_FORMAT \"xml\""},
+	}
+	for _, tc := range cases {
+		_, err := load(t, tc.kv...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to contain %q", tc.name, err, tc.want)
+			continue
+		}
+		if ExitCode(err) != ExitConfig {
+			t.Errorf("%s: exit code %d, want %d", tc.name, ExitCode(err), ExitConfig)
+		}
+	}
+	// All problems are reported at once.
+	_, err := load(t)
+	if err == nil || !strings.Contains(err.Error(), "GITLAB_TOKEN") || !strings.Contains(err.Error(), "CHECKPOINT_JOB_ID") {
+		t.Errorf("empty environment: %v", err)
+	}
+	// Loopback http is fine (the simulator), as is http with the opt-in.
+	if _, err := load(t, append(valid, "GITLAB_URL", "http://127.0.0.1:8929")...); err != nil {
+		t.Errorf("loopback http: %v", err)
+	}
+	if _, err := load(t, append(valid, "GITLAB_URL", "http://gitlab.internal", "GITLAB_ALLOW_HTTP", "1")...); err != nil {
+		t.Errorf("http with opt-in: %v", err)
+	}
+}
+
+func TestConfigErrorsNeverShowSecrets(t *testing.T) {
+	_, err := load(t, "GITLAB_TOKEN", "glpat-SECRET value", "GITLAB_GROUP", "acme", "CHECKPOINT_JOB_ID", "j")
+	if err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("error %v must name the variable, not its value", err)
+	}
+}

@@ -1,0 +1,157 @@
+package gitlab
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCatalogIsConsistent(t *testing.T) {
+	if err := Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []Mode{TreeMode, GroupMode, ProjectMode} {
+		if d := Depth(m); d < 2 || d > 6 {
+			t.Errorf("%v: depth %d", m, d)
+		}
+	}
+	// Every required resource of the first catalog is there.
+	for _, name := range []string{"groups", "projects", "issues", "merge_requests", "issue_notes", "merge_request_notes",
+		"group_milestones", "project_milestones", "epics", "pipelines", "pipeline_jobs", "group_labels", "project_labels",
+		"group_members", "project_members"} {
+		if _, ok := Lookup(name); !ok {
+			t.Errorf("catalog lacks %s", name)
+		}
+	}
+	for _, r := range Catalog {
+		for _, s := range r.Sources {
+			if _, err := url.ParseQuery(s.Query); err != nil {
+				t.Errorf("%s: query %q: %v", r.Name, s.Query, err)
+			}
+		}
+	}
+}
+
+func TestPlanUsesGroupStreamsForATree(t *testing.T) {
+	root := Root{Mode: TreeMode, ID: 5}
+	after := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	items := Plan(root, Window{After: after}, nil)
+	paths := map[string]Item{}
+	for _, it := range items {
+		paths[it.Path] = it
+	}
+	for _, p := range []string{"groups/5", "groups/5/descendant_groups", "groups/5/projects", "groups/5/issues", "groups/5/merge_requests", "groups/5/epics"} {
+		if _, ok := paths[p]; !ok {
+			t.Errorf("tree plan lacks %s: %v", p, items)
+		}
+	}
+	q, _ := url.ParseQuery(paths["groups/5/issues"].Query)
+	if q.Get("updated_after") != "2025-01-02T03:04:05Z" || q.Get("updated_before") != "" || q.Get("non_archived") != "false" {
+		t.Errorf("issues query: %v", q)
+	}
+	if q, _ := url.ParseQuery(paths["groups/5/projects"].Query); q.Get("updated_after") != "" || q.Get("include_subgroups") != "true" {
+		t.Errorf("projects are a snapshot of the whole tree: %v", q)
+	}
+	// A project root plans only the project; its resources are its children.
+	items = Plan(Root{Mode: ProjectMode, ID: 9}, Window{}, nil)
+	if len(items) != 1 || items[0].Path != "projects/9" || !items[0].Single {
+		t.Errorf("project plan: %+v", items)
+	}
+}
+
+func TestChildrenFollowTheMode(t *testing.T) {
+	tree := children(TreeMode, nil)
+	for _, c := range tree["projects"] {
+		if c.Resource == "issues" || c.Resource == "merge_requests" {
+			t.Errorf("a tree reads %s from the group stream, not per project", c.Resource)
+		}
+	}
+	flat := children(GroupMode, nil)
+	var perProject []string
+	for _, c := range flat["projects"] {
+		perProject = append(perProject, c.Resource)
+	}
+	if !strings.Contains(strings.Join(perProject, ","), "issues") {
+		t.Errorf("without recursion issues are read per project: %v", perProject)
+	}
+	// Children get the parent's keys and a resolved path.
+	var rec map[string]json.RawMessage
+	_ = json.Unmarshal([]byte(`{"id":77,"iid":4,"project_id":12}`), &rec)
+	var notes childSource
+	for _, c := range tree["issues"] {
+		if c.Resource == "issue_notes" {
+			notes = c
+		}
+	}
+	it, err := childItem(notes, rec, Item{Resource: "issues"})
+	if err != nil || it.Path != "projects/12/issues/4/notes" || string(it.Parent) != `{"project_id":12,"issue_iid":4,"issue_id":77}` {
+		t.Errorf("notes item: %+v %s %v", it, it.Parent, err)
+	}
+	if _, err := childItem(notes, map[string]json.RawMessage{"id": json.RawMessage("1")}, Item{Resource: "issues"}); err == nil {
+		t.Error("a parent without iid must be an error, not a wrong URL")
+	}
+}
+
+func TestNextLink(t *testing.T) {
+	cases := map[string]string{
+		`<https://g/api/v4/projects?page=2&per_page=100>; rel="next", <https://g/api/v4/projects?page=1>; rel="first"`: "https://g/api/v4/projects?page=2&per_page=100",
+		`<https://g/a?x=1,2>; rel="prev", <https://g/b>; rel="next"`:                                                   "https://g/b",
+		`<https://g/b>; rel=next`:                   "https://g/b",
+		`<https://g/b>; rel="first last"`:           "",
+		`garbage`:                                   "",
+		`<https://g/c>; title="x"; rel="prev next"`: "https://g/c",
+		`<https://g/b; rel="next"`:                  "",
+		``:                                          "",
+	}
+	for in, want := range cases {
+		if got := NextLink([]string{in}); got != want {
+			t.Errorf("NextLink(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNextPageStaysOnOurHost(t *testing.T) {
+	c := &Client{}
+	c.base, _ = url.Parse("http://127.0.0.1:1/api/v4/")
+	cur := c.urlFor("groups/1/projects", url.Values{"per_page": {"100"}})
+	h := http.Header{}
+	h.Set("Link", `<https://evil.example/api/v4/groups/1/projects?id_after=5&per_page=100>; rel="next"`)
+	next, err := c.nextPage(cur, h)
+	if err != nil || next.Host != "127.0.0.1:1" || next.Query().Get("id_after") != "5" {
+		t.Errorf("next %v, %v", next, err)
+	}
+	h = http.Header{}
+	h.Set("X-Next-Page", "3")
+	next, _ = c.nextPage(cur, h)
+	if next.Query().Get("page") != "3" || next.Query().Get("per_page") != "100" {
+		t.Errorf("X-Next-Page: %v", next)
+	}
+	h.Set("X-Next-Page", "three")
+	if _, err := c.nextPage(cur, h); err == nil {
+		t.Error("a non-numeric X-Next-Page must be an error")
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	h := http.Header{}
+	h.Set("Retry-After", "7")
+	if d := retryAfter(h); d != 7*time.Second {
+		t.Errorf("Retry-After 7: %v", d)
+	}
+	h = http.Header{}
+	h.Set("RateLimit-Reset", "1")
+	if d := retryAfter(h); d != time.Second {
+		t.Errorf("reset in the past: %v", d)
+	}
+	if d := retryAfter(http.Header{}); d != 0 {
+		t.Errorf("no header: %v", d)
+	}
+	h = http.Header{}
+	h.Set("Retry-After", "999999")
+	if d := retryAfter(h); d != maxRetryAfter {
+		t.Errorf("clamped: %v", d)
+	}
+}
