@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -34,6 +35,7 @@ type Config struct {
 	CheckpointJobID string
 	Backfill        Backfill
 	Overlap         time.Duration
+	MaxAttempts     int
 	Datastore       string // "files" or "bigquery"
 	FilesDir        string
 	Dataset         string // with the _v4 suffix
@@ -135,6 +137,12 @@ func NewConfig(s Settings) (Config, error) {
 		bad("GITLAB_WINDOW_OVERLAP %q is not a duration between 0s and 24h: use a Go duration such as 10m", s.Get("GITLAB_WINDOW_OVERLAP"))
 	} else {
 		c.Overlap = d
+	}
+
+	if n, err := strconv.Atoi(s.Get("GITLAB_MAX_ATTEMPTS")); err != nil || n < 1 || n > 20 {
+		bad("GITLAB_MAX_ATTEMPTS %q is not a number from 1 to 20", s.Get("GITLAB_MAX_ATTEMPTS"))
+	} else {
+		c.MaxAttempts = n
 	}
 
 	// Store.

@@ -47,6 +47,8 @@ var Options = []Option{
 		Help: "Set to any value (other than 0/false/no/off) to export only the group itself and its direct projects, not its subgroups."},
 	{Env: "GITLAB_ALLOW_HTTP", Section: "GitLab",
 		Help: "Set to 1 to allow a plain-http GITLAB_URL on a non-loopback host (the token then crosses the network in clear text)."},
+	{Env: "GITLAB_MAX_ATTEMPTS", Default: "8", Section: "GitLab",
+		Help: "Attempts per request before the run fails (1 to 20): 429, 5xx, resets and timeouts are retried with jittered exponential backoff."},
 	{Env: "CHECKPOINT_JOB_ID", Section: "Run",
 		Help: "Required. Names this export's checkpoint in the store; unique per CI job definition. Letters, digits and . _ - : @ + = (max 128)."},
 	{Env: "GITLAB_BACKFILL_TIMESTAMP", Section: "Run",

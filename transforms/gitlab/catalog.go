@@ -2,6 +2,7 @@ package gitlab
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 )
@@ -259,4 +260,73 @@ func Validate() error {
 		return fmt.Errorf("catalog: %s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// WriteCatalogTable writes the Markdown table of every resource for the
+// README: table, endpoint(s), scope, how it is kept incremental, tier.
+func WriteCatalogTable(w io.Writer) {
+	fmt.Fprintln(w, "| Table | Endpoint(s) under /api/v4 | Read for | Incremental | Key | Tier | What |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	for _, r := range Catalog {
+		var eps, scopes, incr []string
+		for _, s := range r.Sources {
+			ep := "`" + s.Path + "`"
+			if !containsStr(eps, ep) {
+				eps = append(eps, ep)
+			}
+			scope := modeNames(s.Modes)
+			if s.Parent != "" {
+				scope += ", per " + strings.TrimSuffix(s.Parent, "s")
+			}
+			if !containsStr(scopes, scope) {
+				scopes = append(scopes, scope)
+			}
+			how := "whole each run"
+			switch {
+			case s.Filter.Incremental():
+				how = "`" + s.Filter.After + "`"
+			case s.Parent != "":
+				if p, ok := Lookup(s.Parent); ok && p.incremental() {
+					how = "with its " + strings.TrimSuffix(s.Parent, "s") + " (parent updated in the window)"
+				}
+			}
+			if !containsStr(incr, how) {
+				incr = append(incr, how)
+			}
+		}
+		fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s |\n", r.Name, strings.Join(eps, "<br>"), strings.Join(scopes, "<br>"),
+			strings.Join(incr, "<br>"), strings.Join(r.Key, ", "), r.Tier, r.Doc)
+	}
+}
+
+func (r Resource) incremental() bool {
+	for _, s := range r.Sources {
+		if s.Filter.Incremental() {
+			return true
+		}
+	}
+	return false
+}
+
+func modeNames(m Mode) string {
+	var names []string
+	if m&TreeMode != 0 {
+		names = append(names, "group tree")
+	}
+	if m&GroupMode != 0 {
+		names = append(names, "group only")
+	}
+	if m&ProjectMode != 0 {
+		names = append(names, "project")
+	}
+	return strings.Join(names, ", ")
+}
+
+func containsStr(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

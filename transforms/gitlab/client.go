@@ -25,10 +25,11 @@ import (
 // no secret: the token is read on each worker from the environment variable
 // named by TokenEnv.
 type Conn struct {
-	BaseURL   string // e.g. https://gitlab.com (no /api/v4)
-	AuthKind  string // "token", "oauth" or "job"
-	TokenEnv  string // e.g. GITLAB_TOKEN
-	UserAgent string
+	BaseURL     string // e.g. https://gitlab.com (no /api/v4)
+	AuthKind    string // "token", "oauth" or "job"
+	TokenEnv    string // e.g. GITLAB_TOKEN
+	UserAgent   string
+	MaxAttempts int // per request, 1 = no retry; 0 = default
 }
 
 // Client fetches raw JSON from the GitLab REST API v4.
@@ -40,22 +41,28 @@ type Client struct {
 
 var (
 	clientsMu sync.Mutex
-	clients   = map[Conn]*Client{}
+	clients   = map[clientKey]*Client{}
 )
+
+type clientKey struct {
+	conn  Conn
+	token string
+}
 
 // ClientFor returns the process-wide client of conn: every DoFn of a worker
 // process shares its governor, so that they share one request budget.
 func ClientFor(conn Conn) (*Client, error) {
 	clientsMu.Lock()
 	defer clientsMu.Unlock()
-	if c, ok := clients[conn]; ok {
+	key := clientKey{conn, os.Getenv(conn.TokenEnv)}
+	if c, ok := clients[key]; ok {
 		return c, nil
 	}
 	c, err := NewClient(conn)
 	if err != nil {
 		return nil, err
 	}
-	clients[conn] = c
+	clients[key] = c
 	return c, nil
 }
 
@@ -91,7 +98,11 @@ func NewClient(conn Conn) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the GitLab client: %v", redact(err.Error(), token))
 	}
-	return &Client{api: api, base: base, gov: newGovernor()}, nil
+	attempts := conn.MaxAttempts
+	if attempts <= 0 {
+		attempts = defaultMaxAttempts
+	}
+	return &Client{api: api, base: base, gov: newGovernor(attempts)}, nil
 }
 
 type noopLimiter struct{}

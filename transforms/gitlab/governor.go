@@ -21,8 +21,9 @@ import (
 // everybody when GitLab answers 429, and retries transient failures with
 // jittered exponential backoff, a bounded number of times.
 type governor struct {
-	limiter *rate.Limiter
-	sem     chan struct{}
+	limiter     *rate.Limiter
+	sem         chan struct{}
+	maxAttempts int
 
 	mu          sync.Mutex
 	pausedUntil time.Time
@@ -30,13 +31,13 @@ type governor struct {
 }
 
 const (
-	maxAttempts     = 8
-	backoffBase     = 500 * time.Millisecond
-	backoffCap      = 30 * time.Second
-	maxConcurrency  = 16
-	budgetFraction  = 0.9 // of the announced RateLimit-Limit
-	maxRetryAfter   = 5 * time.Minute
-	defaultPause429 = 10 * time.Second
+	defaultMaxAttempts = 8
+	backoffBase        = 500 * time.Millisecond
+	backoffCap         = 30 * time.Second
+	maxConcurrency     = 16
+	budgetFraction     = 0.9 // of the announced RateLimit-Limit
+	maxRetryAfter      = 5 * time.Minute
+	defaultPause429    = 10 * time.Second
 )
 
 var (
@@ -50,17 +51,18 @@ var Stats struct {
 	Requests, Throttled, Retries atomic.Int64
 }
 
-func newGovernor() *governor {
+func newGovernor(maxAttempts int) *governor {
 	return &governor{
-		limiter: rate.NewLimiter(rate.Inf, 1),
-		sem:     make(chan struct{}, maxConcurrency),
+		maxAttempts: maxAttempts,
+		limiter:     rate.NewLimiter(rate.Inf, 1),
+		sem:         make(chan struct{}, maxConcurrency),
 	}
 }
 
 // do runs call until it succeeds, fails for good, or runs out of attempts.
 func (g *governor) do(ctx context.Context, what string, call func(context.Context) (*http.Response, error)) error {
 	var lastErr error
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
+	for attempt := 1; attempt <= g.maxAttempts; attempt++ {
 		if err := g.wait(ctx); err != nil {
 			return errors.Join(err, lastErr)
 		}
@@ -83,7 +85,7 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 		if !retry {
 			return err
 		}
-		if attempt == maxAttempts {
+		if attempt == g.maxAttempts {
 			break
 		}
 		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
@@ -102,7 +104,7 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 			return errors.Join(err, lastErr)
 		}
 	}
-	return fmt.Errorf("giving up after %d attempts: %w", maxAttempts, lastErr)
+	return fmt.Errorf("giving up after %d attempts: %w", g.maxAttempts, lastErr)
 }
 
 // shouldRetry names each answer that is worth another try, and how long to
