@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -138,6 +138,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("run %s cancelled; no checkpoint written, the next run covers this window again: %w", job.Run.RunID, ctx.Err())
 		}
+		slog.Debug("runner error", "error", err)
 		return nil, &RunError{RunID: job.Run.RunID, Err: err}
 	}
 	st, err := store.Open(ctx, job.Store)
@@ -164,7 +165,19 @@ type RunError struct {
 }
 
 func (e *RunError) Error() string {
-	return fmt.Sprintf("run %s failed; no checkpoint written, the next run covers this window again: %v", e.RunID, e.Err)
+	return fmt.Sprintf("run %s failed; no checkpoint written, the next run covers this window again: %s", e.RunID, rootCause(e.Err))
+}
+
+// rootCause takes what our DoFn said out of the runner's error, which wraps
+// it in a dump of the execution plan.
+func rootCause(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "] failed:\n"); i >= 0 {
+		msg = msg[i+len("] failed:\n"):]
+	} else if i := strings.LastIndex(msg, "caused by:\n"); i >= 0 {
+		msg = msg[i+len("caused by:\n"):]
+	}
+	return strings.TrimSpace(msg)
 }
 
 func (e *RunError) Unwrap() error { return e.Err }
@@ -205,16 +218,4 @@ func ExitCode(err error) int {
 		return ExitCancelled
 	}
 	return ExitFailed
-}
-
-// SetupLogging installs the process's slog handler.
-func SetupLogging(level, format string) {
-	var lv slog.Level
-	_ = lv.UnmarshalText([]byte(level))
-	opts := &slog.HandlerOptions{Level: lv}
-	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
-	if format == "json" {
-		h = slog.NewJSONHandler(os.Stderr, opts)
-	}
-	slog.SetDefault(slog.New(h))
 }

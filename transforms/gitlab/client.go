@@ -127,6 +127,9 @@ func (e *APIError) Error() string {
 	if e.Status == 0 {
 		return fmt.Sprintf("GET %s: %s", e.URL, e.Message)
 	}
+	if strings.HasPrefix(e.Message, strconv.Itoa(e.Status)) {
+		return fmt.Sprintf("GET %s: HTTP %s", e.URL, e.Message)
+	}
 	return fmt.Sprintf("GET %s: HTTP %d %s", e.URL, e.Status, e.Message)
 }
 
