@@ -158,15 +158,16 @@ type Page struct {
 // and the answer's headers.
 func (c *Client) Object(ctx context.Context, path string, query url.Values) (json.RawMessage, http.Header, error) {
 	u := c.urlFor(path, query)
-	body, hdr, err := c.get(ctx, u)
+	body, hdr, err := c.get(ctx, u, func(b []byte) string {
+		if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
+			return "the answer is not a JSON object"
+		}
+		return ""
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	trimmed := bytes.TrimSpace(body)
-	if !json.Valid(trimmed) || len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, nil, &APIError{URL: u.String(), Message: "the answer is not a JSON object (" + describe(hdr, trimmed) + ")"}
-	}
-	return json.RawMessage(trimmed), hdr, nil
+	return json.RawMessage(body), hdr, nil
 }
 
 // List pages through a list endpoint with per_page=100, calling fn with each
@@ -181,14 +182,16 @@ func (c *Client) List(ctx context.Context, path string, query url.Values, fn fun
 	q.Set("per_page", strconv.Itoa(perPage))
 	u := c.urlFor(path, q)
 	for pages := 0; u != nil; pages++ {
-		body, hdr, err := c.get(ctx, u)
+		var items []json.RawMessage
+		_, hdr, err := c.get(ctx, u, func(b []byte) string {
+			items = nil
+			if len(b) == 0 || b[0] != '[' || json.Unmarshal(b, &items) != nil {
+				return "the answer is not a JSON array"
+			}
+			return ""
+		})
 		if err != nil {
 			return err
-		}
-		var items []json.RawMessage
-		trimmed := bytes.TrimSpace(body)
-		if len(trimmed) == 0 || trimmed[0] != '[' || json.Unmarshal(trimmed, &items) != nil {
-			return &APIError{URL: u.String(), Message: "the answer is not a JSON array (" + describe(hdr, trimmed) + ")"}
 		}
 		next, err := c.nextPage(u, hdr)
 		if err != nil {
@@ -303,8 +306,11 @@ func splitLinks(v string) []string {
 	return append(parts, v[start:])
 }
 
-// get sends one GET through the governor and returns the body of a 2xx answer.
-func (c *Client) get(ctx context.Context, u *url.URL) ([]byte, http.Header, error) {
+// get sends one GET through the governor and returns the body of a 2xx
+// answer that passes check (which returns "" or what is wrong). A body that
+// fails the check (truncated, an HTML error page) is retried like a transient
+// fault; the last failure names the URL and what was wrong.
+func (c *Client) get(ctx context.Context, u *url.URL, check func([]byte) string) ([]byte, http.Header, error) {
 	var body bytes.Buffer
 	var hdr http.Header
 	err := c.gov.do(ctx, u.String(), func(ctx context.Context) (*http.Response, error) {
@@ -324,12 +330,23 @@ func (c *Client) get(ctx context.Context, u *url.URL) ([]byte, http.Header, erro
 			if errors.As(err, &er) {
 				return resp.Response, &APIError{Status: resp.StatusCode, URL: u.String(), Message: errorMessage(er.Body, resp.Status)}
 			}
-			return resp.Response, err
+			return resp.Response, &BodyError{URL: u.String(), Message: "reading the answer: " + err.Error()}
+		}
+		if problem := check(bytes.TrimSpace(body.Bytes())); problem != "" {
+			return resp.Response, &BodyError{URL: u.String(), Message: problem + " (" + describe(resp.Header, bytes.TrimSpace(body.Bytes())) + ")"}
 		}
 		return resp.Response, nil
 	})
-	return body.Bytes(), hdr, err
+	return bytes.TrimSpace(body.Bytes()), hdr, err
 }
+
+// BodyError is a 2xx answer whose body is not what the endpoint promises:
+// nothing of it is used.
+type BodyError struct {
+	URL, Message string
+}
+
+func (e *BodyError) Error() string { return fmt.Sprintf("GET %s: %s", e.URL, e.Message) }
 
 // errorMessage takes GitLab's {"message": ...} or {"error": ...} if present.
 func errorMessage(body []byte, status string) string {

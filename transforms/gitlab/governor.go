@@ -126,9 +126,8 @@ func shouldRetry(resp *http.Response, err error) (bool, time.Duration) {
 		return true, retryAfter(resp.Header)
 	}
 	if resp.StatusCode < 300 {
-		// A 2xx with a broken body: the connection may have been cut.
-		var ae *APIError
-		return !errors.As(err, &ae), 0
+		// A 2xx with a broken body (cut connection, a proxy's HTML page).
+		return true, 0
 	}
 	return false, 0 // 401, 403, 404, 405, 400...: retrying will not help
 }
