@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,21 +29,22 @@ type Backfill struct {
 
 // Config is the validated configuration of one run.
 type Config struct {
-	GitLabURL       string // scheme://host[:port][/prefix], no trailing slash, no /api/v4
-	Auth            Auth
-	Group           string // full path, or ""
-	Project         string // full path, or ""
-	Recursive       bool
-	CheckpointJobID string
-	Backfill        Backfill
-	Overlap         time.Duration
-	MaxAttempts     int
-	Datastore       string // "files" or "bigquery"
-	FilesDir        string
-	Dataset         string // with the _v4 suffix
-	BigQueryProject string
-	LogLevel        string
-	LogFormat       string
+	GitLabURL        string // scheme://host[:port][/prefix], no trailing slash, no /api/v4
+	Auth             Auth
+	Group            string // full path, or ""
+	Project          string // full path, or ""
+	Recursive        bool
+	CheckpointJobID  string
+	Backfill         Backfill
+	Overlap          time.Duration
+	MaxAttempts      int
+	Datastore        string // "files" or "bigquery"
+	FilesDir         string
+	Dataset          string // with the _v4 suffix
+	BigQueryProject  string
+	BigQueryLocation string
+	LogLevel         string
+	LogFormat        string
 }
 
 // ConfigError is a configuration problem: the run stops before any request.
@@ -161,6 +164,10 @@ func NewConfig(s Settings) (Config, error) {
 	if c.Datastore == "bigquery" && c.BigQueryProject == "" {
 		bad("BIGQUERY_PROJECT is required when DATASTORE=bigquery: set it to the Google Cloud project id")
 	}
+	c.BigQueryLocation = s.Get("BIGQUERY_LOCATION")
+	if c.Datastore == "bigquery" {
+		problems = append(problems, bigQueryProblems(s)...)
+	}
 	c.FilesDir = s.Get("FILES_DIR")
 	if c.Datastore == "files" && strings.TrimSpace(c.FilesDir) == "" {
 		bad("FILES_DIR is empty: set it to the directory to write to, e.g. ./gitlab-data-export")
@@ -240,4 +247,38 @@ func truthy(v string) bool {
 		return false
 	}
 	return true
+}
+
+// bigQueryProblems checks the BigQuery credentials and emulator settings
+// without ever echoing a key.
+func bigQueryProblems(s Settings) []string {
+	var problems []string
+	if key := s.Get("BIGQUERY_SERVICE_ACCOUNT_JSON"); key != "" {
+		var k struct {
+			Type        string `json:"type"`
+			ClientEmail string `json:"client_email"`
+		}
+		if err := json.Unmarshal([]byte(key), &k); err != nil || k.Type == "" {
+			problems = append(problems, "BIGQUERY_SERVICE_ACCOUNT_JSON is not a service account key: set it to the key file's JSON text (its content is not shown here)")
+		}
+	} else if path := s.Get("GOOGLE_APPLICATION_CREDENTIALS"); path != "" {
+		if f, err := os.Open(path); err != nil {
+			problems = append(problems, fmt.Sprintf("GOOGLE_APPLICATION_CREDENTIALS %q cannot be read (%v): point it at a service account key file", path, errors.Unwrap(err)))
+		} else {
+			f.Close()
+		}
+	}
+	rest, grpc := s.Get("BIGQUERY_EMULATOR_HOST"), s.Get("BIGQUERY_EMULATOR_GRPC_HOST")
+	for _, hp := range []struct{ env, v string }{{"BIGQUERY_EMULATOR_HOST", rest}, {"BIGQUERY_EMULATOR_GRPC_HOST", grpc}} {
+		if hp.v == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(hp.v); err != nil {
+			problems = append(problems, fmt.Sprintf("%s %q is not host:port, e.g. 127.0.0.1:9050", hp.env, hp.v))
+		}
+	}
+	if (rest == "") != (grpc == "") {
+		problems = append(problems, "BIGQUERY_EMULATOR_HOST and BIGQUERY_EMULATOR_GRPC_HOST go together: set both (REST and gRPC endpoints of the emulator) or neither")
+	}
+	return problems
 }

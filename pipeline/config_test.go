@@ -124,6 +124,10 @@ func TestConfigErrors(t *testing.T) {
 		{"bad overlap", append(valid, "GITLAB_WINDOW_OVERLAP", "ten"), "GITLAB_WINDOW_OVERLAP \"ten\""},
 		{"negative overlap", append(valid, "GITLAB_WINDOW_OVERLAP", "-1m"), "GITLAB_WINDOW_OVERLAP"},
 		{"token with newline", append(without("GITLAB_TOKEN"), "GITLAB_TOKEN", "abc\n"), "GITLAB_TOKEN contains white space"},
+		{"bad service account json", append(valid, "DATASTORE", "bigquery", "BIGQUERY_PROJECT", "p", "BIGQUERY_SERVICE_ACCOUNT_JSON", "{not json SECRETKEY"), "BIGQUERY_SERVICE_ACCOUNT_JSON is not a service account key"},
+		{"unreadable credentials file", append(valid, "BIGQUERY_PROJECT", "p", "GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/key.json"), "GOOGLE_APPLICATION_CREDENTIALS \"/nonexistent/key.json\" cannot be read"},
+		{"emulator without grpc", append(valid, "BIGQUERY_PROJECT", "p", "BIGQUERY_EMULATOR_HOST", "127.0.0.1:9050"), "BIGQUERY_EMULATOR_HOST and BIGQUERY_EMULATOR_GRPC_HOST go together"},
+		{"emulator bad host", append(valid, "BIGQUERY_PROJECT", "p", "BIGQUERY_EMULATOR_HOST", "localhost", "BIGQUERY_EMULATOR_GRPC_HOST", "127.0.0.1:9060"), "BIGQUERY_EMULATOR_HOST \"localhost\" is not host:port"},
 		{"bad log level", append(valid, "LOG_LEVEL", "loud"), "LOG_LEVEL \"loud\""},
 		{"bad log format", append(valid, "LOG_FORMAT", "xml"), "LOG_FORMAT \"xml\""},
 	}
@@ -155,5 +159,9 @@ func TestConfigErrorsNeverShowSecrets(t *testing.T) {
 	_, err := load(t, "GITLAB_TOKEN", "glpat-SECRET value", "GITLAB_GROUP", "acme", "CHECKPOINT_JOB_ID", "j")
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("error %v must name the variable, not its value", err)
+	}
+	_, err = load(t, append(valid, "BIGQUERY_PROJECT", "p", "BIGQUERY_SERVICE_ACCOUNT_JSON", `{"private_key": "SECRETKEY"`)...)
+	if err == nil || strings.Contains(err.Error(), "SECRETKEY") {
+		t.Errorf("error %v must not show the key", err)
 	}
 }
