@@ -166,10 +166,12 @@ func scalar(raw json.RawMessage) (string, error) {
 	return n.String(), nil
 }
 
-// newItem builds the item of source s at path, with the window [after,
-// before] when the source can be filtered by time.
+// newItem builds the item of source s at path. The item carries the run's
+// window [after, before) whatever the source, so that the children it spawns
+// inherit it; the window becomes query parameters only when the source can
+// be filtered by time.
 func newItem(resource string, s Source, path, after, before string) Item {
-	it := Item{Resource: resource, Path: path, Query: s.Query, Single: s.Single}
+	it := Item{Resource: resource, Path: path, Query: s.Query, Single: s.Single, After: after, Before: before}
 	if !s.Filter.Incremental() {
 		return it
 	}
@@ -183,6 +185,6 @@ func newItem(resource string, s Source, path, after, before string) Item {
 	if before != "" && s.Filter.Before != "" {
 		q.Set(s.Filter.Before, before)
 	}
-	it.Query, it.After, it.Before = q.Encode(), after, before
+	it.Query = q.Encode()
 	return it
 }

@@ -1,0 +1,327 @@
+package gitlabsim
+
+import (
+	"math/rand/v2"
+	"slices"
+	"sort"
+)
+
+// Mutation lists what one Mutate call changed: table -> ids of the objects
+// updated or created (sorted). Parents bumped by a new note, projects whose
+// last_activity_at moved, labels whose counts moved and every job of a
+// pipeline whose status changed (jobs embed it) are included. Member ids are
+// user ids.
+type Mutation struct {
+	Changed map[string][]int64 `json:"changed"`
+}
+
+// Mutate makes about n changes, deterministic given the seed and the number
+// of earlier Mutate calls, all stamped with s.Now(). Archived projects and
+// projects with the feature disabled are left alone.
+//
+//   - ~n issues and ~n/2 merge requests updated (new title; a third of the
+//     issues closed or reopened);
+//   - ~n notes added to existing issues and merge requests (bumping them);
+//   - ~n/2 new issues and 2 new merge requests;
+//   - per touched project a new (running) pipeline with jobs, and one
+//     existing pipeline retried (status change, a retried job replaced);
+//   - a new group milestone, a new project milestone, one unreferenced
+//     milestone updated; a new label; a new member.
+func (s *Sim) Mutate(n int) Mutation {
+	n = max(n, 1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mutations++
+	m := &mutator{
+		gen:     &gen{st: s.st, o: s.opts, r: rand.New(rand.NewPCG(uint64(s.opts.Seed), uint64(s.mutations)*0x9E3779B97F4A7C15))},
+		now:     s.Now().UnixMilli(),
+		changed: map[string]map[int64]bool{},
+		touched: map[int32]bool{},
+		round:   s.mutations,
+	}
+	m.run(n)
+	s.version++
+	return m.result()
+}
+
+type mutator struct {
+	*gen
+	now     int64
+	changed map[string]map[int64]bool
+	touched map[int32]bool
+	round   int
+}
+
+func (m *mutator) mark(table string, id int64) {
+	if m.changed[table] == nil {
+		m.changed[table] = map[int64]bool{}
+	}
+	m.changed[table][id] = true
+}
+
+func (m *mutator) result() Mutation {
+	out := Mutation{Changed: map[string][]int64{}}
+	for t, ids := range m.changed {
+		for id := range ids {
+			out.Changed[t] = append(out.Changed[t], id)
+		}
+		slices.Sort(out.Changed[t])
+	}
+	return out
+}
+
+// eligible lists the projects that can change: not archived, feature on,
+// and (has) true for them.
+func (m *mutator) eligible(feature int, has func(p *project) bool) []int32 {
+	var out []int32
+	for i := range m.st.projects {
+		p := &m.st.projects[i]
+		if !p.archived && (feature < 0 || !p.disabled[feature]) && (has == nil || has(p)) {
+			out = append(out, int32(i))
+		}
+	}
+	return out
+}
+
+func (m *mutator) pickFrom(list []int32) int32 {
+	if len(list) == 0 {
+		return -1
+	}
+	return list[m.r.IntN(len(list))]
+}
+
+func (m *mutator) touchLabels(ls []int32) {
+	for _, l := range ls {
+		if m.st.labels[l].project >= 0 {
+			m.mark("project_labels", m.st.labels[l].id)
+		} else {
+			m.mark("group_labels", m.st.labels[l].id)
+		}
+	}
+}
+
+func (m *mutator) run(n int) {
+	st := m.st
+	withIssues := m.eligible(featIssues, func(p *project) bool { return len(p.issues) > 0 })
+	withMRs := m.eligible(featMRs, func(p *project) bool { return len(p.mrs) > 0 })
+
+	// Updates.
+	for k := 0; k < n && len(withIssues) > 0; k++ {
+		p := m.pickFrom(withIssues)
+		i := st.projects[p].issues[m.r.IntN(len(st.projects[p].issues))]
+		is := &st.issues[i]
+		is.rev++
+		is.updated = m.now
+		if m.r.IntN(3) == 0 {
+			if is.closed {
+				is.closed, is.closedAt, is.closedBy = false, 0, -1
+			} else {
+				is.closed, is.closedAt, is.closedBy = true, m.now, m.anyUser()
+			}
+			m.touchLabels(is.labels)
+		}
+		m.mark("issues", is.id)
+		m.touched[p] = true
+	}
+	for k := 0; k < max(1, n/2) && len(withMRs) > 0; k++ {
+		p := m.pickFrom(withMRs)
+		i := st.projects[p].mrs[m.r.IntN(len(st.projects[p].mrs))]
+		mr := &st.mrs[i]
+		mr.rev++
+		mr.updated = m.now
+		m.mark("merge_requests", mr.id)
+		m.touched[p] = true
+	}
+	// Notes, bumping their parents.
+	for k := 0; k < n; k++ {
+		if (k%2 == 0 || len(withMRs) == 0) && len(withIssues) > 0 {
+			p := m.pickFrom(withIssues)
+			i := st.projects[p].issues[m.r.IntN(len(st.projects[p].issues))]
+			nt := m.newNote(&st.issueNotes, i)
+			st.issues[i].notes = append(st.issues[i].notes, nt)
+			st.issues[i].updated = m.now
+			m.mark("issue_notes", st.issueNotes[nt].id)
+			m.mark("issues", st.issues[i].id)
+			m.touched[p] = true
+		} else if len(withMRs) > 0 {
+			p := m.pickFrom(withMRs)
+			i := st.projects[p].mrs[m.r.IntN(len(st.projects[p].mrs))]
+			nt := m.newNote(&st.mrNotes, i)
+			st.mrs[i].notes = append(st.mrs[i].notes, nt)
+			st.mrs[i].updated = m.now
+			m.mark("merge_request_notes", st.mrNotes[nt].id)
+			m.mark("merge_requests", st.mrs[i].id)
+			m.touched[p] = true
+		}
+	}
+	// New issues and merge requests.
+	if ps := m.eligible(featIssues, nil); len(ps) > 0 {
+		for k := 0; k < max(1, n/2); k++ {
+			p := m.pickFrom(ps)
+			i := m.newIssue(p, m.now, m.now, st.availableLabels(p), 0)
+			is := &st.issues[i]
+			is.closed, is.closedAt, is.closedBy = false, 0, -1
+			m.touchLabels(is.labels)
+			m.mark("issues", is.id)
+			m.touched[p] = true
+		}
+	}
+	if ps := m.eligible(featMRs, nil); len(ps) > 0 {
+		for k := 0; k < 2; k++ {
+			p := m.pickFrom(ps)
+			i := m.newMR(p, m.now, m.now, st.availableLabels(p), 0)
+			mr := &st.mrs[i]
+			mr.state, mr.merged, mr.mergedBy, mr.closedAt, mr.closedBy = mrOpened, 0, -1, 0, -1
+			m.touchLabels(mr.labels)
+			m.mark("merge_requests", mr.id)
+			m.touched[p] = true
+		}
+	}
+	m.pipelines()
+	m.milestonesLabelsMembers()
+	for p := range m.touched {
+		st.projects[p].lastActivity = m.now
+		m.mark("projects", st.projects[p].id)
+	}
+}
+
+func (m *mutator) newNote(list *[]note, parent int32) int32 {
+	nt := note{id: m.st.next.note, parent: parent, author: m.anyUser(), created: m.now, updated: m.now,
+		system: m.r.IntN(4) == 0}
+	m.st.next.note++
+	*list = append(*list, nt)
+	return int32(len(*list) - 1)
+}
+
+// pipelines adds a running pipeline to every touched project and retries
+// one existing pipeline.
+func (m *mutator) pipelines() {
+	st := m.st
+	var touched []int32
+	for p := range m.touched {
+		touched = append(touched, p)
+	}
+	sort.Slice(touched, func(a, b int) bool { return touched[a] < touched[b] })
+	for _, p := range touched {
+		if st.projects[p].disabled[featPipelines] {
+			continue
+		}
+		pl := m.newPipeline(p, m.now, stRunning)
+		x := &st.pipelines[pl]
+		x.started, x.updated, x.finished = m.now, m.now, 0
+		for _, j := range x.jobs {
+			jb := &st.jobs[j]
+			jb.created, jb.started, jb.finished = m.now, m.now, m.now
+			if jb.status == stRunning {
+				jb.finished = 0
+			}
+			m.mark("pipeline_jobs", jb.id)
+		}
+		m.mark("pipelines", x.id)
+	}
+	ps := m.eligible(featPipelines, func(p *project) bool { return len(p.pipelines) > 0 })
+	p := m.pickFrom(ps)
+	if p < 0 {
+		return
+	}
+	var old []int32
+	for _, pl := range st.projects[p].pipelines {
+		if !m.changed["pipelines"][st.pipelines[pl].id] {
+			old = append(old, pl)
+		}
+	}
+	pl := m.pickFrom(old)
+	if pl < 0 {
+		return
+	}
+	x := &st.pipelines[pl]
+	status := stSuccess
+	if x.status == stSuccess {
+		status = stFailed
+	}
+	x.status, x.updated = uint8(status), m.now
+	if x.started == 0 {
+		x.started = m.now
+	}
+	x.finished = m.now
+	// The last job is retried: the old attempt is kept as retried.
+	var last int32 = -1
+	for _, j := range x.jobs {
+		if !st.jobs[j].retried {
+			last = j
+		}
+	}
+	if last >= 0 {
+		st.jobs[last].retried = true
+		nj := m.newJob(pl, int(st.jobs[last].kind), status, false)
+		jb := &st.jobs[nj]
+		jb.created, jb.started, jb.finished = m.now, m.now, m.now
+	}
+	for _, j := range st.pipelines[pl].jobs {
+		m.mark("pipeline_jobs", st.jobs[j].id)
+	}
+	m.mark("pipelines", x.id)
+	m.touched[p] = true
+}
+
+func (m *mutator) milestonesLabelsMembers() {
+	st := m.st
+	gi := int32(m.r.IntN(len(st.groups)))
+	ms := m.newMilestone(gi, -1, 0, m.now)
+	st.groups[gi].milestones = append(st.groups[gi].milestones, ms)
+	m.mark("group_milestones", st.milestones[ms].id)
+	active := m.eligible(-1, nil)
+	if p := m.pickFrom(active); p >= 0 {
+		ms := m.newMilestone(-1, p, 0, m.now)
+		st.projects[p].milestones = append(st.projects[p].milestones, ms)
+		m.mark("project_milestones", st.milestones[ms].id)
+	}
+	// Update a milestone that nothing embeds (an embedding issue would
+	// change without its updated_at moving).
+	var free []int32
+	for i := range st.milestones {
+		x := &st.milestones[i]
+		if x.refs == 0 && x.created < m.now && (x.project < 0 || !st.projects[x.project].archived) {
+			free = append(free, int32(i))
+		}
+	}
+	if i := m.pickFrom(free); i >= 0 {
+		x := &st.milestones[i]
+		x.rev++
+		x.updated = m.now
+		if x.project >= 0 {
+			m.mark("project_milestones", x.id)
+		} else {
+			m.mark("group_milestones", x.id)
+		}
+	}
+	// A new label, in a group or a project by turns.
+	if p := m.pickFrom(active); m.round%2 == 0 && p >= 0 {
+		l := m.newLabel(-1, p, len(st.projects[p].labels))
+		st.projects[p].labels = append(st.projects[p].labels, l)
+		m.mark("project_labels", st.labels[l].id)
+	} else {
+		g := int32(m.r.IntN(len(st.groups)))
+		l := m.newLabel(g, -1, len(st.groups[g].labels))
+		st.groups[g].labels = append(st.groups[g].labels, l)
+		m.mark("group_labels", st.labels[l].id)
+	}
+	// A new member, of a group or a project.
+	var members *[]member
+	table := "group_members"
+	if p := m.pickFrom(active); p >= 0 && m.r.IntN(2) == 0 {
+		members, table = &st.projects[p].members, "project_members"
+	} else {
+		members = &st.groups[m.r.IntN(len(st.groups))].members
+	}
+	for tries := 0; tries < 50; tries++ {
+		u := m.anyUser()
+		if slices.ContainsFunc(*members, func(x member) bool { return x.user == u }) {
+			continue
+		}
+		st.next.memberSeq++
+		*members = append(*members, member{user: u, access: 30, created: m.now, createdBy: 0, seq: st.next.memberSeq})
+		m.mark(table, st.users[u].id)
+		break
+	}
+}

@@ -1,0 +1,54 @@
+package gitlabsim
+
+import (
+	"maps"
+	"sync"
+)
+
+// Stats count the API requests the simulator answered (control requests
+// under /-/sim/ are not counted).
+type Stats struct {
+	Requests int64            `json:"requests"`
+	Status   map[int]int64    `json:"status"`  // HTTP status -> answers; 0 = connection reset by a fault
+	ByPath   map[string]int64 `json:"by_path"` // "GET /api/v4/projects/12/issues?page=2&per_page=100" (escaped path + query, keys sorted)
+	// Throttled counts 429 answers (rate limit and faults alike).
+	Throttled int64 `json:"throttled"`
+}
+
+type statsSet struct {
+	mu sync.Mutex
+	s  Stats
+}
+
+func (ss *statsSet) record(key string, status int) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.s.Status == nil {
+		ss.s.Status, ss.s.ByPath = map[int]int64{}, map[string]int64{}
+	}
+	ss.s.Requests++
+	ss.s.Status[status]++
+	ss.s.ByPath[key]++
+	if status == 429 {
+		ss.s.Throttled++
+	}
+}
+
+// Stats returns a copy of the request counters.
+func (s *Sim) Stats() Stats {
+	s.stats.mu.Lock()
+	defer s.stats.mu.Unlock()
+	out := s.stats.s
+	out.Status, out.ByPath = maps.Clone(out.Status), maps.Clone(out.ByPath)
+	if out.Status == nil {
+		out.Status, out.ByPath = map[int]int64{}, map[string]int64{}
+	}
+	return out
+}
+
+// ResetStats sets every counter to zero.
+func (s *Sim) ResetStats() {
+	s.stats.mu.Lock()
+	defer s.stats.mu.Unlock()
+	s.stats.s = Stats{}
+}

@@ -1,0 +1,361 @@
+package pipeline_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
+	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+)
+
+// history ends an hour before the first run, beyond the 10-minute overlap.
+func simOptions() gitlabsim.Options {
+	return gitlabsim.Options{Seed: 7, BaseTime: time.Now().Add(-time.Hour).Truncate(time.Second)}
+}
+
+// checkComplete asserts that every object the simulator holds is stored,
+// byte-for-byte in its fields, with one data_date for the whole run.
+func checkComplete(t *testing.T, h *harness, tables []string) {
+	t.Helper()
+	for _, table := range tables {
+		want := h.expected(table)
+		if len(want) == 0 {
+			t.Errorf("%s: the simulator holds no objects; the test proves nothing", table)
+			continue
+		}
+		got := map[string]row{}
+		for _, r := range h.table(table) {
+			if r["data_date"] == nil {
+				t.Errorf("%s %s: no data_date", table, key(table, r))
+			}
+			got[key(table, r)] = r
+		}
+		for k, api := range want {
+			stored, ok := got[k]
+			if !ok {
+				t.Errorf("%s: object %s not exported", table, k)
+				continue
+			}
+			if diff := sameObject(api, stored); diff != "" {
+				t.Errorf("%s %s: %s", table, k, diff)
+			}
+		}
+	}
+}
+
+var allTables = []string{"groups", "projects", "issues", "merge_requests", "issue_notes", "merge_request_notes",
+	"group_milestones", "project_milestones", "epics", "pipelines", "pipeline_jobs", "group_labels", "project_labels",
+	"group_members", "project_members"}
+
+func TestBackfillExportsEveryRecordOfEveryResource(t *testing.T) {
+	h := newHarness(t, simOptions())
+	res := h.mustRun()
+	checkComplete(t, h, allTables)
+
+	// One data_date for the whole run, RFC 3339 UTC.
+	dates := map[any]bool{}
+	for _, table := range allTables {
+		for _, r := range h.table(table) {
+			dates[r["data_date"]] = true
+		}
+	}
+	if len(dates) != 1 {
+		t.Errorf("data_date values: %v", dates)
+	}
+	for d := range dates {
+		if _, err := time.Parse(time.RFC3339, fmt.Sprint(d)); err != nil || !strings.HasSuffix(fmt.Sprint(d), "Z") {
+			t.Errorf("data_date %v is not RFC 3339 UTC", d)
+		}
+	}
+	// Parent keys where the API object lacks them.
+	for _, r := range h.table("pipeline_jobs") {
+		if r["project_id"] == nil || r["pipeline_id"] == nil {
+			t.Fatalf("job without parent keys: %v", r)
+		}
+	}
+	for _, r := range h.table("group_labels") {
+		if r["group_id"] == nil {
+			t.Fatalf("group label without group_id: %v", r)
+		}
+	}
+	// The checkpoint is the run's start on GitLab's clock, and counts the records.
+	cp := h.checkpoint()
+	if cp == nil || cp.RunID != res.Checkpoint.RunID {
+		t.Fatalf("checkpoint %+v", cp)
+	}
+	if d := h.sim.Now().Sub(cp.StartedAt); d < 0 || d > 2*time.Minute {
+		t.Errorf("checkpoint %v is not the run's start (sim now %v)", cp.StartedAt, h.sim.Now())
+	}
+	if cp.Records["issues"] != int64(len(h.table("issues"))) {
+		t.Errorf("checkpoint counts %d issues, store has %d", cp.Records["issues"], len(h.table("issues")))
+	}
+	// Nothing staged is left behind, and only .ndjson files are in the tables.
+	if _, err := os.Stat(filepath.Join(h.dir, dataset, "_staging", "test-job", res.Checkpoint.RunID)); !os.IsNotExist(err) {
+		t.Errorf("staging directory left: %v", err)
+	}
+}
+
+func TestIncrementalRunExportsChangesAndTheirChildren(t *testing.T) {
+	h := newHarness(t, simOptions())
+	first := h.mustRun()
+	h.sim.Advance(time.Minute)
+	m := h.sim.Mutate(6)
+	second := h.mustRun()
+	if !second.Checkpoint.StartedAt.After(first.Checkpoint.StartedAt) {
+		t.Fatalf("checkpoint did not advance: %v -> %v", first.Checkpoint.StartedAt, second.Checkpoint.StartedAt)
+	}
+	run2 := second.Checkpoint.RunID
+
+	// The latest state of everything is complete after the second run.
+	checkComplete(t, h, allTables)
+
+	// The second run exported the changed records, and no untouched one.
+	for _, table := range []string{"issues", "merge_requests", "pipelines", "group_milestones", "project_milestones"} {
+		changed := map[string]bool{}
+		for _, id := range m.Changed[table] {
+			changed[fmt.Sprint(id)] = true
+		}
+		if len(changed) == 0 {
+			t.Errorf("%s: the mutation changed nothing; the test proves nothing", table)
+		}
+		got := map[string]bool{}
+		for _, r := range h.runRows(table, run2) {
+			got[fmt.Sprint(r["id"])] = true
+			if !changed[fmt.Sprint(r["id"])] {
+				t.Errorf("%s: untouched record %v exported again", table, r["id"])
+			}
+		}
+		for id := range changed {
+			if !got[id] {
+				t.Errorf("%s: changed record %s not exported by the incremental run", table, id)
+			}
+		}
+	}
+	// Children of updated parents: every note of a changed issue, every job of a changed pipeline.
+	changedIssues := map[string]bool{}
+	for _, id := range m.Changed["issues"] {
+		changedIssues[fmt.Sprint(id)] = true
+	}
+	wantNotes := 0
+	for _, n := range h.expected("issue_notes") {
+		if changedIssues[fmt.Sprint(n["noteable_id"])] {
+			wantNotes++
+		}
+	}
+	gotNotes := h.runRows("issue_notes", run2)
+	if len(gotNotes) != wantNotes || wantNotes == 0 {
+		t.Errorf("issue notes in the incremental run: %d, want %d (all notes of changed issues)", len(gotNotes), wantNotes)
+	}
+	for _, n := range gotNotes {
+		if !changedIssues[fmt.Sprint(n["noteable_id"])] {
+			t.Errorf("note %v of an untouched issue exported", n["id"])
+		}
+	}
+	changedPipelines := map[string]bool{}
+	for _, id := range m.Changed["pipelines"] {
+		changedPipelines[fmt.Sprint(id)] = true
+	}
+	for _, j := range h.runRows("pipeline_jobs", run2) {
+		if !changedPipelines[fmt.Sprint(j["pipeline_id"])] {
+			t.Errorf("job %v of an untouched pipeline exported", j["id"])
+		}
+	}
+	if len(h.runRows("pipeline_jobs", run2)) == 0 {
+		t.Error("no jobs of changed pipelines exported")
+	}
+	// Snapshot resources are exported whole each run.
+	if got, want := len(h.runRows("projects", run2)), len(h.expected("projects")); got != want {
+		t.Errorf("projects in the incremental run: %d, want all %d", got, want)
+	}
+}
+
+func TestFailedRunKeepsTheCheckpointAndTheNextRunRecovers(t *testing.T) {
+	h := newHarness(t, simOptions())
+	first := h.mustRun()
+	h.sim.Advance(time.Minute)
+	m := h.sim.Mutate(6)
+	issuesBefore := len(h.table("issues"))
+
+	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `/pipelines/\d+/jobs$`, Status: 500})
+	_, err := h.run()
+	var re *pipeline.RunError
+	if err == nil || !errors.As(err, &re) || pipeline.ExitCode(err) != pipeline.ExitFailed {
+		t.Fatalf("run against persistent 500s: %v", err)
+	}
+	if !strings.Contains(err.Error(), "no checkpoint written") || !strings.Contains(err.Error(), "500") {
+		t.Errorf("the error should say what failed and that the checkpoint stays: %v", err)
+	}
+	if cp := h.checkpoint(); cp == nil || cp.RunID != first.Checkpoint.RunID {
+		t.Fatalf("checkpoint changed by a failed run: %+v", cp)
+	}
+	if n := len(h.table("issues")); n != issuesBefore {
+		t.Errorf("a failed run made %d issue rows visible", n-issuesBefore)
+	}
+
+	h.sim.ClearFaults()
+	third := h.mustRun()
+	if third.Previous == nil || third.Previous.RunID != first.Checkpoint.RunID {
+		t.Errorf("the recovery run should start from the first run's checkpoint: %+v", third.Previous)
+	}
+	got := map[string]bool{}
+	for _, r := range h.runRows("issues", third.Checkpoint.RunID) {
+		got[fmt.Sprint(r["id"])] = true
+	}
+	for _, id := range m.Changed["issues"] {
+		if !got[fmt.Sprint(id)] {
+			t.Errorf("issue %d changed before the failed run is missing after recovery", id)
+		}
+	}
+	checkComplete(t, h, allTables)
+	if _, err := os.Stat(filepath.Join(h.dir, dataset, "_staging", "test-job")); err == nil {
+		entries, _ := os.ReadDir(filepath.Join(h.dir, dataset, "_staging", "test-job"))
+		if len(entries) != 0 {
+			t.Errorf("the failed run's staging was not cleaned: %v", entries)
+		}
+	}
+}
+
+func TestNoRecursionExportsTheGroupAndItsDirectProjectsOnly(t *testing.T) {
+	h := newHarness(t, simOptions())
+	h.mustRun("GITLAB_NO_RECURSION", "1")
+	groups := h.table("groups")
+	if len(groups) != 1 || groups[0]["full_path"] != h.sim.RootGroup() {
+		t.Errorf("groups: %v", groups)
+	}
+	rootID := groups[0]["id"]
+	direct := map[string]bool{}
+	for _, p := range h.table("projects") {
+		ns, _ := p["namespace"].(map[string]any)
+		if fmt.Sprint(ns["id"]) != fmt.Sprint(rootID) {
+			t.Errorf("project %v is not directly in the root group", p["path_with_namespace"])
+		}
+		direct[fmt.Sprint(p["id"])] = true
+	}
+	if len(direct) == 0 {
+		t.Fatal("no direct projects")
+	}
+	for _, table := range []string{"issues", "merge_requests", "pipelines"} {
+		rows := h.table(table)
+		if len(rows) == 0 {
+			t.Errorf("%s: none exported", table)
+		}
+		for _, r := range rows {
+			if !direct[fmt.Sprint(r["project_id"])] {
+				t.Errorf("%s %v belongs to project %v outside the root group", table, r["id"], r["project_id"])
+			}
+		}
+	}
+}
+
+func TestProjectRoot(t *testing.T) {
+	h := newHarness(t, simOptions())
+	var proj row
+	for _, p := range h.expected("projects") {
+		if proj == nil || fmt.Sprint(p["id"]) < fmt.Sprint(proj["id"]) {
+			proj = p
+		}
+	}
+	path := fmt.Sprint(proj["path_with_namespace"])
+	h.mustRun("GITLAB_GROUP", "", "GITLAB_PROJECT", path)
+	if ps := h.table("projects"); len(ps) != 1 || ps[0]["id"] == nil || fmt.Sprint(ps[0]["id"]) != fmt.Sprint(proj["id"]) {
+		t.Errorf("projects: %v", ps)
+	}
+	if gs := h.table("groups"); len(gs) != 0 {
+		t.Errorf("a project export has no groups: %d", len(gs))
+	}
+	want := 0
+	for _, i := range h.expected("issues") {
+		if fmt.Sprint(i["project_id"]) == fmt.Sprint(proj["id"]) {
+			want++
+		}
+	}
+	if got := len(h.table("issues")); got != want || want == 0 {
+		t.Errorf("issues of the project: %d, want %d", got, want)
+	}
+	if len(h.table("issue_notes")) == 0 || len(h.table("pipeline_jobs")) == 0 || len(h.table("project_labels")) == 0 {
+		t.Error("children of a project root missing")
+	}
+}
+
+func TestBackfillTimestamp(t *testing.T) {
+	h := newHarness(t, simOptions())
+	res := h.mustRun("GITLAB_BACKFILL_TIMESTAMP", "now")
+	if len(h.table("issues")) != 0 || len(h.table("pipelines")) != 0 {
+		t.Errorf("now: no history expected, got %d issues, %d pipelines", len(h.table("issues")), len(h.table("pipelines")))
+	}
+	if len(h.table("projects")) == 0 || len(h.table("groups")) == 0 || len(h.table("project_labels")) == 0 {
+		t.Error("now: the snapshot resources are still exported")
+	}
+	if res.Checkpoint == nil {
+		t.Fatal("now: no checkpoint")
+	}
+
+	// A timestamp limits the backfill to records updated after it.
+	h2 := newHarness(t, simOptions())
+	since := h2.sim.Now().Add(-120 * 24 * time.Hour).UTC().Truncate(time.Second)
+	h2.mustRun("GITLAB_BACKFILL_TIMESTAMP", since.Format("2006-01-02 15:04:05"))
+	want, got := 0, len(h2.table("issues"))
+	for _, i := range h2.expected("issues") {
+		u, _ := time.Parse(time.RFC3339, fmt.Sprint(i["updated_at"]))
+		if !u.Before(since) {
+			want++
+		}
+	}
+	if got != want || want == 0 || want == len(h2.expected("issues")) {
+		t.Errorf("issues updated after %v: got %d, want %d (of %d)", since, got, want, len(h2.expected("issues")))
+	}
+	// The timestamp only applies without a checkpoint.
+	h2.sim.Advance(time.Minute)
+	h2.sim.Mutate(2)
+	second := h2.mustRun("GITLAB_BACKFILL_TIMESTAMP", "2000-01-01 00:00:00")
+	if n := len(h2.runRows("issues", second.Checkpoint.RunID)); n > 10 {
+		t.Errorf("with a checkpoint the backfill timestamp must be ignored: %d issues re-exported", n)
+	}
+}
+
+func TestCredentials(t *testing.T) {
+	h := newHarness(t, simOptions())
+	// GITLAB_TOKEN wins over GITLAB_OAUTH: a wrong token fails even with a valid OAuth token.
+	_, err := h.run("GITLAB_TOKEN", "wrong", "GITLAB_OAUTH", h.sim.Token())
+	var ae *gitlab.AuthError
+	if !errors.As(err, &ae) || ae.TokenEnv != "GITLAB_TOKEN" || pipeline.ExitCode(err) != pipeline.ExitAuth {
+		t.Fatalf("wrong GITLAB_TOKEN: %v", err)
+	}
+	if strings.Contains(err.Error(), "wrong") {
+		t.Errorf("the error shows the token: %v", err)
+	}
+	if h.checkpoint() != nil {
+		t.Error("a refused run wrote a checkpoint")
+	}
+	// GITLAB_OAUTH alone is sent as Bearer and works.
+	res, err := h.run("GITLAB_TOKEN", "", "GITLAB_OAUTH", h.sim.Token())
+	if err != nil || res.Checkpoint == nil {
+		t.Fatalf("oauth: %v", err)
+	}
+	// An unknown group is a clear error.
+	_, err = h.run("GITLAB_GROUP", "no/such/group")
+	var nf *gitlab.NotFoundError
+	if !errors.As(err, &nf) || pipeline.ExitCode(err) != pipeline.ExitNotFound || !strings.Contains(err.Error(), "GITLAB_GROUP") {
+		t.Errorf("unknown group: %v", err)
+	}
+}
+
+func TestUnlicensedEpicsAreSkippedNotFatal(t *testing.T) {
+	o := simOptions()
+	o.Unlicensed = true
+	h := newHarness(t, o)
+	res := h.mustRun()
+	if n := len(h.table("epics")); n != 0 {
+		t.Errorf("epics from an unlicensed instance: %d", n)
+	}
+	checkComplete(t, h, []string{"issues", "issue_notes", "pipelines"})
+	if res.Checkpoint == nil {
+		t.Error("no checkpoint")
+	}
+}

@@ -1,0 +1,92 @@
+package bigqueryio
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"cloud.google.com/go/bigquery"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
+)
+
+// checkpointRow is a checkpoint as a _checkpoints row.
+func checkpointRow(cp store.Checkpoint) map[string]any {
+	records := cp.Records
+	if records == nil {
+		records = map[string]int64{}
+	}
+	b, _ := json.Marshal(records)
+	row := map[string]any{
+		"job_id":           cp.JobID,
+		"run_id":           cp.RunID,
+		"started_at":       cp.StartedAt.UnixMicro(),
+		"committed_at":     cp.CommittedAt.UnixMicro(),
+		"root":             cp.Root,
+		"records":          string(b),
+		"duration_seconds": cp.DurationSeconds,
+	}
+	if cp.Previous != "" {
+		row["previous_started_at"] = cp.Previous
+	}
+	return row
+}
+
+// checkpointRecord is a _checkpoints row as read back.
+type checkpointRecord struct {
+	JobID           string                 `bigquery:"job_id"`
+	RunID           bigquery.NullString    `bigquery:"run_id"`
+	StartedAt       bigquery.NullTimestamp `bigquery:"started_at"`
+	CommittedAt     bigquery.NullTimestamp `bigquery:"committed_at"`
+	Root            bigquery.NullString    `bigquery:"root"`
+	Previous        bigquery.NullString    `bigquery:"previous_started_at"`
+	Records         bigquery.NullString    `bigquery:"records"`
+	DurationSeconds bigquery.NullFloat64   `bigquery:"duration_seconds"`
+}
+
+// ReadCheckpoint returns the job's _checkpoints row with the greatest
+// started_at, however old, or nil when the job has none.
+func (s *Store) ReadCheckpoint(ctx context.Context, jobID string) (*store.Checkpoint, error) {
+	if ok, err := s.openDataset(ctx, false); err != nil || !ok {
+		return nil, err
+	}
+	if ok, err := s.tableExists(ctx, checkpointsTable); err != nil || !ok {
+		return nil, err
+	}
+	var found *checkpointRecord
+	err := queryRows(ctx, s, "SELECT job_id, run_id, started_at, committed_at, root, previous_started_at, records, duration_seconds FROM "+
+		s.sqlTable(checkpointsTable)+" WHERE job_id = @job ORDER BY started_at DESC NULLS FIRST, committed_at DESC LIMIT 1",
+		map[string]any{"job": jobID}, func(r *checkpointRecord) error { found = r; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("bigquery store: reading the checkpoint of job %s from %s: %w", jobID, s.sqlTable(checkpointsTable), err)
+	}
+	if found == nil {
+		return nil, nil
+	}
+	cp, err := found.checkpoint()
+	if err != nil {
+		return nil, fmt.Errorf("bigquery store: the checkpoint of job %s (run %q) in %s is corrupted (%v): delete that row to fall back to the job's previous checkpoint, or every row of the job to run a full backfill (set GITLAB_BACKFILL_TIMESTAMP to limit it)",
+			jobID, found.RunID.StringVal, s.sqlTable(checkpointsTable), err)
+	}
+	return cp, nil
+}
+
+func (r *checkpointRecord) checkpoint() (*store.Checkpoint, error) {
+	if !r.StartedAt.Valid || r.StartedAt.Timestamp.IsZero() {
+		return nil, fmt.Errorf("no started_at")
+	}
+	cp := &store.Checkpoint{JobID: r.JobID, RunID: r.RunID.StringVal, StartedAt: r.StartedAt.Timestamp.UTC(),
+		Root: r.Root.StringVal, Previous: r.Previous.StringVal, DurationSeconds: r.DurationSeconds.Float64, Records: map[string]int64{}}
+	if r.CommittedAt.Valid {
+		cp.CommittedAt = r.CommittedAt.Timestamp.UTC()
+	}
+	if r.Records.Valid && r.Records.StringVal != "" {
+		if err := json.Unmarshal([]byte(r.Records.StringVal), &cp.Records); err != nil {
+			return nil, fmt.Errorf("records is not a JSON object of counts per table: %w", err)
+		}
+		if cp.Records == nil {
+			cp.Records = map[string]int64{}
+		}
+	}
+	return cp, nil
+}

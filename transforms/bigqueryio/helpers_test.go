@@ -1,0 +1,137 @@
+package bigqueryio
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/bigquery"
+	"google.golang.org/api/iterator"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
+)
+
+const testJob = "job-1"
+
+func testRun(runID string, started time.Time) store.Run {
+	return store.Run{JobID: testJob, RunID: runID, StartedAt: started.UTC().Format(time.RFC3339Nano),
+		LocalFrom: started.Add(-time.Minute).UTC().Format(time.RFC3339Nano), Root: "group acme (tree)"}
+}
+
+// rec builds an enriched record: the fields given, plus data_date.
+func rec(dataDate string, fields ...any) []byte {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; i+1 < len(fields); i += 2 {
+		k, _ := json.Marshal(fields[i])
+		v, _ := json.Marshal(fields[i+1])
+		fmt.Fprintf(&b, "%s:%s,", k, v)
+	}
+	dd, _ := json.Marshal(dataDate)
+	fmt.Fprintf(&b, `"data_date":%s}`, dd)
+	return []byte(b.String())
+}
+
+type tableRec struct {
+	table string
+	rec   []byte
+}
+
+// stage writes records through one writer (a bundle) and returns its parts.
+func stage(t *testing.T, s *Store, run store.Run, recs ...tableRec) []store.Part {
+	t.Helper()
+	ctx := context.Background()
+	w, err := s.NewWriter(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := w.Write(r.table, r.rec); err != nil {
+			t.Fatalf("Write(%s): %v", r.table, err)
+		}
+	}
+	parts, err := w.Close(ctx)
+	if err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	return parts
+}
+
+// queryAll runs sql and returns every row as column -> value.
+func queryAll(t *testing.T, s *Store, sql string) []map[string]bigquery.Value {
+	t.Helper()
+	it, err := s.bq.Query(sql).Read(context.Background())
+	if err != nil {
+		t.Fatalf("query %s: %v", sql, err)
+	}
+	var rows []map[string]bigquery.Value
+	for {
+		row := map[string]bigquery.Value{}
+		err := it.Next(&row)
+		if err == iterator.Done {
+			return rows
+		}
+		if err != nil {
+			t.Fatalf("query %s: %v", sql, err)
+		}
+		rows = append(rows, row)
+	}
+}
+
+// ids returns the ids of a table's rows, sorted.
+func ids(t *testing.T, s *Store, table string) []int64 {
+	t.Helper()
+	var out []int64
+	for _, r := range queryAll(t, s, "SELECT id FROM "+s.sqlTable(table)) {
+		out = append(out, r["id"].(int64))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func count(t *testing.T, s *Store, table, where string) int64 {
+	t.Helper()
+	sql := "SELECT COUNT(*) AS n FROM " + s.sqlTable(table)
+	if where != "" {
+		sql += " WHERE " + where
+	}
+	return queryAll(t, s, sql)[0]["n"].(int64)
+}
+
+// decodePayload decodes a payload as read back: the emulator stores a JSON
+// column written through the Storage Write API as a JSON string holding
+// the text, BigQuery as the object itself. Either way the object results.
+func decodePayload(t *testing.T, v bigquery.Value) map[string]any {
+	t.Helper()
+	text, ok := v.(string)
+	if !ok {
+		t.Fatalf("payload is a %T", v)
+	}
+	var x any
+	if err := json.Unmarshal([]byte(text), &x); err != nil {
+		t.Fatalf("payload %q: %v", text, err)
+	}
+	if s, ok := x.(string); ok {
+		if err := json.Unmarshal([]byte(s), &x); err != nil {
+			t.Fatalf("payload %q: %v", s, err)
+		}
+	}
+	obj, ok := x.(map[string]any)
+	if !ok {
+		t.Fatalf("payload %q is not an object", text)
+	}
+	return obj
+}
+
+func mustCheckpoint(t *testing.T, run store.Run) store.Checkpoint {
+	t.Helper()
+	cp, err := store.NewCheckpoint(run, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cp
+}

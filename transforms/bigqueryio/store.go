@@ -1,0 +1,152 @@
+// Package bigqueryio is the BigQuery store: one table per catalog resource in
+// a dataset, written through the BigQuery Storage Write API with pending
+// streams, so that nothing a run writes is visible before its commit.
+//
+// Dataset layout (the dataset name already carries its _v4 suffix):
+//
+//	<table>          one row per exported record: typed columns (id, parent
+//	                 keys, created_at, updated_at, data_date) and payload, the
+//	                 record's complete JSON; partitioned by day of data_date,
+//	                 clustered by id
+//	<table>_latest   view: the newest row (updated_at, then data_date) per key
+//	_commits         commit manifests and commit progress, one row per step
+//	_checkpoints     one row per successful run, written last
+//
+// A writer (one per bundle) opens one pending stream per table it receives
+// records for; Close finalizes the streams and returns their names as parts.
+// Commit writes a manifest naming every stream of the run to _commits,
+// commits each table's streams with BatchCommitWriteStreams (recording each
+// table it has committed), and appends the checkpoint row last. An
+// interrupted commit is rolled forward by the next run's Recover from its
+// manifest; streams that no manifest names (failed or retried bundles) are
+// never committed and BigQuery discards them.
+//
+// Small rows (manifests, progress, checkpoints) are appended through the
+// table's default stream, which commits them at once: no JSON column is
+// written that way, because the emulator would store it as a JSON string.
+package bigqueryio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+
+	"cloud.google.com/go/bigquery"
+	"cloud.google.com/go/bigquery/storage/apiv1/storagepb"
+	"cloud.google.com/go/bigquery/storage/managedwriter"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
+)
+
+// Kind is the name of this store (DATASTORE=bigquery).
+const Kind = "bigquery"
+
+// DefaultLocation is the dataset location used when none is given.
+const DefaultLocation = "US"
+
+func init() { store.Register(Kind, Open) }
+
+// Spec describes the BigQuery dataset project.dataset in location (default
+// US). It holds no secret: Open reads the credentials from the environment.
+func Spec(project, dataset, location string) store.Spec {
+	if location == "" {
+		location = DefaultLocation
+	}
+	return store.Spec{Kind: Kind, Params: map[string]string{"project": project, "dataset": dataset, "location": location}}
+}
+
+// Store is a BigQuery dataset.
+type Store struct {
+	project, dataset, location string
+
+	bq *bigquery.Client
+	mw *managedwriter.Client
+
+	flushBytes int // append requests are sent when they reach this size
+
+	mu      sync.Mutex
+	ensured map[string]bool // tables (and their views) known to exist with every column
+
+	dsMu    sync.Mutex // held while the dataset is looked up or created
+	dsReady bool
+
+	// afterTableCommit, when set (tests), runs after each table of a commit
+	// is committed; an error stops the commit there.
+	afterTableCommit func(table string) error
+	// batchCommit, when set (tests), replaces BatchCommitWriteStreams.
+	batchCommit func(context.Context, *storagepb.BatchCommitWriteStreamsRequest) (*storagepb.BatchCommitWriteStreamsResponse, error)
+}
+
+var _ store.Store = (*Store)(nil)
+
+var identRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
+// isIdent reports whether name can name a dataset or table.
+func isIdent(name string) bool { return len(name) <= 1024 && identRE.MatchString(name) }
+
+// Open connects to BigQuery with the credentials the environment names (see
+// auth.go) and returns the store of spec. The dataset and tables are
+// created when first needed.
+func Open(ctx context.Context, spec store.Spec) (store.Store, error) {
+	return open(ctx, spec)
+}
+
+func open(ctx context.Context, spec store.Spec) (*Store, error) {
+	p := spec.Params
+	project, dataset, location := p["project"], p["dataset"], p["location"]
+	if project == "" {
+		return nil, errors.New("bigquery store: no project: set BIGQUERY_PROJECT to the Google Cloud project id")
+	}
+	if !isIdent(dataset) {
+		return nil, fmt.Errorf("bigquery store: %q is not a dataset name (letters, digits and underscores)", dataset)
+	}
+	if location == "" {
+		location = DefaultLocation
+	}
+	conn, err := connectionOptions()
+	if err != nil {
+		return nil, err
+	}
+	// The clients outlive the caller's context (a DoFn's Setup).
+	bg := context.WithoutCancel(ctx)
+	bq, err := bigquery.NewClient(bg, project, conn.rest...)
+	if err != nil {
+		return nil, fmt.Errorf("bigquery store: connecting to BigQuery (%s): %w", conn.describe, err)
+	}
+	bq.Location = location
+	mw, err := managedwriter.NewClient(bg, project, conn.grpc...)
+	if err != nil {
+		bq.Close()
+		return nil, fmt.Errorf("bigquery store: connecting to the BigQuery Storage Write API (%s): %w", conn.describe, err)
+	}
+	st := &Store{project: project, dataset: dataset, location: location, bq: bq, mw: mw, ensured: map[string]bool{}, flushBytes: flushBytes}
+	if conn.emulator {
+		st.flushBytes = emulatorFlushBytes
+	}
+	return st, nil
+}
+
+// Close releases the clients. The store registry keeps stores open for the
+// life of the process; tests close theirs.
+func (s *Store) Close() error {
+	err := s.mw.Close()
+	if cerr := s.bq.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Dataset returns "project.dataset".
+func (s *Store) Dataset() string { return s.project + "." + s.dataset }
+
+// sqlTable is a table's name quoted for GoogleSQL.
+func (s *Store) sqlTable(table string) string {
+	return "`" + s.project + "." + s.dataset + "." + table + "`"
+}
+
+// tableParent is a table's name in the Storage Write API.
+func (s *Store) tableParent(table string) string {
+	return managedwriter.TableParentFromParts(s.project, s.dataset, table)
+}
