@@ -1,16 +1,16 @@
 package pipeline
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/bigqueryio"
 )
 
 // Auth says which credential the exporter sends. The secret itself is never
@@ -43,8 +43,13 @@ type Config struct {
 	Dataset          string // with the _v4 suffix
 	BigQueryProject  string
 	BigQueryLocation string
-	LogLevel         string
-	LogFormat        string
+	// Where BigQuery is and which credentials file to use (not secrets; a
+	// key given as text is read by the store from the environment only).
+	BigQueryEmulatorHost     string
+	BigQueryEmulatorGRPCHost string
+	CredentialsFile          string
+	LogLevel                 string
+	LogFormat                string
 }
 
 // ConfigError is a configuration problem: the run stops before any request.
@@ -67,6 +72,8 @@ var (
 	jobIDPattern   = regexp.MustCompile(`^[A-Za-z0-9_.:@+=-]{1,128}$`)
 	datasetPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,1000}$`)
 	pathPattern    = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.-]*(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)*$`)
+	// locationPattern: US, EU, europe-west1, us-central1…
+	locationPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{1,40}$`)
 )
 
 // NewConfig validates every setting and reports all problems at once.
@@ -166,7 +173,13 @@ func NewConfig(s Settings) (Config, error) {
 	}
 	c.BigQueryLocation = s.Get("BIGQUERY_LOCATION")
 	if c.Datastore == "bigquery" {
-		problems = append(problems, bigQueryProblems(s)...)
+		if !locationPattern.MatchString(c.BigQueryLocation) {
+			bad("BIGQUERY_LOCATION %q is not a BigQuery location: use a multi-region such as US or EU, or a region such as europe-west1", c.BigQueryLocation)
+		}
+		c.BigQueryEmulatorHost = s.Get(bigqueryio.EnvEmulatorHost)
+		c.BigQueryEmulatorGRPCHost = s.Get(bigqueryio.EnvEmulatorGRPCHost)
+		c.CredentialsFile = s.Get(bigqueryio.EnvCredentialsFile)
+		problems = append(problems, bigqueryio.CheckSettings(s.Get)...)
 	}
 	c.FilesDir = s.Get("FILES_DIR")
 	if c.Datastore == "files" && strings.TrimSpace(c.FilesDir) == "" {
@@ -247,38 +260,4 @@ func truthy(v string) bool {
 		return false
 	}
 	return true
-}
-
-// bigQueryProblems checks the BigQuery credentials and emulator settings
-// without ever echoing a key.
-func bigQueryProblems(s Settings) []string {
-	var problems []string
-	if key := s.Get("BIGQUERY_SERVICE_ACCOUNT_JSON"); key != "" {
-		var k struct {
-			Type        string `json:"type"`
-			ClientEmail string `json:"client_email"`
-		}
-		if err := json.Unmarshal([]byte(key), &k); err != nil || k.Type == "" {
-			problems = append(problems, "BIGQUERY_SERVICE_ACCOUNT_JSON is not a service account key: set it to the key file's JSON text (its content is not shown here)")
-		}
-	} else if path := s.Get("GOOGLE_APPLICATION_CREDENTIALS"); path != "" {
-		if f, err := os.Open(path); err != nil {
-			problems = append(problems, fmt.Sprintf("GOOGLE_APPLICATION_CREDENTIALS %q cannot be read (%v): point it at a service account key file", path, errors.Unwrap(err)))
-		} else {
-			f.Close()
-		}
-	}
-	rest, grpc := s.Get("BIGQUERY_EMULATOR_HOST"), s.Get("BIGQUERY_EMULATOR_GRPC_HOST")
-	for _, hp := range []struct{ env, v string }{{"BIGQUERY_EMULATOR_HOST", rest}, {"BIGQUERY_EMULATOR_GRPC_HOST", grpc}} {
-		if hp.v == "" {
-			continue
-		}
-		if _, _, err := net.SplitHostPort(hp.v); err != nil {
-			problems = append(problems, fmt.Sprintf("%s %q is not host:port, e.g. 127.0.0.1:9050", hp.env, hp.v))
-		}
-	}
-	if (rest == "") != (grpc == "") {
-		problems = append(problems, "BIGQUERY_EMULATOR_HOST and BIGQUERY_EMULATOR_GRPC_HOST go together: set both (REST and gRPC endpoints of the emulator) or neither")
-	}
-	return problems
 }

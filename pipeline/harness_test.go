@@ -23,7 +23,11 @@ import (
 
 // These tests run the real exporter on Prism against the simulator over HTTP
 // and check what lands in the files store.
-func TestMain(m *testing.M) { ptest.MainWithDefault(m, "prism") }
+func TestMain(m *testing.M) {
+	code := ptest.MainRetWithDefault(m, "prism")
+	stopEmulator()
+	os.Exit(code)
+}
 
 const dataset = "gitlab_data_export_v4"
 

@@ -51,7 +51,7 @@ func Build(s beam.Scope, job Job) error {
 		parts = append(parts, transforms.Write(ls, job.Store, job.Run, rows))
 		items = next
 	}
-	transforms.Commit(s, job.Store, job.Run, beam.Flatten(s, parts...))
+	transforms.Commit(s, job.Store, job.Run, gitlab.PlanLedger(roots), beam.Flatten(s, parts...))
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/bigqueryio"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/filestore"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
@@ -42,10 +43,11 @@ func StoreSpec(c Config) (store.Spec, error) {
 			return store.Spec{}, fmt.Errorf("FILES_DIR %q: %w", c.FilesDir, err)
 		}
 		return filestore.Spec(dir, c.Dataset), nil
+	case bigqueryio.Kind:
+		return bigqueryio.WithConnection(bigqueryio.Spec(c.BigQueryProject, c.Dataset, c.BigQueryLocation),
+			c.BigQueryEmulatorHost, c.BigQueryEmulatorGRPCHost, c.CredentialsFile), nil
 	}
-	return store.Spec{Kind: c.Datastore, Params: map[string]string{
-		"project": c.BigQueryProject, "dataset": c.Dataset,
-	}}, nil
+	return store.Spec{}, fmt.Errorf("DATASTORE %q: unknown store; use %s", c.Datastore, strings.Join(store.Kinds(), " or "))
 }
 
 // Prepare does everything a run needs before its graph is built: it opens the

@@ -20,10 +20,16 @@ func init() {
 }
 
 // Row is a record ready for a store: the API object, compacted, with the
-// parent keys it lacked and data_date added; nothing else is changed.
+// parent keys it lacked and data_date added; nothing else is changed. A Row
+// with Done set is a work item's end marker (see gitlab.Record), passed on
+// to Write.
 type Row struct {
 	Table string
 	JSON  []byte
+
+	Done    bool
+	Item    uint64
+	Spawned gitlab.Ledger
 }
 
 // Enrich adds data_date (the run's load time, RFC 3339 UTC, one value per
@@ -39,6 +45,10 @@ type enrichFn struct {
 }
 
 func (f *enrichFn) ProcessElement(r gitlab.Record, emit func(Row)) error {
+	if r.Done {
+		emit(Row{Done: true, Item: r.Item, Spawned: r.Spawned})
+		return nil
+	}
 	out, err := EnrichObject(r.Data, r.Parent, f.DataDate)
 	if err != nil {
 		return fmt.Errorf("enriching a %s record: %w", r.Table, err)

@@ -7,20 +7,32 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
 func init() {
-	register.DoFn3x1[context.Context, Row, func(store.Part), error](&writeFn{})
-	register.Emitter1[store.Part]()
+	register.DoFn3x1[context.Context, Row, func(Staged), error](&writeFn{})
+	register.Emitter1[Staged]()
+	beam.RegisterType(typeOf[Staged]())
 	beam.RegisterType(typeOf[store.Part]())
 	beam.RegisterType(typeOf[store.Run]())
 }
 
 var rowsCounter = beam.NewCounter("store", "rows_staged")
 
+// Staged is what one successful bundle of Write staged: the store's parts,
+// and the ledgers of the work items whose records they hold — Items ended in
+// the bundle (their Done markers), which spawned Spawned items for the next
+// level. Commit checks the ledgers before it commits anything.
+type Staged struct {
+	Parts   []store.Part
+	Items   gitlab.Ledger
+	Spawned gitlab.Ledger
+}
+
 // Write stages rows in the store, one writer per bundle, and returns what
-// each successful bundle staged: PCollection<Row> -> PCollection<store.Part>.
+// each successful bundle staged: PCollection<Row> -> PCollection<Staged>.
 // Nothing is visible until Commit.
 func Write(s beam.Scope, spec store.Spec, run store.Run, rows beam.PCollection) beam.PCollection {
 	s = s.Scope("transforms.Write")
@@ -31,8 +43,9 @@ type writeFn struct {
 	Store store.Spec
 	Run   store.Run
 
-	st store.Store
-	w  store.Writer
+	st     store.Store
+	w      store.Writer
+	ledger Staged // Items and Spawned of the bundle
 }
 
 func (f *writeFn) Setup(ctx context.Context) error {
@@ -44,11 +57,17 @@ func (f *writeFn) Setup(ctx context.Context) error {
 	return nil
 }
 
-func (f *writeFn) StartBundle(_ context.Context, _ func(store.Part)) {
+func (f *writeFn) StartBundle(_ context.Context, _ func(Staged)) {
 	f.w = nil
+	f.ledger = Staged{}
 }
 
-func (f *writeFn) ProcessElement(ctx context.Context, r Row, _ func(store.Part)) error {
+func (f *writeFn) ProcessElement(ctx context.Context, r Row, _ func(Staged)) error {
+	if r.Done {
+		f.ledger.Items.Add(r.Item)
+		f.ledger.Spawned.Merge(r.Spawned)
+		return nil
+	}
 	if f.w == nil {
 		w, err := f.st.NewWriter(ctx, f.Run)
 		if err != nil {
@@ -65,17 +84,21 @@ func (f *writeFn) ProcessElement(ctx context.Context, r Row, _ func(store.Part))
 	return nil
 }
 
-func (f *writeFn) FinishBundle(ctx context.Context, emit func(store.Part)) error {
-	if f.w == nil {
-		return nil
+// FinishBundle closes the bundle's writer and, only when that succeeded,
+// emits its parts with the bundle's ledger.
+func (f *writeFn) FinishBundle(ctx context.Context, emit func(Staged)) error {
+	out := f.ledger
+	f.ledger = Staged{}
+	if f.w != nil {
+		parts, err := f.w.Close(ctx)
+		f.w = nil
+		if err != nil {
+			return fmt.Errorf("staging rows: %w", err)
+		}
+		out.Parts = parts
 	}
-	parts, err := f.w.Close(ctx)
-	f.w = nil
-	if err != nil {
-		return fmt.Errorf("staging rows: %w", err)
-	}
-	for _, p := range parts {
-		emit(p)
+	if len(out.Parts) > 0 || out.Items.Count > 0 {
+		emit(out)
 	}
 	return nil
 }

@@ -91,12 +91,69 @@ func TestServiceAccountKeyAccepted(t *testing.T) {
 	}
 }
 
-func TestEmulatorNeedsBothHosts(t *testing.T) {
+func TestEmulatorEndpoints(t *testing.T) {
+	for _, tc := range []struct{ rest, grpc, wantREST, wantGRPC, wantErr string }{
+		{"127.0.0.1:9050", "", "http://127.0.0.1:9050", "127.0.0.1:9060", ""},
+		{"http://localhost:9050/", "", "http://localhost:9050", "localhost:9060", ""},
+		{"127.0.0.1:1", "127.0.0.1:2", "http://127.0.0.1:1", "127.0.0.1:2", ""},
+		{"[::1]:9050", "", "http://[::1]:9050", "[::1]:9060", ""},
+		{"localhost", "", "", "", EnvEmulatorHost + ` "localhost" is not host:port`},
+		{"ftp://h:1", "", "", "", EnvEmulatorHost},
+		{"h:1", "9060", "", "", EnvEmulatorGRPCHost + ` "9060" is not host:port`},
+	} {
+		rest, grpc, err := emulatorEndpoints(tc.rest, tc.grpc)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%q %q: error %v, want %q", tc.rest, tc.grpc, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || rest != tc.wantREST || grpc != tc.wantGRPC {
+			t.Errorf("%q %q = %q %q %v, want %q %q", tc.rest, tc.grpc, rest, grpc, err, tc.wantREST, tc.wantGRPC)
+		}
+	}
+}
+
+func TestSpecParametersWinOverTheEnvironment(t *testing.T) {
 	noEnv(t)
-	t.Setenv(EnvEmulatorHost, "127.0.0.1:1")
-	_, err := Open(context.Background(), Spec("proj", "ds_v4", ""))
-	if err == nil || !strings.Contains(err.Error(), EnvEmulatorGRPCHost) {
-		t.Fatalf("Open = %v, want an error naming %s", err, EnvEmulatorGRPCHost)
+	t.Setenv(EnvEmulatorHost, "localhost")                // malformed: would fail
+	t.Setenv(EnvCredentialsFile, "/nonexistent/key.json") // unreadable: would fail
+	spec := WithConnection(Spec("proj", "ds_v4", ""), "127.0.0.1:1", "127.0.0.1:2", "")
+	conn, err := connectionOptions(spec.Params)
+	if err != nil || !conn.emulator || !strings.Contains(conn.describe, "127.0.0.1:2") {
+		t.Fatalf("connectionOptions = %+v, %v", conn, err)
+	}
+	if got := Spec("p", "d", "").Params[ParamEmulatorHost]; got != "" {
+		t.Errorf("Spec sets %s = %q", ParamEmulatorHost, got)
+	}
+}
+
+func TestCheckSettingsMatchesOpen(t *testing.T) {
+	dir := t.TempDir()
+	userCreds := filepath.Join(dir, "adc.json")
+	os.WriteFile(userCreds, []byte(`{"type":"authorized_user","client_id":"x","client_secret":"`+secret+`","refresh_token":"r"}`), 0o600)
+	odd := filepath.Join(dir, "odd.json")
+	os.WriteFile(odd, []byte(`{"type":"`+secret+`"}`), 0o600)
+	for _, tc := range []struct {
+		env  map[string]string
+		want string // "" = no problem
+	}{
+		{map[string]string{}, ""},
+		{map[string]string{EnvCredentialsFile: userCreds}, ""},
+		{map[string]string{EnvCredentialsFile: odd}, `whose "type" is`},
+		{map[string]string{EnvCredentialsFile: dir}, "directory"},
+		{map[string]string{EnvServiceAccountJSON: "{" + secret}, "not a service account key"},
+		{map[string]string{EnvEmulatorHost: "127.0.0.1:9050"}, ""},
+		{map[string]string{EnvEmulatorGRPCHost: "127.0.0.1:9060"}, "is set but " + EnvEmulatorHost + " is not"},
+	} {
+		problems := CheckSettings(func(k string) string { return tc.env[k] })
+		got := strings.Join(problems, "; ")
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%v: problems %q, want %q", tc.env, got, tc.want)
+		}
+		if strings.Contains(got, secret[:10]) {
+			t.Errorf("%v: a problem quotes the secret: %s", tc.env, got)
+		}
 	}
 }
 

@@ -115,6 +115,11 @@ func (s *Store) finish(ctx context.Context, m manifest, committed map[string]boo
 		if err := s.commitStreams(ctx, t, m.Streams[t]); err != nil {
 			return err
 		}
+		if s.emulator {
+			if err := s.emulatorParsePayloads(ctx, t); err != nil {
+				return err
+			}
+		}
 		// Progress, so that a later attempt does not commit the table again.
 		if err := s.appendNow(ctx, commitsDef, map[string]any{"job_id": m.Run.JobID, "run_id": m.Run.RunID,
 			"created_at": time.Now().UnixMicro(), "committed_table": t}); err != nil {

@@ -49,12 +49,31 @@ const DefaultLocation = "US"
 func init() { store.Register(Kind, Open) }
 
 // Spec describes the BigQuery dataset project.dataset in location (default
-// US). It holds no secret: Open reads the credentials from the environment.
+// US). It holds no secret: Open reads the credentials and the emulator's
+// endpoints from the environment, unless the spec's parameters name them
+// (see WithConnection).
 func Spec(project, dataset, location string) store.Spec {
 	if location == "" {
 		location = DefaultLocation
 	}
 	return store.Spec{Kind: Kind, Params: map[string]string{"project": project, "dataset": dataset, "location": location}}
+}
+
+// WithConnection returns spec naming an emulator's endpoints and a
+// credentials file (each ignored when empty, then read from the
+// environment). A service account key given as text is never put in a spec.
+func WithConnection(spec store.Spec, emulatorHost, emulatorGRPCHost, credentialsFile string) store.Spec {
+	params := map[string]string{}
+	for k, v := range spec.Params {
+		params[k] = v
+	}
+	for k, v := range map[string]string{ParamEmulatorHost: emulatorHost, ParamEmulatorGRPCHost: emulatorGRPCHost, ParamCredentialsFile: credentialsFile} {
+		if v != "" {
+			params[k] = v
+		}
+	}
+	spec.Params = params
+	return spec
 }
 
 // Store is a BigQuery dataset.
@@ -64,7 +83,8 @@ type Store struct {
 	bq *bigquery.Client
 	mw *managedwriter.Client
 
-	flushBytes int // append requests are sent when they reach this size
+	flushBytes int  // append requests are sent when they reach this size
+	emulator   bool // talking to goccy/bigquery-emulator (see emulator.go)
 
 	mu      sync.Mutex
 	ensured map[string]bool // tables (and their views) known to exist with every column
@@ -105,7 +125,7 @@ func open(ctx context.Context, spec store.Spec) (*Store, error) {
 	if location == "" {
 		location = DefaultLocation
 	}
-	conn, err := connectionOptions()
+	conn, err := connectionOptions(p)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +144,7 @@ func open(ctx context.Context, spec store.Spec) (*Store, error) {
 	st := &Store{project: project, dataset: dataset, location: location, bq: bq, mw: mw, ensured: map[string]bool{}, flushBytes: flushBytes}
 	if conn.emulator {
 		st.flushBytes = emulatorFlushBytes
+		st.emulator = true
 	}
 	return st, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +154,19 @@ func TestRetryAfter(t *testing.T) {
 	h.Set("Retry-After", "999999")
 	if d := retryAfter(h); d != maxRetryAfter {
 		t.Errorf("clamped: %v", d)
+	}
+	// Absolute times count from the server's Date, not from our clock: a
+	// server an hour behind us still means "in 5 seconds".
+	serverNow := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	h = http.Header{}
+	h.Set("Date", serverNow.Format(http.TimeFormat))
+	h.Set("RateLimit-Reset", strconv.FormatInt(serverNow.Add(5*time.Second).Unix(), 10))
+	if d := retryAfter(h); d != 5*time.Second {
+		t.Errorf("RateLimit-Reset 5s after Date: %v", d)
+	}
+	h.Del("RateLimit-Reset")
+	h.Set("Retry-After", serverNow.Add(9*time.Second).Format(http.TimeFormat))
+	if d := retryAfter(h); d != 9*time.Second {
+		t.Errorf("Retry-After date 9s after Date: %v", d)
 	}
 }

@@ -26,9 +26,10 @@ var (
 )
 
 // Fetch pages through every item's endpoint. It returns the records read
-// (PCollection<Record>, each object's raw JSON) and the items their records
-// spawn for the next level (PCollection<Item>: notes of issues, jobs of
-// pipelines, resources of each project...).
+// (PCollection<Record>, each object's raw JSON, and after the last record of
+// each item a Done marker) and the items their records spawn for the next
+// level (PCollection<Item>: notes of issues, jobs of pipelines, resources of
+// each project...).
 func Fetch(s beam.Scope, conn Conn, mode Mode, only []string, items beam.PCollection) (records, next beam.PCollection) {
 	s = s.Scope("gitlab.Fetch")
 	return beam.ParDo2(s, &fetchFn{Conn: conn, Mode: mode, Only: only}, items)
@@ -68,9 +69,11 @@ func (f *fetchFn) ProcessElement(ctx context.Context, it Item, emit func(Record)
 	if err != nil {
 		return fmt.Errorf("%s: bad query %q: %w", it.Resource, it.Query, err)
 	}
+	var spawned Ledger
+	counting := func(c Item) { spawned.Add(c.Digest()); spawn(c) }
 	handle := func(objs []json.RawMessage, where string) error {
 		for _, raw := range objs {
-			if err := f.handle(res, it, raw, where, emit, spawn); err != nil {
+			if err := f.handle(res, it, raw, where, emit, counting); err != nil {
 				return err
 			}
 		}
@@ -82,12 +85,18 @@ func (f *fetchFn) ProcessElement(ctx context.Context, it Item, emit func(Record)
 		if err == nil {
 			err = handle([]json.RawMessage{raw}, it.Path)
 		}
-		return f.failure(ctx, res, it, err)
+		err = f.failure(ctx, res, it, err)
+	} else {
+		err = f.client.List(ctx, it.Path, q, func(p Page) error {
+			return handle(p.Items, it.Path)
+		})
+		err = f.failure(ctx, res, it, err)
 	}
-	err = f.client.List(ctx, it.Path, q, func(p Page) error {
-		return handle(p.Items, it.Path)
-	})
-	return f.failure(ctx, res, it, err)
+	if err != nil {
+		return err
+	}
+	emit(Record{Done: true, Item: it.Digest(), Spawned: spawned})
+	return nil
 }
 
 // handle checks one object, emits it as a record and spawns its children.

@@ -132,20 +132,26 @@ func shouldRetry(resp *http.Response, err error) (bool, time.Duration) {
 	return false, 0 // 401, 403, 404, 405, 400...: retrying will not help
 }
 
-// retryAfter reads Retry-After (seconds or HTTP date), else RateLimit-Reset
-// (unix seconds); 0 when neither is there.
+// retryAfter reads Retry-After (seconds, or an HTTP date), else
+// RateLimit-Reset (unix seconds); 0 when neither is there. Absolute times
+// are taken relative to the answer's Date header when it has one, so that a
+// server whose clock differs from ours is still waited for the right time.
 func retryAfter(h http.Header) time.Duration {
+	now := time.Now()
+	if d, err := http.ParseTime(h.Get("Date")); err == nil {
+		now = d
+	}
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if s, err := strconv.Atoi(v); err == nil && s >= 0 {
 			return clampPause(time.Duration(s) * time.Second)
 		}
 		if t, err := http.ParseTime(v); err == nil {
-			return clampPause(time.Until(t))
+			return clampPause(t.Sub(now))
 		}
 	}
 	if v := strings.TrimSpace(h.Get("RateLimit-Reset")); v != "" {
 		if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return clampPause(time.Until(time.Unix(s, 0)))
+			return clampPause(time.Unix(s, 0).Sub(now))
 		}
 	}
 	return 0

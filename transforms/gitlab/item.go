@@ -2,6 +2,8 @@ package gitlab
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -23,11 +25,54 @@ type Item struct {
 }
 
 // Record is one object as GitLab returned it, byte for byte, plus the keys of
-// its parent that it lacks (added by Enrich).
+// its parent that it lacks (added by Enrich) — or, when Done is set, the
+// marker that Fetch emits after the last record of a work item, counting the
+// items it spawned. The markers travel with the records to the store, so
+// that Commit can tell that every item's records were written (see
+// transforms.Commit).
 type Record struct {
 	Table  string
 	Data   []byte // the raw JSON object
 	Parent []byte // JSON object of parent keys, or nil
+
+	Done    bool   // a work item's end marker; no Table nor Data
+	Item    uint64 // with Done: the item's Digest
+	Spawned Ledger // with Done: the items it spawned for the next level
+}
+
+// Ledger sums work items: how many, and the sum of their digests (mod 2^64).
+// Commit compares the ledger of the items whose records were written with
+// the ledger of the items planned and spawned: a missing item shows in the
+// count, and a set of items missing in a way that keeps the count shows in
+// the digests (short of a 2^-64 coincidence).
+type Ledger struct {
+	Count  int64
+	Digest uint64
+}
+
+// Add counts one item of digest d.
+func (l *Ledger) Add(d uint64) { l.Count++; l.Digest += d }
+
+// Merge adds the items of o.
+func (l *Ledger) Merge(o Ledger) { l.Count += o.Count; l.Digest += o.Digest }
+
+// Digest identifies an item by everything it fetches.
+func (it Item) Digest() uint64 {
+	h := sha256.New()
+	for _, part := range []string{it.Resource, it.Path, it.Query, strconv.FormatBool(it.Single), string(it.Parent)} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return binary.BigEndian.Uint64(h.Sum(nil))
+}
+
+// PlanLedger is the ledger of planned root items.
+func PlanLedger(items []Item) Ledger {
+	var l Ledger
+	for _, it := range items {
+		l.Add(it.Digest())
+	}
+	return l
 }
 
 // Window is the time range of a run's incremental resources.

@@ -1,0 +1,355 @@
+package pipeline_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/bigquery"
+	"google.golang.org/api/iterator"
+	"google.golang.org/api/option"
+
+	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
+	"github.com/gitlab-data-export/gitlab-data-export/internal/bqemulator"
+	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
+)
+
+// The exporter into the BigQuery emulator (goccy/bigquery-emulator), on
+// Prism, against the simulator: the same runs as the files store's tests,
+// checked by querying the tables, the views and the checkpoint table.
+
+var emu struct {
+	once sync.Once
+	err  error
+	*bqemulator.Emulator
+}
+
+func stopEmulator() {
+	if emu.Emulator != nil {
+		if os.Getenv("GDE_EMULATOR_LOG") != "" {
+			fmt.Fprintf(os.Stderr, "the emulator's log ends with:\n%s\n", emu.LogTail(40))
+		}
+		emu.Stop()
+	}
+}
+
+// bqHarness is a harness whose runs write to a dataset of their own on the
+// emulator.
+type bqHarness struct {
+	*harness
+	dataset string // with _v4
+	client  *bigquery.Client
+}
+
+func newBQHarness(t *testing.T, o gitlabsim.Options) *bqHarness {
+	t.Helper()
+	emu.once.Do(func() { emu.Emulator, emu.err = bqemulator.Start("test-project") })
+	if emu.err != nil {
+		t.Fatalf("BigQuery emulator: %v", emu.err)
+	}
+	h := newHarness(t, o)
+	name := "e2e_" + strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(t.Name()))
+	delete(h.env, "FILES_DIR")
+	for k, v := range map[string]string{
+		"DATASTORE":                   "bigquery",
+		"BIGQUERY_PROJECT":            emu.Project,
+		"BIGQUERY_DATASET":            name,
+		"BIGQUERY_EMULATOR_HOST":      emu.REST,
+		"BIGQUERY_EMULATOR_GRPC_HOST": emu.GRPC,
+	} {
+		h.env[k] = v
+	}
+	client, err := bigquery.NewClient(context.Background(), emu.Project,
+		option.WithEndpoint("http://"+emu.REST), option.WithoutAuthentication())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return &bqHarness{harness: h, dataset: name + pipeline.APIVersionSuffix, client: client}
+}
+
+func (h *bqHarness) query(sql string) []map[string]bigquery.Value {
+	h.t.Helper()
+	it, err := h.client.Query(sql).Read(context.Background())
+	if err != nil {
+		h.t.Fatalf("query %s: %v", sql, err)
+	}
+	var rows []map[string]bigquery.Value
+	for {
+		r := map[string]bigquery.Value{}
+		err := it.Next(&r)
+		if errors.Is(err, iterator.Done) {
+			return rows
+		}
+		if err != nil {
+			h.t.Fatalf("query %s: %v", sql, err)
+		}
+		rows = append(rows, r)
+	}
+}
+
+func (h *bqHarness) sqlTable(table string) string {
+	return "`" + emu.Project + "." + h.dataset + "." + table + "`"
+}
+
+// exists reports whether a table or view exists.
+func (h *bqHarness) exists(table string) bool {
+	_, err := h.client.Dataset(h.dataset).Table(table).Metadata(context.Background())
+	return err == nil
+}
+
+// bqRows reads a table's or view's rows: the payload decoded, checked against
+// the typed columns. where filters ("" = all).
+func (h *bqHarness) bqRows(table, where string) []row {
+	h.t.Helper()
+	if !h.exists(table) {
+		return nil
+	}
+	sql := "SELECT id, data_date, payload FROM " + h.sqlTable(table)
+	if where != "" {
+		sql += " WHERE " + where
+	}
+	var out []row
+	for _, r := range h.query(sql) {
+		text, ok := r["payload"].(string)
+		if !ok {
+			h.t.Fatalf("%s: payload is a %T", table, r["payload"])
+		}
+		var x any
+		if err := json.Unmarshal([]byte(text), &x); err != nil {
+			h.t.Fatalf("%s: payload %q: %v", table, text, err)
+		}
+		if s, ok := x.(string); ok { // the emulator keeps JSON written through the Storage Write API as a JSON string
+			text = s
+		}
+		obj, err := decode([]byte(text))
+		if err != nil {
+			h.t.Fatalf("%s: payload %q: %v", table, text, err)
+		}
+		if id, ok := r["id"].(int64); ok && fmt.Sprint(obj["id"]) != fmt.Sprint(id) {
+			h.t.Errorf("%s: id column %d, payload id %v", table, id, obj["id"])
+		}
+		if dd, ok := r["data_date"].(time.Time); !ok || dd.UTC().Format(time.RFC3339) != fmt.Sprint(obj["data_date"]) {
+			h.t.Errorf("%s: data_date column %v, payload %v", table, r["data_date"], obj["data_date"])
+		}
+		out = append(out, obj)
+	}
+	return out
+}
+
+func (h *bqHarness) dataDateOf(res *pipeline.Result) string {
+	return "data_date = TIMESTAMP '" + res.Job.DataDate + "'"
+}
+
+// checkBQ asserts that view (a table's _latest view) holds exactly the
+// simulator's current objects, and that no run stored a record twice.
+func (h *bqHarness) checkBQ(tables []string) {
+	t := h.t
+	t.Helper()
+	for _, table := range tables {
+		want := h.expected(table)
+		if len(want) == 0 {
+			t.Errorf("%s: the simulator holds no objects; the test proves nothing", table)
+			continue
+		}
+		seen := map[string]bool{}
+		for _, r := range h.bqRows(table, "") {
+			k := key(table, r) + "@" + fmt.Sprint(r["data_date"])
+			if seen[k] {
+				t.Errorf("%s: %s stored twice by one run", table, k)
+			}
+			seen[k] = true
+		}
+		got := map[string]row{}
+		for _, r := range h.bqRows(table+"_latest", "") {
+			k := key(table, r)
+			if _, dup := got[k]; dup {
+				t.Errorf("%s_latest: %s appears twice", table, k)
+			}
+			got[k] = r
+		}
+		for k, api := range want {
+			stored, ok := got[k]
+			if !ok {
+				t.Errorf("%s_latest: object %s missing", table, k)
+				continue
+			}
+			if diff := sameObject(api, stored); diff != "" {
+				t.Errorf("%s_latest %s: %s", table, k, diff)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s_latest: %d rows, the simulator holds %d objects", table, len(got), len(want))
+		}
+	}
+}
+
+// bqCheckpoint returns the job's newest _checkpoints row.
+func (h *bqHarness) bqCheckpoint() map[string]bigquery.Value {
+	if !h.exists("_checkpoints") {
+		return nil
+	}
+	rows := h.query("SELECT run_id, started_at, records FROM " + h.sqlTable("_checkpoints") +
+		" WHERE job_id = '" + h.env["CHECKPOINT_JOB_ID"] + "' ORDER BY started_at DESC LIMIT 1")
+	if len(rows) == 0 {
+		return nil
+	}
+	return rows[0]
+}
+
+func TestBigQueryBackfillThenIncremental(t *testing.T) {
+	h := newBQHarness(t, simOptions())
+	first := h.mustRun()
+	h.checkBQ(allTables)
+
+	cp := h.bqCheckpoint()
+	if cp == nil || cp["run_id"] != first.Checkpoint.RunID {
+		t.Fatalf("checkpoint row %v, want run %s", cp, first.Checkpoint.RunID)
+	}
+	var counts map[string]int64
+	if err := json.Unmarshal([]byte(fmt.Sprint(cp["records"])), &counts); err != nil {
+		t.Fatalf("checkpoint records %v: %v", cp["records"], err)
+	}
+	if n := int64(len(h.bqRows("issues", ""))); counts["issues"] != n || n == 0 {
+		t.Errorf("the checkpoint counts %d issues, the table holds %d", counts["issues"], n)
+	}
+	for _, table := range allTables {
+		if !h.exists(table + "_latest") {
+			t.Errorf("no view %s_latest", table)
+		}
+	}
+	md, err := h.client.Dataset(h.dataset).Table("issues").Metadata(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tp := md.TimePartitioning; tp == nil || tp.Field != "data_date" || tp.Type != bigquery.DayPartitioningType {
+		t.Errorf("issues is not partitioned by day of data_date: %+v", tp)
+	}
+	if c := md.Clustering; c == nil || len(c.Fields) != 1 || c.Fields[0] != "id" {
+		t.Errorf("issues is not clustered by id: %+v", c)
+	}
+	for _, col := range []string{"id", "project_id", "created_at", "updated_at", "data_date", "payload"} {
+		found := false
+		for _, f := range md.Schema {
+			found = found || f.Name == col
+		}
+		if !found {
+			t.Errorf("issues has no column %s", col)
+		}
+	}
+
+	h.sim.Advance(time.Minute)
+	m := h.sim.Mutate(6)
+	second := h.mustRun()
+	if cp := h.bqCheckpoint(); cp == nil || cp["run_id"] != second.Checkpoint.RunID {
+		t.Fatalf("checkpoint row after the second run: %v", cp)
+	}
+	if p := second.Previous; p == nil || p.RunID != first.Checkpoint.RunID {
+		t.Errorf("the second run did not start from the first's checkpoint: %+v", p)
+	}
+	h.checkBQ(allTables)
+
+	// The second run stored the changed issues and no untouched one.
+	changed := map[string]bool{}
+	for _, id := range m.Changed["issues"] {
+		changed[fmt.Sprint(id)] = true
+	}
+	got := h.bqRows("issues", h.dataDateOf(second))
+	if len(got) != len(changed) || len(changed) == 0 {
+		t.Errorf("issues in the incremental run: %d, want the %d changed", len(got), len(changed))
+	}
+	for _, r := range got {
+		if !changed[fmt.Sprint(r["id"])] {
+			t.Errorf("untouched issue %v exported again", r["id"])
+		}
+	}
+}
+
+func TestBigQueryFailedRunLeavesNothingVisible(t *testing.T) {
+	h := newBQHarness(t, simOptions())
+	first := h.mustRun()
+	h.sim.Advance(time.Minute)
+	h.sim.Mutate(6)
+	before := map[string]int{}
+	for _, table := range allTables {
+		before[table] = len(h.bqRows(table, ""))
+	}
+
+	// Every bundle but those fetching pipeline jobs writes its rows to
+	// pending streams; the run fails, and none of them may become visible.
+	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `/pipelines/\d+/jobs$`, Status: 500})
+	_, err := h.run()
+	if err == nil || pipeline.ExitCode(err) != pipeline.ExitFailed {
+		t.Fatalf("run against persistent 500s: %v", err)
+	}
+	for _, table := range allTables {
+		if n := len(h.bqRows(table, "")); n != before[table] {
+			t.Errorf("%s: the failed run made %d rows visible", table, n-before[table])
+		}
+	}
+	if cp := h.bqCheckpoint(); cp == nil || cp["run_id"] != first.Checkpoint.RunID {
+		t.Fatalf("the failed run changed the checkpoint: %v", cp)
+	}
+
+	h.sim.ClearFaults()
+	third := h.mustRun()
+	if p := third.Previous; p == nil || p.RunID != first.Checkpoint.RunID {
+		t.Errorf("the recovery run should start from the first run's checkpoint: %+v", p)
+	}
+	if cp := h.bqCheckpoint(); cp == nil || cp["run_id"] != third.Checkpoint.RunID {
+		t.Fatalf("checkpoint after recovery: %v", cp)
+	}
+	h.checkBQ(allTables)
+}
+
+// The README's BigQuery queries run against an export (on the emulator,
+// where JSON_VALUE of payload is NULL, so this checks that they parse and
+// name existing tables and columns, not their results).
+func TestReadmeBigQueryQueriesRun(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	i := strings.Index(text, "### Querying")
+	if i < 0 {
+		t.Fatal("README has no ### Querying section")
+	}
+	text = text[i:]
+	text = text[:strings.Index(text, "\n### ")]
+	var queries []string
+	for _, block := range strings.Split(text, "```sql\n")[1:] {
+		block = block[:strings.Index(block, "```")]
+		for _, q := range strings.Split(block, ";\n") {
+			if strings.TrimSpace(q) != "" {
+				queries = append(queries, q)
+			}
+		}
+	}
+	if len(queries) < 4 {
+		t.Fatalf("found %d queries in the README", len(queries))
+	}
+	h := newBQHarness(t, simOptions())
+	h.mustRun()
+	for _, q := range queries {
+		q = strings.ReplaceAll(q, "my-gcp-project.gitlab_data_export_v4.", emu.Project+"."+h.dataset+".")
+		it, err := h.client.Query(q).Read(context.Background())
+		if err == nil {
+			var r map[string]bigquery.Value
+			err = it.Next(&r)
+			t.Logf("first row: %v", r)
+			if errors.Is(err, iterator.Done) {
+				err = nil
+			}
+		}
+		if err != nil {
+			t.Errorf("README query failed: %v\n%s", err, q)
+		}
+	}
+}

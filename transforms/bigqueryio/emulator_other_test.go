@@ -1,7 +1,0 @@
-//go:build !linux
-
-package bigqueryio
-
-import "os/exec"
-
-func dieWithTests(*exec.Cmd) {}
