@@ -39,6 +39,9 @@ func (m Mode) String() string {
 // (or, for children, whenever its parent is).
 type Filter struct {
 	After, Before string
+	// Date: the parameters take a date (YYYY-MM-DD), not a time, and are
+	// exclusive (the events API): the window is widened to whole days.
+	Date bool
 }
 
 // Incremental reports whether the endpoint can be asked for a time window.
@@ -66,113 +69,46 @@ type Add struct{ Field, From string }
 type Resource struct {
 	Name     string   // table name
 	Doc      string   // one line for the docs
-	Key      []string // fields that identify one object (besides updated_at)
+	Key      []string // fields that identify one object (a.b = field b of object field a)
 	Optional bool     // may be unlicensed or disabled: 403/404 is expected
 	Tier     string   // GitLab licence tier that has it
+	Include  Include  // exported by default, or only when asked for
+	Secret   *Secret  // the objects can carry secret values: how to redact them
 	Sources  []Source
 }
 
-// Catalog is every resource the exporter knows, one entry each.
-var Catalog = []Resource{
-	{
-		Name: "groups", Doc: "The root group and, for a tree, every descendant group.", Key: []string{"id"}, Tier: "Free",
-		Sources: []Source{
-			{Modes: anyGroup, Path: "groups/{root}", Query: "with_projects=false", Single: true},
-			{Modes: TreeMode, Path: "groups/{root}/descendant_groups"},
-		},
-	},
-	{
-		Name: "projects", Doc: "Every project of the export (archived ones included).", Key: []string{"id"}, Tier: "Free",
-		Sources: []Source{
-			{Modes: TreeMode, Path: "groups/{root}/projects", Query: "include_subgroups=true&with_shared=false&order_by=id&sort=asc"},
-			{Modes: GroupMode, Path: "groups/{root}/projects", Query: "with_shared=false&order_by=id&sort=asc"},
-			{Modes: ProjectMode, Path: "projects/{root}", Query: "statistics=true", Single: true},
-		},
-	},
-	{
-		Name: "issues", Doc: "Issues (one stream for a whole group tree).", Key: []string{"id"}, Tier: "Free",
-		Sources: []Source{
-			{Modes: TreeMode, Path: "groups/{root}/issues", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter},
-			{Modes: GroupMode | ProjectMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter},
-		},
-	},
-	{
-		Name: "issue_notes", Doc: "Comments and system notes of issues updated in the window.", Key: []string{"id"}, Tier: "Free",
-		Sources: []Source{
-			{Modes: anyMode, Parent: "issues", Path: "projects/{project_id}/issues/{iid}/notes", Query: "sort=asc&order_by=created_at",
-				Adds: []Add{{"project_id", "project_id"}, {"issue_iid", "iid"}, {"issue_id", "id"}}},
-		},
-	},
-	{
-		Name: "merge_requests", Doc: "Merge requests (one stream for a whole group tree).", Key: []string{"id"}, Tier: "Free",
-		Sources: []Source{
-			{Modes: TreeMode, Path: "groups/{root}/merge_requests", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter},
-			{Modes: GroupMode | ProjectMode, Parent: "projects", Path: "projects/{id}/merge_requests", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter},
-		},
-	},
-	{
-		Name: "merge_request_notes", Doc: "Comments and system notes of merge requests updated in the window.", Key: []string{"id"}, Tier: "Free",
-		Sources: []Source{
-			{Modes: anyMode, Parent: "merge_requests", Path: "projects/{project_id}/merge_requests/{iid}/notes", Query: "sort=asc&order_by=created_at",
-				Adds: []Add{{"project_id", "project_id"}, {"merge_request_iid", "iid"}, {"merge_request_id", "id"}}},
-		},
-	},
-	{
-		Name: "group_milestones", Doc: "Milestones of each group.", Key: []string{"id"}, Tier: "Free",
-		Sources: []Source{
-			{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/milestones", Filter: updatedFilter, Adds: []Add{{"group_id", "id"}}},
-		},
-	},
-	{
-		Name: "project_milestones", Doc: "Milestones of each project.", Key: []string{"id"}, Tier: "Free",
-		Sources: []Source{
-			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/milestones", Filter: updatedFilter, Adds: []Add{{"project_id", "id"}}},
-		},
-	},
-	{
-		Name: "epics", Doc: "Epics of the group (and its subgroups for a tree).", Key: []string{"id"}, Optional: true, Tier: "Premium",
-		Sources: []Source{
-			{Modes: TreeMode, Path: "groups/{root}/epics", Query: "include_descendant_groups=true&order_by=updated_at&sort=desc", Filter: updatedFilter},
-			{Modes: GroupMode, Path: "groups/{root}/epics", Query: "include_descendant_groups=false&order_by=updated_at&sort=desc", Filter: updatedFilter},
-		},
-	},
-	{
-		Name: "pipelines", Doc: "CI/CD pipelines of each project.", Key: []string{"id"}, Tier: "Free",
-		Sources: []Source{
-			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/pipelines", Query: "order_by=updated_at&sort=desc", Filter: updatedFilter, Adds: []Add{{"project_id", "id"}}},
-		},
-	},
-	{
-		Name: "pipeline_jobs", Doc: "Jobs of pipelines updated in the window (retried jobs included).", Key: []string{"id"}, Tier: "Free",
-		Sources: []Source{
-			{Modes: anyMode, Parent: "pipelines", Path: "projects/{project_id}/pipelines/{id}/jobs", Query: "include_retried=true",
-				Adds: []Add{{"project_id", "project_id"}, {"pipeline_id", "id"}}},
-		},
-	},
-	{
-		Name: "group_labels", Doc: "Labels defined in each group.", Key: []string{"id"}, Tier: "Free",
-		Sources: []Source{
-			{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/labels", Query: "include_ancestor_groups=false&include_descendant_groups=false&with_counts=true", Adds: []Add{{"group_id", "id"}}},
-		},
-	},
-	{
-		Name: "project_labels", Doc: "Labels defined in each project.", Key: []string{"id"}, Tier: "Free",
-		Sources: []Source{
-			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/labels", Query: "include_ancestor_groups=false&with_counts=true", Adds: []Add{{"project_id", "id"}}},
-		},
-	},
-	{
-		Name: "group_members", Doc: "Direct members of each group.", Key: []string{"group_id", "id"}, Tier: "Free",
-		Sources: []Source{
-			{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/members", Adds: []Add{{"group_id", "id"}}},
-		},
-	},
-	{
-		Name: "project_members", Doc: "Direct members of each project.", Key: []string{"project_id", "id"}, Tier: "Free",
-		Sources: []Source{
-			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/members", Adds: []Add{{"project_id", "id"}}},
-		},
-	},
+// Include says when a resource is exported.
+type Include int
+
+const (
+	// ByDefault: exported unless GITLAB_EXCLUDE_RESOURCES names it (or
+	// GITLAB_RESOURCES leaves it out).
+	ByDefault Include = iota
+	// OnRequest: large or costly (diffs, commit stats); exported only when
+	// GITLAB_RESOURCES names it.
+	OnRequest
+	// WithSecrets: can carry secret values (CI/CD variables...); exported only
+	// with GITLAB_EXPORT_SECRETS=1, and redacted as its Secret says even then.
+	WithSecrets
+)
+
+func (i Include) String() string {
+	switch i {
+	case OnRequest:
+		return "on request (GITLAB_RESOURCES)"
+	case WithSecrets:
+		return "opt-in (GITLAB_EXPORT_SECRETS)"
+	}
+	return "default"
+}
+
+// Secret says which field of an object holds a secret value, and when it
+// must never be written: the field's value is replaced by null when any of
+// the flags is true in the object, or when the object lacks a flag (unknown
+// means secret). A resource with a Secret and no flags never writes Field.
+type Secret struct {
+	Field string   // e.g. "value"
+	Flags []string // e.g. "masked", "hidden"
 }
 
 // Lookup returns the catalog entry of a table.

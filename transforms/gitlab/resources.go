@@ -1,0 +1,107 @@
+package gitlab
+
+// The catalog's entries: one per resource (table). The types and the rules
+// that check the entries are in catalog.go.
+
+// Catalog is every resource the exporter knows, one entry each.
+var Catalog = []Resource{
+	{
+		Name: "groups", Doc: "The root group and, for a tree, every descendant group.", Key: []string{"id"}, Tier: "Free",
+		Sources: []Source{
+			{Modes: anyGroup, Path: "groups/{root}", Query: "with_projects=false", Single: true},
+			{Modes: TreeMode, Path: "groups/{root}/descendant_groups"},
+		},
+	},
+	{
+		Name: "projects", Doc: "Every project of the export (archived ones included).", Key: []string{"id"}, Tier: "Free",
+		Sources: []Source{
+			{Modes: TreeMode, Path: "groups/{root}/projects", Query: "include_subgroups=true&with_shared=false&order_by=id&sort=asc"},
+			{Modes: GroupMode, Path: "groups/{root}/projects", Query: "with_shared=false&order_by=id&sort=asc"},
+			{Modes: ProjectMode, Path: "projects/{root}", Query: "statistics=true", Single: true},
+		},
+	},
+	{
+		Name: "issues", Doc: "Issues (one stream for a whole group tree).", Key: []string{"id"}, Tier: "Free",
+		Sources: []Source{
+			{Modes: TreeMode, Path: "groups/{root}/issues", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter},
+			{Modes: GroupMode | ProjectMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter},
+		},
+	},
+	{
+		Name: "issue_notes", Doc: "Comments and system notes of issues updated in the window.", Key: []string{"id"}, Tier: "Free",
+		Sources: []Source{
+			{Modes: anyMode, Parent: "issues", Path: "projects/{project_id}/issues/{iid}/notes", Query: "sort=asc&order_by=created_at",
+				Adds: []Add{{"project_id", "project_id"}, {"issue_iid", "iid"}, {"issue_id", "id"}}},
+		},
+	},
+	{
+		Name: "merge_requests", Doc: "Merge requests (one stream for a whole group tree).", Key: []string{"id"}, Tier: "Free",
+		Sources: []Source{
+			{Modes: TreeMode, Path: "groups/{root}/merge_requests", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter},
+			{Modes: GroupMode | ProjectMode, Parent: "projects", Path: "projects/{id}/merge_requests", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter},
+		},
+	},
+	{
+		Name: "merge_request_notes", Doc: "Comments and system notes of merge requests updated in the window.", Key: []string{"id"}, Tier: "Free",
+		Sources: []Source{
+			{Modes: anyMode, Parent: "merge_requests", Path: "projects/{project_id}/merge_requests/{iid}/notes", Query: "sort=asc&order_by=created_at",
+				Adds: []Add{{"project_id", "project_id"}, {"merge_request_iid", "iid"}, {"merge_request_id", "id"}}},
+		},
+	},
+	{
+		Name: "group_milestones", Doc: "Milestones of each group.", Key: []string{"id"}, Tier: "Free",
+		Sources: []Source{
+			{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/milestones", Filter: updatedFilter, Adds: []Add{{"group_id", "id"}}},
+		},
+	},
+	{
+		Name: "project_milestones", Doc: "Milestones of each project.", Key: []string{"id"}, Tier: "Free",
+		Sources: []Source{
+			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/milestones", Filter: updatedFilter, Adds: []Add{{"project_id", "id"}}},
+		},
+	},
+	{
+		Name: "epics", Doc: "Epics of the group (and its subgroups for a tree).", Key: []string{"id"}, Optional: true, Tier: "Premium",
+		Sources: []Source{
+			{Modes: TreeMode, Path: "groups/{root}/epics", Query: "include_descendant_groups=true&order_by=updated_at&sort=desc", Filter: updatedFilter},
+			{Modes: GroupMode, Path: "groups/{root}/epics", Query: "include_descendant_groups=false&order_by=updated_at&sort=desc", Filter: updatedFilter},
+		},
+	},
+	{
+		Name: "pipelines", Doc: "CI/CD pipelines of each project.", Key: []string{"id"}, Tier: "Free",
+		Sources: []Source{
+			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/pipelines", Query: "order_by=updated_at&sort=desc", Filter: updatedFilter, Adds: []Add{{"project_id", "id"}}},
+		},
+	},
+	{
+		Name: "pipeline_jobs", Doc: "Jobs of pipelines updated in the window (retried jobs included).", Key: []string{"id"}, Tier: "Free",
+		Sources: []Source{
+			{Modes: anyMode, Parent: "pipelines", Path: "projects/{project_id}/pipelines/{id}/jobs", Query: "include_retried=true",
+				Adds: []Add{{"project_id", "project_id"}, {"pipeline_id", "id"}}},
+		},
+	},
+	{
+		Name: "group_labels", Doc: "Labels defined in each group.", Key: []string{"id"}, Tier: "Free",
+		Sources: []Source{
+			{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/labels", Query: "include_ancestor_groups=false&include_descendant_groups=false&with_counts=true", Adds: []Add{{"group_id", "id"}}},
+		},
+	},
+	{
+		Name: "project_labels", Doc: "Labels defined in each project.", Key: []string{"id"}, Tier: "Free",
+		Sources: []Source{
+			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/labels", Query: "include_ancestor_groups=false&with_counts=true", Adds: []Add{{"project_id", "id"}}},
+		},
+	},
+	{
+		Name: "group_members", Doc: "Direct members of each group.", Key: []string{"group_id", "id"}, Tier: "Free",
+		Sources: []Source{
+			{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/members", Adds: []Add{{"group_id", "id"}}},
+		},
+	},
+	{
+		Name: "project_members", Doc: "Direct members of each project.", Key: []string{"project_id", "id"}, Tier: "Free",
+		Sources: []Source{
+			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/members", Adds: []Add{{"project_id", "id"}}},
+		},
+	},
+}
