@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/bigqueryio"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
 )
 
 // Auth says which credential the exporter sends. The secret itself is never
@@ -38,7 +39,8 @@ type Config struct {
 	Backfill         Backfill
 	Overlap          time.Duration
 	MaxAttempts      int
-	Datastore        string // "files" or "bigquery"
+	Tables           []string // the tables to export (gitlab.Select)
+	Datastore        string   // "files" or "bigquery"
 	FilesDir         string
 	Dataset          string // with the _v4 suffix
 	BigQueryProject  string
@@ -155,6 +157,13 @@ func NewConfig(s Settings) (Config, error) {
 		c.MaxAttempts = n
 	}
 
+	// Resources.
+	if tables, err := gitlab.Select(commaList(s.Get("GITLAB_RESOURCES")), commaList(s.Get("GITLAB_EXCLUDE_RESOURCES")), truthy(s.Get("GITLAB_EXPORT_SECRETS"))); err != nil {
+		bad("%s", err.Error())
+	} else {
+		c.Tables = tables
+	}
+
 	// Store.
 	c.BigQueryProject = s.Get("BIGQUERY_PROJECT")
 	switch ds := strings.ToLower(s.Get("DATASTORE")); ds {
@@ -260,4 +269,15 @@ func truthy(v string) bool {
 		return false
 	}
 	return true
+}
+
+// commaList splits a comma-separated list, trimming blanks and empty items.
+func commaList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

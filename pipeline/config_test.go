@@ -131,6 +131,9 @@ func TestConfigErrors(t *testing.T) {
 		{"grpc emulator alone", append(valid, "BIGQUERY_PROJECT", "p", "BIGQUERY_EMULATOR_GRPC_HOST", "127.0.0.1:9060"), "BIGQUERY_EMULATOR_GRPC_HOST is set but BIGQUERY_EMULATOR_HOST is not"},
 		{"emulator bad grpc host", append(valid, "BIGQUERY_PROJECT", "p", "BIGQUERY_EMULATOR_HOST", "127.0.0.1:9050", "BIGQUERY_EMULATOR_GRPC_HOST", "9060"), "BIGQUERY_EMULATOR_GRPC_HOST \"9060\" is not host:port"},
 		{"emulator bad host", append(valid, "BIGQUERY_PROJECT", "p", "BIGQUERY_EMULATOR_HOST", "localhost", "BIGQUERY_EMULATOR_GRPC_HOST", "127.0.0.1:9060"), "BIGQUERY_EMULATOR_HOST \"localhost\" is not host:port"},
+		{"unknown resource", append(valid, "GITLAB_RESOURCES", "issues, isues"), "GITLAB_RESOURCES names unknown table(s) isues"},
+		{"unknown excluded resource", append(valid, "GITLAB_EXCLUDE_RESOURCES", "nope"), "GITLAB_EXCLUDE_RESOURCES names unknown table(s) nope"},
+		{"nothing left", append(valid, "GITLAB_RESOURCES", "issues", "GITLAB_EXCLUDE_RESOURCES", "issues"), "leave no table to export"},
 		{"bad log level", append(valid, "LOG_LEVEL", "loud"), "LOG_LEVEL \"loud\""},
 		{"bad log format", append(valid, "LOG_FORMAT", "xml"), "LOG_FORMAT \"xml\""},
 	}

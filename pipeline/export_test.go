@@ -366,4 +366,28 @@ func TestUnlicensedEpicsAreSkippedNotFatal(t *testing.T) {
 	if res.Checkpoint == nil {
 		t.Error("no checkpoint")
 	}
+	if res.Unavailable["epics 403"] == 0 {
+		t.Errorf("the summary does not count the refused epics: %v", res.Unavailable)
+	}
+}
+
+func TestSelectedChildIsExportedWithoutItsParents(t *testing.T) {
+	h := newHarness(t, simOptions())
+	res := h.mustRun("GITLAB_RESOURCES", "pipeline_jobs,issue_notes")
+	checkComplete(t, h, []string{"pipeline_jobs", "issue_notes"})
+	for _, table := range []string{"projects", "pipelines", "issues", "groups"} {
+		if n := len(h.table(table)); n != 0 {
+			t.Errorf("%s: %d rows written, but only read to reach the selected children", table, n)
+		}
+	}
+	if len(res.Job.Only) != 2 {
+		t.Errorf("selection %v", res.Job.Only)
+	}
+	// Excluding a table leaves it out and keeps the rest.
+	h2 := newHarness(t, simOptions())
+	h2.mustRun("GITLAB_EXCLUDE_RESOURCES", "issue_notes")
+	if n := len(h2.table("issue_notes")); n != 0 {
+		t.Errorf("excluded issue_notes: %d rows", n)
+	}
+	checkComplete(t, h2, []string{"issues", "pipeline_jobs"})
 }

@@ -36,7 +36,7 @@ type Job struct {
 // fused stage; only work items and staged-part descriptions are shuffled.
 func Build(s beam.Scope, job Job) error {
 	s = s.Scope("gitlab-data-export")
-	roots := gitlab.Plan(job.Root, job.Window, selection(job.Only))
+	roots := gitlab.Plan(job.Root, job.Window, gitlab.Fetched(job.Root.Mode, job.Only))
 	if len(roots) == 0 {
 		return fmt.Errorf("nothing to export for a %v root", job.Root.Mode)
 	}
@@ -53,15 +53,4 @@ func Build(s beam.Scope, job Job) error {
 	}
 	transforms.Commit(s, job.Store, job.Run, gitlab.PlanLedger(roots), beam.Flatten(s, parts...))
 	return nil
-}
-
-func selection(only []string) map[string]bool {
-	if len(only) == 0 {
-		return nil
-	}
-	m := map[string]bool{}
-	for _, t := range only {
-		m[t] = true
-	}
-	return m
 }

@@ -32,6 +32,10 @@ type Result struct {
 	Throttled  int64
 	Retries    int64
 	Elapsed    time.Duration
+	// Unavailable counts the scopes (a group, a project...) where GitLab
+	// refused a resource with 403 or 404 (not licensed, feature disabled, no
+	// permission), by "<table> <status>".
+	Unavailable map[string]int64
 }
 
 // StoreSpec returns the store the configuration selects.
@@ -112,6 +116,7 @@ func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
 			Previous:  previous,
 		},
 		DataDate: localStart.Truncate(time.Second).Format(time.RFC3339),
+		Only:     c.Tables,
 	}
 	return job, cp, nil
 }
@@ -136,7 +141,8 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		return nil, err
 	}
 	gitlab.Stats.Requests.Store(0)
-	if _, err := beamx.RunWithMetrics(ctx, p); err != nil {
+	pr, err := beamx.RunWithMetrics(ctx, p)
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("run %s cancelled; no checkpoint written, the next run covers this window again: %w", job.Run.RunID, ctx.Err())
 		}
@@ -154,9 +160,17 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if cp == nil || cp.RunID != job.Run.RunID {
 		return nil, fmt.Errorf("run %s finished but its checkpoint is not in the store", job.Run.RunID)
 	}
-	return &Result{Job: job, Checkpoint: cp, Previous: prev,
+	res := &Result{Job: job, Checkpoint: cp, Previous: prev,
 		Requests: gitlab.Stats.Requests.Load(), Throttled: gitlab.Stats.Throttled.Load(), Retries: gitlab.Stats.Retries.Load(),
-		Elapsed: time.Since(start)}, nil
+		Elapsed: time.Since(start), Unavailable: map[string]int64{}}
+	if pr != nil {
+		for _, c := range pr.Metrics().AllMetrics().Counters() {
+			if c.Key.Namespace == gitlab.UnavailableNamespace {
+				res.Unavailable[c.Key.Name] += c.Result()
+			}
+		}
+	}
+	return res, nil
 }
 
 // RunError is a pipeline that failed after it started: nothing of it is

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -56,19 +57,39 @@ func main() {
 func printSummary(r *pipeline.Result) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(os.Stdout, "Exported %s into %s\n", r.Job.Run.Root, pipeline.DescribeStore(r.Job.Store))
-	tables := make([]string, 0, len(r.Checkpoint.Records))
+	// Every selected table, with 0 when the run found nothing for it.
+	counts := map[string]int64{}
+	for _, t := range r.Job.Only {
+		counts[t] = 0
+	}
 	var total int64
 	for t, n := range r.Checkpoint.Records {
-		tables = append(tables, t)
+		counts[t] = n
 		total += n
+	}
+	tables := make([]string, 0, len(counts))
+	for t := range counts {
+		tables = append(tables, t)
 	}
 	sort.Strings(tables)
 	fmt.Fprintln(w, "table\trecords\t")
 	for _, t := range tables {
-		fmt.Fprintf(w, "%s\t%d\t\n", t, r.Checkpoint.Records[t])
+		fmt.Fprintf(w, "%s\t%d\t\n", t, counts[t])
 	}
 	fmt.Fprintf(w, "total\t%d\t\n", total)
 	w.Flush()
+	if len(r.Unavailable) > 0 {
+		keys := make([]string, 0, len(r.Unavailable))
+		for k := range r.Unavailable {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Println("unavailable (skipped; 403: not licensed or no permission, 404: feature disabled or gone):")
+		for _, k := range keys {
+			table, status, _ := strings.Cut(k, " ")
+			fmt.Printf("  %s: %s in %d scope(s)\n", table, status, r.Unavailable[k])
+		}
+	}
 	prev := "none (backfill)"
 	if r.Previous != nil {
 		prev = r.Previous.StartedAt.Format(time.RFC3339)

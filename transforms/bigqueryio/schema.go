@@ -278,7 +278,10 @@ func (s *Store) latestViewSQL(table string) string {
 	var key []string
 	for _, k := range tableKey(table) {
 		if cols[k] {
-			key = append(key, k)
+			// A typed column is NULL when the field is not an integer (the
+			// id of a commit or a discussion is a string): the payload's
+			// text then tells the rows apart.
+			key = append(key, "IFNULL(CAST("+k+" AS STRING), JSON_VALUE(payload, '$."+k+"'))")
 		} else {
 			key = append(key, "JSON_VALUE(payload, '$."+k+"')")
 		}

@@ -59,6 +59,33 @@ func TestLatestViewKeepsTheNewestRowPerKey(t *testing.T) {
 	}
 }
 
+func TestLatestViewWithStringIDs(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	run1, run2 := testRun("run-1", t0), testRun("run-2", t0.Add(24*time.Hour))
+	d1, d2 := run1.StartedAt, run2.StartedAt
+	// Discussions and commits have string ids: the INT64 id column is NULL.
+	if err := s.Commit(ctx, run1, stage(t, s, run1,
+		tableRec{"string_ids", rec(d1, "id", "6a9c17", "updated_at", "2024-01-01T00:00:00Z", "v", "old")},
+		tableRec{"string_ids", rec(d1, "id", "d2f0aa", "updated_at", "2024-01-01T00:00:00Z", "v", "only")},
+	)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, run2, stage(t, s, run2,
+		tableRec{"string_ids", rec(d2, "id", "6a9c17", "updated_at", "2024-01-02T00:00:00Z", "v", "new")},
+	)); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range queryAll(t, s, "SELECT payload FROM "+s.sqlTable("string_ids_latest")) {
+		p := decodePayload(t, r["payload"])
+		got[p["id"].(string)] = p["v"].(string)
+	}
+	if !reflect.DeepEqual(got, map[string]string{"6a9c17": "new", "d2f0aa": "only"}) {
+		t.Errorf("string_ids_latest = %v", got)
+	}
+}
+
 func TestPayloadKeepsEveryField(t *testing.T) {
 	s := openTestStore(t)
 	ctx := context.Background()
@@ -274,7 +301,7 @@ func TestDataDateFromEnrichedRecordWithItsOwnDataDate(t *testing.T) {
 func TestTableNamesAndView(t *testing.T) {
 	s := &Store{project: "p", dataset: "d_v4"}
 	got := s.latestViewSQL("project_members")
-	want := "SELECT * EXCEPT(_rn) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY project_id, id ORDER BY updated_at DESC, data_date DESC) AS _rn FROM `p.d_v4.project_members`) WHERE _rn = 1"
+	want := "SELECT * EXCEPT(_rn) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY IFNULL(CAST(project_id AS STRING), JSON_VALUE(payload, '$.project_id')), IFNULL(CAST(id AS STRING), JSON_VALUE(payload, '$.id')) ORDER BY updated_at DESC, data_date DESC) AS _rn FROM `p.d_v4.project_members`) WHERE _rn = 1"
 	if got != want {
 		t.Errorf("view =\n%s\nwant\n%s", got, want)
 	}

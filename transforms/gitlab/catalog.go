@@ -103,12 +103,103 @@ func (i Include) String() string {
 }
 
 // Secret says which field of an object holds a secret value, and when it
-// must never be written: the field's value is replaced by null when any of
-// the flags is true in the object, or when the object lacks a flag (unknown
-// means secret). A resource with a Secret and no flags never writes Field.
+// must never be written: the field's value is replaced by null when Always,
+// or when any of the flags is true in the object or missing from it
+// (unknown means secret). Without flags and Always, the value is written
+// (the table is opt-in: WithSecrets).
 type Secret struct {
-	Field string   // e.g. "value"
-	Flags []string // e.g. "masked", "hidden"
+	Field  string   // e.g. "value"
+	Flags  []string // e.g. "masked", "hidden"
+	Always bool     // never write the field (a token the API should not even return)
+}
+
+// Select returns the tables a run exports, sorted: the default ones, or
+// exactly those include names ("all": every table, heavy ones included),
+// less those exclude names. Tables WithSecrets need secrets (set by
+// GITLAB_EXPORT_SECRETS); without it they are left out of the default and of
+// "all", and naming one is an error. Unknown names are an error that lists
+// them.
+func Select(include, exclude []string, secrets bool) ([]string, error) {
+	var problems []string
+	check := func(env string, names []string) {
+		var unknown []string
+		for _, n := range names {
+			if _, ok := Lookup(n); !ok && !(env == "GITLAB_RESOURCES" && n == "all") {
+				unknown = append(unknown, n)
+			}
+		}
+		if len(unknown) > 0 {
+			problems = append(problems, fmt.Sprintf("%s names unknown table(s) %s: use table names from the README's resource table (e.g. issues,merge_requests,pipelines)",
+				env, strings.Join(unknown, ", ")))
+		}
+	}
+	check("GITLAB_RESOURCES", include)
+	check("GITLAB_EXCLUDE_RESOURCES", exclude)
+	chosen := map[string]bool{}
+	all := containsStr(include, "all")
+	for _, r := range Catalog {
+		switch {
+		case len(include) == 0 && !all:
+			chosen[r.Name] = r.Include == ByDefault
+		case all:
+			chosen[r.Name] = r.Include != WithSecrets || secrets
+		default:
+			chosen[r.Name] = containsStr(include, r.Name)
+		}
+		if containsStr(include, r.Name) && r.Include == WithSecrets && !secrets {
+			problems = append(problems, fmt.Sprintf("GITLAB_RESOURCES names %s, which can carry secret values: set GITLAB_EXPORT_SECRETS=1 to export it (masked and hidden values are never written)", r.Name))
+		}
+		if secrets && r.Include == WithSecrets && len(include) == 0 {
+			chosen[r.Name] = true
+		}
+	}
+	for _, n := range exclude {
+		delete(chosen, n)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	var out []string
+	for n, ok := range chosen {
+		if ok {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("GITLAB_RESOURCES and GITLAB_EXCLUDE_RESOURCES leave no table to export")
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Fetched returns the tables whose endpoints a run in mode m reads to export
+// tables: the tables themselves and the ancestors whose records spawn them
+// (an ancestor that is not selected is read, not written). nil tables: all.
+func Fetched(m Mode, tables []string) map[string]bool {
+	if tables == nil {
+		return nil
+	}
+	out := map[string]bool{}
+	var visit func(name string)
+	visit = func(name string) {
+		if out[name] {
+			return
+		}
+		out[name] = true
+		r, ok := Lookup(name)
+		if !ok {
+			return
+		}
+		for _, s := range r.Sources {
+			if s.Modes&m != 0 && s.Parent != "" {
+				visit(s.Parent)
+			}
+		}
+	}
+	for _, t := range tables {
+		visit(t)
+	}
+	return out
 }
 
 // Lookup returns the catalog entry of a table.
@@ -201,8 +292,8 @@ func Validate() error {
 // WriteCatalogTable writes the Markdown table of every resource for the
 // README: table, endpoint(s), scope, how it is kept incremental, tier.
 func WriteCatalogTable(w io.Writer) {
-	fmt.Fprintln(w, "| Table | Endpoint(s) under /api/v4 | Read for | Incremental | Key | Tier | What |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| Table | Endpoint(s) under /api/v4 | Read for | Incremental | Key | Tier | Exported | What |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	for _, r := range Catalog {
 		var eps, scopes, incr []string
 		for _, s := range r.Sources {
@@ -230,8 +321,17 @@ func WriteCatalogTable(w io.Writer) {
 				incr = append(incr, how)
 			}
 		}
-		fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s |\n", r.Name, strings.Join(eps, "<br>"), strings.Join(scopes, "<br>"),
-			strings.Join(incr, "<br>"), strings.Join(r.Key, ", "), r.Tier, r.Doc)
+		doc := r.Doc
+		if r.Secret != nil {
+			switch {
+			case r.Secret.Always:
+				doc += " `" + r.Secret.Field + "` is never written."
+			case len(r.Secret.Flags) > 0:
+				doc += " `" + r.Secret.Field + "` is never written when " + strings.Join(r.Secret.Flags, " or ") + "."
+			}
+		}
+		fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s | %s |\n", r.Name, strings.Join(eps, "<br>"), strings.Join(scopes, "<br>"),
+			strings.Join(incr, "<br>"), strings.Join(r.Key, ", "), r.Tier, r.Include, doc)
 	}
 }
 

@@ -170,3 +170,96 @@ func TestRetryAfter(t *testing.T) {
 		t.Errorf("Retry-After date 9s after Date: %v", d)
 	}
 }
+
+func TestDateFilterWidensTheWindowToWholeDays(t *testing.T) {
+	s := Source{Path: "projects/1/events", Filter: Filter{After: "after", Before: "before", Date: true}}
+	it := newItem("project_events", s, s.Path, "2026-03-10T00:30:00Z", "2026-03-12T23:00:00Z")
+	q, _ := url.ParseQuery(it.Query)
+	if q.Get("after") != "2026-03-09" || q.Get("before") != "2026-03-13" {
+		t.Errorf("query %s: want after=2026-03-09 before=2026-03-13", it.Query)
+	}
+	if it.After != "2026-03-10T00:30:00Z" {
+		t.Errorf("the item's window must stay exact for its children: %q", it.After)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	def, err := Select(nil, nil, false)
+	if err != nil || !containsStr(def, "issues") {
+		t.Fatalf("default: %v %v", def, err)
+	}
+	for _, r := range Catalog {
+		if r.Include != ByDefault && containsStr(def, r.Name) {
+			t.Errorf("default includes %s (%v)", r.Name, r.Include)
+		}
+	}
+	got, err := Select([]string{"issue_notes", "pipelines"}, nil, false)
+	if err != nil || strings.Join(got, ",") != "issue_notes,pipelines" {
+		t.Errorf("include: %v %v", got, err)
+	}
+	got, _ = Select(nil, []string{"issues"}, false)
+	if containsStr(got, "issues") || !containsStr(got, "merge_requests") {
+		t.Errorf("exclude: %v", got)
+	}
+	if _, err := Select([]string{"issues", "isues", "bogus"}, []string{"nope"}, false); err == nil ||
+		!strings.Contains(err.Error(), "GITLAB_RESOURCES names unknown table(s) isues, bogus") || !strings.Contains(err.Error(), "GITLAB_EXCLUDE_RESOURCES names unknown table(s) nope") {
+		t.Errorf("unknown names: %v", err)
+	}
+	if _, err := Select([]string{"issues"}, []string{"issues"}, false); err == nil {
+		t.Error("an empty selection must be an error")
+	}
+	// Fetched adds the ancestors whose records spawn a selected child.
+	f := Fetched(TreeMode, []string{"pipeline_jobs"})
+	if !f["pipelines"] || !f["projects"] || !f["pipeline_jobs"] || f["issues"] {
+		t.Errorf("Fetched(pipeline_jobs) = %v", f)
+	}
+}
+
+func TestSecretRedaction(t *testing.T) {
+	sec := &Secret{Field: "value", Flags: []string{"masked", "hidden"}}
+	for in, want := range map[string]string{
+		`{"key":"A","value":"s3cret","masked":true,"hidden":false}`:  `null`,
+		`{"key":"A","value":"s3cret","masked":false,"hidden":true}`:  `null`,
+		`{"key":"A","value":"s3cret","masked":false}`:                `null`, // a flag missing: secret
+		`{"key":"A","value":"plain","masked":false,"hidden":false}`:  `"plain"`,
+		`{"key":"A","value":null,"masked":true,"hidden":true}`:       `null`,
+		`{"key":"A","value":"s3cret","masked":"yes","hidden":false}`: `null`,
+	} {
+		var fields map[string]json.RawMessage
+		json.Unmarshal([]byte(in), &fields)
+		out, err := redactSecret(sec, json.RawMessage(in), fields)
+		var got map[string]json.RawMessage
+		if err != nil || json.Unmarshal(out, &got) != nil || string(got["value"]) != want || string(got["key"]) != `"A"` {
+			t.Errorf("%s -> %s (%v), want value %s", in, out, err, want)
+		}
+	}
+	always := &Secret{Field: "token", Always: true}
+	tok := `{"id":1,"token":"s3cret"}`
+	var tf map[string]json.RawMessage
+	json.Unmarshal([]byte(tok), &tf)
+	if out, _ := redactSecret(always, json.RawMessage(tok), tf); strings.Contains(string(out), "s3cret") {
+		t.Errorf("Always: %s", out)
+	}
+	// No flags: the value is written (when the table is opted in).
+	plain := &Secret{Field: "value"}
+	in := `{"key":"A","value":"v"}`
+	var fields map[string]json.RawMessage
+	json.Unmarshal([]byte(in), &fields)
+	if out, _ := redactSecret(plain, json.RawMessage(in), fields); string(out) != in {
+		t.Errorf("no flags: %s", out)
+	}
+}
+
+func TestDottedKeys(t *testing.T) {
+	var fields map[string]json.RawMessage
+	json.Unmarshal([]byte(`{"user":{"id":7,"name":"a"},"starred_since":"x"}`), &fields)
+	if v, ok := lookupField(fields, "user.id"); !ok || string(v) != "7" {
+		t.Errorf("user.id = %s %v", v, ok)
+	}
+	if _, ok := lookupField(fields, "user.email"); ok {
+		t.Error("user.email found")
+	}
+	if _, ok := lookupField(fields, "starred_since.x"); ok {
+		t.Error("a field of a string found")
+	}
+}

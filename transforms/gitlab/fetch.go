@@ -3,9 +3,11 @@ package gitlab
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -19,6 +21,10 @@ func init() {
 	beam.RegisterType(typeOf[Item]())
 	beam.RegisterType(typeOf[Record]())
 }
+
+// UnavailableNamespace is the namespace of the counters of skipped scopes:
+// one counter per resource and status, named "<table> <status>".
+const UnavailableNamespace = "gitlab.unavailable"
 
 var (
 	recordsCounter     = beam.NewCounter("gitlab", "records")
@@ -35,6 +41,47 @@ func Fetch(s beam.Scope, conn Conn, mode Mode, only []string, items beam.PCollec
 	return beam.ParDo2(s, &fetchFn{Conn: conn, Mode: mode, Only: only}, items)
 }
 
+// lookupField returns the value of a field of an object; "a.b" is field b
+// of the object in field a.
+func lookupField(fields map[string]json.RawMessage, name string) (json.RawMessage, bool) {
+	head, rest, nested := strings.Cut(name, ".")
+	v, ok := fields[head]
+	if !ok || !nested {
+		return v, ok
+	}
+	var inner map[string]json.RawMessage
+	if json.Unmarshal(v, &inner) != nil || inner == nil {
+		return nil, false
+	}
+	return lookupField(inner, rest)
+}
+
+// redactSecret replaces the value of the secret field of an object with null
+// unless the object says (every flag present and false) that it is not
+// secret. Other fields keep their values; the object's key order may change.
+func redactSecret(sec *Secret, raw json.RawMessage, fields map[string]json.RawMessage) (json.RawMessage, error) {
+	v, ok := fields[sec.Field]
+	if !ok || string(v) == "null" {
+		return raw, nil
+	}
+	secret := sec.Always
+	for _, flag := range sec.Flags {
+		f, ok := fields[flag]
+		if !ok || string(f) != "false" {
+			secret = true
+		}
+	}
+	if !secret {
+		return raw, nil
+	}
+	out := make(map[string]json.RawMessage, len(fields))
+	for k, v := range fields {
+		out[k] = v
+	}
+	out[sec.Field] = json.RawMessage("null")
+	return json.Marshal(out)
+}
+
 // fetchFn reads one item: every page of a list endpoint, or one object.
 type fetchFn struct {
 	Conn Conn
@@ -44,6 +91,7 @@ type fetchFn struct {
 	client   *Client
 	children map[string][]childSource
 	tables   map[string]Resource
+	write    map[string]bool // nil: every table
 }
 
 func (f *fetchFn) Setup() error {
@@ -52,7 +100,8 @@ func (f *fetchFn) Setup() error {
 		return err
 	}
 	f.client = c
-	f.children = children(f.Mode, selection(f.Only))
+	f.children = children(f.Mode, Fetched(f.Mode, f.Only))
+	f.write = selection(f.Only)
 	f.tables = map[string]Resource{}
 	for _, r := range Catalog {
 		f.tables[r.Name] = r
@@ -107,7 +156,7 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 	}
 	var parent map[string]json.RawMessage
 	for _, k := range res.Key {
-		if _, ok := fields[k]; ok {
+		if _, ok := lookupField(fields, k); ok {
 			continue
 		}
 		if parent == nil && it.Parent != nil {
@@ -117,7 +166,16 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 			return fmt.Errorf("GET %s: a %s object has no %q: %.80s", where, res.Name, k, raw)
 		}
 	}
-	emit(Record{Table: res.Name, Data: raw, Parent: it.Parent})
+	if f.write == nil || f.write[res.Name] {
+		out := raw
+		if res.Secret != nil {
+			var err error
+			if out, err = redactSecret(res.Secret, raw, fields); err != nil {
+				return fmt.Errorf("GET %s: redacting a %s object: %w", where, res.Name, err)
+			}
+		}
+		emit(Record{Table: res.Name, Data: out, Parent: it.Parent})
+	}
 	for _, c := range f.children[res.Name] {
 		if len(it.Parent) > 0 { // let children reach the parent's parent keys
 			if parent == nil {
@@ -151,6 +209,9 @@ func (f *fetchFn) failure(ctx context.Context, res Resource, it Item, err error)
 		return fmt.Errorf("fetching %s: %w", res.Name, err)
 	}
 	unavailableCounter.Inc(ctx, 1)
+	var ae *APIError
+	errors.As(err, &ae)
+	beam.NewCounter(UnavailableNamespace, fmt.Sprintf("%s %d", res.Name, ae.Status)).Inc(ctx, 1)
 	if _, seen := unavailableOnce.LoadOrStore(res.Name, true); !seen {
 		slog.Warn("resource unavailable, skipped", "resource", res.Name, "path", it.Path, "reason", err.Error(),
 			"hint", "403: not in the licence tier or no permission; 404: feature disabled or object gone. Further skips of this resource are only counted.")

@@ -225,11 +225,25 @@ func newItem(resource string, s Source, path, after, before string) Item {
 		panic(fmt.Sprintf("catalog: %s: bad query %q", resource, s.Query)) // caught by the catalog test
 	}
 	if after != "" {
-		q.Set(s.Filter.After, after)
+		q.Set(s.Filter.After, filterValue(s.Filter, after, -1))
 	}
 	if before != "" && s.Filter.Before != "" {
-		q.Set(s.Filter.Before, before)
+		q.Set(s.Filter.Before, filterValue(s.Filter, before, +1))
 	}
 	it.Query = q.Encode()
 	return it
+}
+
+// filterValue renders a window bound (RFC 3339) for a filter: as is, or for
+// a date filter, whose bounds are exclusive dates, the date one day further
+// out (days later or earlier), so that the window is covered whole.
+func filterValue(f Filter, bound string, days int) string {
+	if !f.Date {
+		return bound
+	}
+	t, err := time.Parse(time.RFC3339, bound)
+	if err != nil {
+		panic(fmt.Sprintf("window bound %q is not RFC 3339", bound)) // Plan formats them
+	}
+	return t.UTC().AddDate(0, 0, days).Format("2006-01-02")
 }
