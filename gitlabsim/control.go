@@ -75,7 +75,7 @@ func (s *Sim) control(w http.ResponseWriter, r *http.Request) {
 	case "POST /-/sim/features":
 		id, err := strconv.Atoi(q.Get("project_id"))
 		if _, ok := featureIndex[q.Get("feature")]; err != nil || !ok {
-			status, out = http.StatusBadRequest, map[string]string{"error": "want project_id=N&feature=issues|merge_requests|pipelines&disabled=true|false"}
+			status, out = http.StatusBadRequest, map[string]string{"error": "want project_id=N&feature=" + featureNames + "&disabled=true|false"}
 			break
 		}
 		disabled := q.Get("disabled") != "false"

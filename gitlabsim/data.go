@@ -32,6 +32,7 @@ func generate(o Options) *store {
 	for i := range st.projects {
 		g.projectScoped(int32(i))
 	}
+	genExtras(st, o)
 	return st
 }
 

@@ -12,10 +12,18 @@ const (
 	featIssues = iota
 	featMRs
 	featPipelines
+	// Features whose endpoints answer 404 while disabled (see xtable.feature).
+	featWiki
+	featRegistry
+	featSnippets
 	numFeatures
 )
 
-var featureIndex = map[string]int{"issues": featIssues, "merge_requests": featMRs, "pipelines": featPipelines}
+var featureIndex = map[string]int{"issues": featIssues, "merge_requests": featMRs, "pipelines": featPipelines,
+	"wiki": featWiki, "container_registry": featRegistry, "snippets": featSnippets}
+
+// featureNames lists the features SetFeatureDisabled knows, for messages.
+const featureNames = "issues|merge_requests|pipelines|wiki|container_registry|snippets"
 
 type user struct {
 	id             int64
@@ -189,6 +197,9 @@ type store struct {
 	groupByPath, projectByPath           map[string]int32 // lower-case full paths
 
 	next idCounters
+
+	licensed bool    // Premium features are on (not Options.Unlicensed)
+	x        *xstore // the resources of the generic engine (extra*.go)
 }
 
 func (st *store) addGroupIndex(i int32) {

@@ -6,13 +6,23 @@ import (
 	"sort"
 )
 
-// Mutation lists what one Mutate call changed: table -> ids of the objects
-// updated or created (sorted). Parents bumped by a new note, projects whose
-// last_activity_at moved, labels whose counts moved and every job of a
-// pipeline whose status changed (jobs embed it) are included. Member ids are
-// user ids.
+// Mutation lists what one Mutate call changed.
 type Mutation struct {
+	// Changed: table -> ids of the objects updated or created (sorted).
+	// Parents bumped by a new note (award, event, link...), projects whose
+	// last_activity_at moved, labels whose counts moved and every job of a
+	// pipeline whose status changed (jobs embed it) are included. Member ids
+	// are user ids. For the engine's tables: the objects of ChangedKeys that
+	// have a numeric id.
 	Changed map[string][]int64 `json:"changed"`
+	// ChangedKeys: table -> keys of the objects updated or created, every
+	// table included (an object whose rendering in Expected changed in any
+	// way), rendered as the table's key fields (TableKeys) joined by "/";
+	// sorted.
+	ChangedKeys map[string][]string `json:"changed_keys"`
+	// Deleted: table -> keys of the objects deleted (gone from Expected),
+	// rendered like ChangedKeys; sorted.
+	Deleted map[string][]string `json:"deleted"`
 }
 
 // Mutate makes about n changes, deterministic given the seed and the number
@@ -26,22 +36,43 @@ type Mutation struct {
 //   - per touched project a new (running) pipeline with jobs, and one
 //     existing pipeline retried (status change, a retried job replaced);
 //   - a new group milestone, a new project milestone, one unreferenced
-//     milestone updated; a new label; a new member.
+//     milestone updated; a new label; a new member;
+//   - the engine's tables (extra_mutate.go): updates, creations and
+//     deletions of iterations, badges, wiki pages, runners, access requests,
+//     variables, hooks, push rules, commits (with statuses), tags and
+//     releases, branches, snippets, deployments, events, audit events,
+//     deploy tokens, registry tags, packages, forks, stars, vulnerabilities
+//     and more; award emoji, labels and weights of issues, a state event for
+//     each issue closed or reopened, epic notes and epic issues, issue
+//     links, each bumping its issue, merge request or epic, and the parents
+//     that embed a changed object (see propagate).
+//
+// ChangedKeys and Deleted are found by comparing every table before and
+// after (Expected), so they are complete.
 func (s *Sim) Mutate(n int) Mutation {
 	n = max(n, 1)
+	now := s.Now().UnixMilli()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	before := s.digests()
 	s.mutations++
 	m := &mutator{
 		gen:     &gen{st: s.st, o: s.opts, r: rand.New(rand.NewPCG(uint64(s.opts.Seed), uint64(s.mutations)*0x9E3779B97F4A7C15))},
-		now:     s.Now().UnixMilli(),
+		now:     now,
 		changed: map[string]map[int64]bool{},
 		touched: map[int32]bool{},
 		round:   s.mutations,
 	}
 	m.run(n)
 	s.version++
-	return m.result()
+	out := m.result()
+	diff(before, s.digests(), &out)
+	return out
+}
+
+type toggle struct {
+	issue  int32
+	closed bool
 }
 
 type mutator struct {
@@ -50,6 +81,7 @@ type mutator struct {
 	changed map[string]map[int64]bool
 	touched map[int32]bool
 	round   int
+	toggled []toggle // issues closed or reopened
 }
 
 func (m *mutator) mark(table string, id int64) {
@@ -60,7 +92,7 @@ func (m *mutator) mark(table string, id int64) {
 }
 
 func (m *mutator) result() Mutation {
-	out := Mutation{Changed: map[string][]int64{}}
+	out := Mutation{Changed: map[string][]int64{}, ChangedKeys: map[string][]string{}, Deleted: map[string][]string{}}
 	for t, ids := range m.changed {
 		for id := range ids {
 			out.Changed[t] = append(out.Changed[t], id)
@@ -119,6 +151,7 @@ func (m *mutator) run(n int) {
 				is.closed, is.closedAt, is.closedBy = true, m.now, m.anyUser()
 			}
 			m.touchLabels(is.labels)
+			m.toggled = append(m.toggled, toggle{i, is.closed})
 		}
 		m.mark("issues", is.id)
 		m.touched[p] = true
@@ -179,6 +212,7 @@ func (m *mutator) run(n int) {
 	}
 	m.pipelines()
 	m.milestonesLabelsMembers()
+	m.extras(n)
 	for p := range m.touched {
 		st.projects[p].lastActivity = m.now
 		m.mark("projects", st.projects[p].id)

@@ -272,6 +272,7 @@ func (st *store) renderProject(pi int32, detail, statistics bool) []byte {
 	g := &st.groups[p.group]
 	api := externalURL + "/api/v4/projects/" + strconv.FormatInt(p.id, 10)
 	issuesOn, mrsOn, ciOn := !p.disabled[featIssues], !p.disabled[featMRs], !p.disabled[featPipelines]
+	wikiOn, registryOn, snippetsOn := !p.disabled[featWiki], !p.disabled[featRegistry], !p.disabled[featSnippets]
 	out := projectJSON{ID: p.id, Description: "Synthetic project " + p.name + " of " + g.fullName + ".",
 		Name: p.name, NameWithNamespace: g.fullName + " / " + p.name, Path: p.path, PathWithNamespace: p.fullPath,
 		CreatedAt: ts(p.created), DefaultBranch: "main", TagList: []string{}, Topics: []string{},
@@ -286,12 +287,12 @@ func (st *store) renderProject(pi int32, detail, statistics bool) []byte {
 		PackagesEnabled: true, Archived: p.archived, Visibility: "private",
 		ContainerExpirationPolicy: containerExpirationPolicy{Cadence: "1d", KeepN: 10, OlderThan: "90d", NameRegex: ".*",
 			NextRunAt: ts(p.created + msPerDay)},
-		RepositoryObjectFormat: "sha1", IssuesEnabled: issuesOn, MergeRequestsEnabled: mrsOn, WikiEnabled: true,
-		JobsEnabled: ciOn, SnippetsEnabled: true, ContainerRegistryEnabled: true, CanCreateMergeRequestIn: true,
+		RepositoryObjectFormat: "sha1", IssuesEnabled: issuesOn, MergeRequestsEnabled: mrsOn, WikiEnabled: wikiOn,
+		JobsEnabled: ciOn, SnippetsEnabled: snippetsOn, ContainerRegistryEnabled: registryOn, CanCreateMergeRequestIn: true,
 		IssuesAccessLevel: enabled(issuesOn), RepositoryAccessLevel: "enabled", MergeRequestsAccessLevel: enabled(mrsOn),
-		ForkingAccessLevel: "enabled", WikiAccessLevel: "enabled", BuildsAccessLevel: enabled(ciOn),
-		SnippetsAccessLevel: "enabled", PagesAccessLevel: "private", AnalyticsAccessLevel: "enabled",
-		ContainerRegistryAccessLevel: "enabled", SecurityAndComplianceAccessLevel: "private",
+		ForkingAccessLevel: "enabled", WikiAccessLevel: enabled(wikiOn), BuildsAccessLevel: enabled(ciOn),
+		SnippetsAccessLevel: enabled(snippetsOn), PagesAccessLevel: "private", AnalyticsAccessLevel: "enabled",
+		ContainerRegistryAccessLevel: enabled(registryOn), SecurityAndComplianceAccessLevel: "private",
 		ReleasesAccessLevel: "enabled", EnvironmentsAccessLevel: "enabled", FeatureFlagsAccessLevel: "enabled",
 		InfrastructureAccessLevel: "enabled", MonitorAccessLevel: "enabled", EmailsEnabled: true,
 		SharedRunnersEnabled: true, LFSEnabled: true, CreatorID: st.users[p.creator].id, ImportStatus: "none",

@@ -104,6 +104,13 @@ func (st *store) renderIssue(i int32) []byte {
 	if is.weight >= 0 {
 		out.Weight = int(is.weight)
 	}
+	if e, ok := st.x.issueEpic[i]; ok && st.licensed {
+		ep := &st.epics[e]
+		g := &st.groups[ep.group]
+		out.EpicIID = ep.iid
+		out.Epic = raw(newObj().f("id", ep.id).f("iid", ep.iid).f("title", itemTitle(ep.id, ep.rev)).
+			f("url", "/groups/"+g.fullPath+"/-/epics/"+strconv.Itoa(int(ep.iid))).f("group_id", g.id).done())
+	}
 	return marshal(out)
 }
 

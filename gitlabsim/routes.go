@@ -29,12 +29,9 @@ func (s *Sim) route(r *http.Request) *response {
 	if len(segs) == 1 {
 		switch segs[0] {
 		case "version":
-			return newResponse(http.StatusOK, marshal(map[string]string{"version": simVersion, "revision": simRevision}))
+			return newResponse(http.StatusOK, versionJSON())
 		case "metadata":
-			return newResponse(http.StatusOK, marshal(map[string]any{"version": simVersion, "revision": simRevision,
-				"kas": map[string]any{"enabled": true, "externalUrl": "wss://gitlab.example.com/-/kubernetes-agent/",
-					"externalK8sProxyUrl": externalURL + "/-/kubernetes-agent/k8s-proxy/", "version": "17.5.0"},
-				"enterprise": true}))
+			return newResponse(http.StatusOK, metadataJSON())
 		}
 		return notFoundRoute()
 	}
@@ -43,6 +40,11 @@ func (s *Sim) route(r *http.Request) *response {
 	switch segs[0] {
 	case "groups":
 		h := s.groupRoute(segs[2:])
+		if h == nil {
+			if x := s.extraRoute(scGroup, segs[2:]); x != nil {
+				h = x
+			}
+		}
 		if h == nil {
 			return notFoundRoute()
 		}
@@ -53,6 +55,11 @@ func (s *Sim) route(r *http.Request) *response {
 		return h(r, g)
 	case "projects":
 		h := s.projectRoute(segs[2:])
+		if h == nil {
+			if x := s.extraRoute(scProject, segs[2:]); x != nil {
+				h = x
+			}
+		}
 		if h == nil {
 			return notFoundRoute()
 		}
@@ -148,6 +155,17 @@ func (s *Sim) findProject(ref string) (int32, bool) {
 	}
 	p, ok := s.st.projectByPath[strings.ToLower(ref)]
 	return p, ok
+}
+
+func versionJSON() []byte {
+	return newObj().f("version", simVersion).f("revision", simRevision).done()
+}
+
+func metadataJSON() []byte {
+	return newObj().f("version", simVersion).f("revision", simRevision).
+		f("kas", newObj().f("enabled", true).f("externalUrl", "wss://gitlab.example.com/-/kubernetes-agent/").
+			f("externalK8sProxyUrl", externalURL+"/-/kubernetes-agent/k8s-proxy/").f("version", "17.5.0")).
+		f("enterprise", true).done()
 }
 
 func forbidden() *response { return messageResponse(http.StatusForbidden, "403 Forbidden") }

@@ -1,7 +1,10 @@
 // Package gitlabsim is a GitLab REST API v4 simulator: a real HTTP server
 // over a deterministic synthetic instance (groups, projects, issues, merge
-// requests, notes, milestones, epics, pipelines, jobs, labels, members).
-// The exporter's tests, its demo and its benchmark run against it.
+// requests, notes, milestones, epics, pipelines, jobs, labels, members —
+// hand-modelled — and some eighty more endpoints of groups, projects,
+// issues, merge requests, pipelines and epics, served by a generic engine
+// from a declarative table: see extra.go). The exporter's tests, its demo
+// and its benchmark run against it.
 //
 // It reproduces the behaviour of GitLab that an exporter must cope with:
 // offset and keyset paging with GitLab's headers, totals omitted above
@@ -39,8 +42,14 @@ type Options struct {
 	MembersPerScope         int
 	EpicsPerGroup           int
 
-	Unlicensed bool      // true: /groups/:id/epics answers 403 {"message":"403 Forbidden"}
-	BaseTime   time.Time // the generated history lies before it; default time.Now() at New, truncated to the second
+	// Unlicensed: a Free instance; the endpoints of Premium and Ultimate
+	// features (epics, iterations, audit events, push rules...) answer 403
+	// {"message":"403 Forbidden"}.
+	Unlicensed bool
+	// Admin: the token is an administrator's; otherwise admin-only endpoints
+	// (custom attributes) answer 403.
+	Admin    bool
+	BaseTime time.Time // the generated history lies before it; default time.Now() at New, truncated to the second
 
 	Latency              time.Duration // added to every API request
 	RateLimit            int           // requests per minute per token (fixed 60 s windows of the sim clock); 0 = unlimited
@@ -194,11 +203,12 @@ func (s *Sim) Now() time.Time { return time.Now().Add(time.Duration(s.clockOffse
 // Advance moves the sim clock forward by d.
 func (s *Sim) Advance(d time.Duration) { s.clockOffset.Add(int64(d)) }
 
-// SetFeatureDisabled turns a project feature ("issues", "merge_requests" or
-// "pipelines") off or on. While off, the project's endpoints of that feature
-// answer 403, group-level streams skip the project's objects, and Expected
-// leaves them (and their notes / jobs) out. Unknown projects or features are
-// ignored.
+// SetFeatureDisabled turns a project feature off or on: "issues",
+// "merge_requests" or "pipelines" (while off, the project's endpoints of the
+// feature, its children's included, answer 403), or "wiki",
+// "container_registry" or "snippets" (404). Group-level streams skip the
+// project's objects of a disabled feature, and Expected leaves them (and
+// their children) out. Unknown projects or features are ignored.
 func (s *Sim) SetFeatureDisabled(projectID int, feature string, disabled bool) {
 	f, ok := featureIndex[feature]
 	if !ok {

@@ -52,3 +52,19 @@ func (s *Sim) ResetStats() {
 	defer s.stats.mu.Unlock()
 	s.stats.s = Stats{}
 }
+
+// Repeated returns the requests answered more than once since the last
+// ResetStats, keyed like Stats.ByPath ("GET /api/v4/...?page=2&per_page=100":
+// escaped path and query with its keys sorted, page included), with their
+// counts. A run that never retries reads each URL once: Repeated is empty.
+func (s *Sim) Repeated() map[string]int64 {
+	s.stats.mu.Lock()
+	defer s.stats.mu.Unlock()
+	out := map[string]int64{}
+	for k, n := range s.stats.s.ByPath {
+		if n > 1 {
+			out[k] = n
+		}
+	}
+	return out
+}

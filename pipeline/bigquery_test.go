@@ -62,6 +62,11 @@ func newBQHarness(t *testing.T, o gitlabsim.Options) *bqHarness {
 		"BIGQUERY_DATASET":            name,
 		"BIGQUERY_EMULATOR_HOST":      emu.REST,
 		"BIGQUERY_EMULATOR_GRPC_HOST": emu.GRPC,
+		// The store's behaviour does not depend on the number of tables, and
+		// the emulator creates tables slowly (one at a time, see
+		// bigqueryio.emulatorSerial): these tests export the core tables; the
+		// files store's tests cover the whole catalog.
+		"GITLAB_RESOURCES": strings.Join(allTables, ","),
 	} {
 		h.env[k] = v
 	}

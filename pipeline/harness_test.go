@@ -160,14 +160,28 @@ func (h *harness) checkpoint() *store.Checkpoint {
 	return &cp
 }
 
-// key identifies a record by its catalog key.
+// key identifies a record by its catalog key (a.b = field b of object
+// field a).
 func key(table string, r row) string {
 	res, _ := gitlab.Lookup(table)
 	parts := make([]string, len(res.Key))
 	for i, k := range res.Key {
-		parts[i] = fmt.Sprint(r[k])
+		parts[i] = fmt.Sprint(field(r, k))
 	}
 	return strings.Join(parts, "/")
+}
+
+// field is r's field k, or the field after the dot of its object field
+// before it ("user.id"); nil when absent.
+func field(r map[string]any, k string) any {
+	if v, ok := r[k]; ok {
+		return v
+	}
+	head, rest, dotted := strings.Cut(k, ".")
+	if inner, ok := r[head].(map[string]any); ok && dotted {
+		return field(inner, rest)
+	}
+	return nil
 }
 
 // expected decodes the simulator's objects of a table, keyed.
@@ -185,7 +199,8 @@ func (h *harness) expected(table string) map[string]row {
 
 // addedFields are the fields the exporter adds to an API object.
 var addedFields = map[string]bool{"data_date": true, "project_id": true, "group_id": true, "issue_iid": true, "issue_id": true,
-	"merge_request_iid": true, "merge_request_id": true, "pipeline_id": true}
+	"merge_request_iid": true, "merge_request_id": true, "pipeline_id": true, "epic_id": true, "epic_iid": true,
+	"repository_id": true, "parent_project_id": true}
 
 // sameObject reports whether a stored row holds exactly the API object:
 // every field with its value, plus only the fields the exporter adds.

@@ -6,7 +6,8 @@
 // It prints its base URL, root group and token, then serves until SIGINT or
 // SIGTERM. Control endpoints: POST /-/sim/mutate?n=10, POST
 // /-/sim/advance?d=1h, POST|DELETE /-/sim/faults, GET /-/sim/stats, POST
-// /-/sim/stats/reset, GET /-/sim/expected.
+// /-/sim/stats/reset, GET /-/sim/expected, POST
+// /-/sim/features?project_id=N&feature=wiki&disabled=true.
 package main
 
 import (
@@ -35,7 +36,8 @@ func main() {
 	flag.IntVar(&o.RateLimit, "rate-limit", 0, "requests per minute per token (0 = unlimited)")
 	flag.BoolVar(&o.OmitRateLimitHeaders, "omit-rate-limit-headers", false, "send no RateLimit-* / Retry-After headers")
 	flag.IntVar(&o.OffsetLimit, "offset-limit", 0, "max records reachable with offset paging where keyset exists (0 = 50000)")
-	flag.BoolVar(&o.Unlicensed, "unlicensed", false, "answer 403 on epics (a Free instance)")
+	flag.BoolVar(&o.Unlicensed, "unlicensed", false, "a Free instance: answer 403 on Premium and Ultimate features (epics, iterations, audit events, push rules...)")
+	flag.BoolVar(&o.Admin, "admin", false, "the token is an administrator's: serve admin-only endpoints (custom attributes)")
 	baseTime := flag.String("base-time", "", "end of the generated history, RFC 3339 (default: now)")
 	flag.Parse()
 	if o.Size != "small" && o.Size != "large" {

@@ -3,6 +3,8 @@ package bigqueryio
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"cloud.google.com/go/bigquery/storage/apiv1/storagepb"
 	"google.golang.org/grpc"
@@ -55,4 +57,34 @@ func (s *Store) emulatorParsePayloads(ctx context.Context, table string) error {
 		return fmt.Errorf("bigquery store: emulator only: parsing the JSON payloads of %s: %w", s.sqlTable(table), err)
 	}
 	return nil
+}
+
+// emulatorSerial runs op (creating tables and streams) as is against
+// BigQuery. Against the emulator it runs one op at a time per process and
+// retries it a few times: the emulator keeps its catalogue in SQLite and,
+// when many bundles create tables at once, answers "database schema is
+// locked" or claims that an existing dataset or table is not found.
+func (s *Store) emulatorSerial(ctx context.Context, op func() error) error {
+	if !s.emulator {
+		return op()
+	}
+	s.emuMu.Lock()
+	defer s.emuMu.Unlock()
+	var err error
+	for attempt := 0; attempt < 8; attempt++ {
+		if err = op(); err == nil || !emulatorTransient(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(50<<attempt) * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func emulatorTransient(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "locked") || strings.Contains(m, "is not found") || strings.Contains(m, "not found in project")
 }

@@ -85,6 +85,7 @@ type Store struct {
 
 	flushBytes int  // append requests are sent when they reach this size
 	emulator   bool // talking to goccy/bigquery-emulator (see emulator.go)
+	emuMu      sync.Mutex
 
 	mu      sync.Mutex
 	ensured map[string]bool // tables (and their views) known to exist with every column

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"cloud.google.com/go/bigquery/storage/apiv1/storagepb"
 	"cloud.google.com/go/bigquery/storage/managedwriter"
@@ -91,14 +92,22 @@ func (w *writer) stream(table string) (*tableStream, error) {
 	if err := checkTableName(table); err != nil {
 		return nil, err
 	}
-	if err := w.s.ensureTable(w.ctx, dataTable(table)); err != nil {
-		return nil, err
-	}
-	ws, err := w.s.mw.CreateWriteStream(w.ctx, &storagepb.CreateWriteStreamRequest{
-		Parent:      w.s.tableParent(table),
-		WriteStream: &storagepb.WriteStream{Type: storagepb.WriteStream_PENDING},
+	var ws *storagepb.WriteStream
+	err := w.s.emulatorSerial(w.ctx, func() error {
+		if err := w.s.ensureTable(w.ctx, dataTable(table)); err != nil {
+			return err
+		}
+		var err error
+		ws, err = w.s.mw.CreateWriteStream(w.ctx, &storagepb.CreateWriteStreamRequest{
+			Parent:      w.s.tableParent(table),
+			WriteStream: &storagepb.WriteStream{Type: storagepb.WriteStream_PENDING},
+		})
+		return err
 	})
 	if err != nil {
+		if strings.HasPrefix(err.Error(), "bigquery store:") {
+			return nil, err
+		}
 		return nil, fmt.Errorf("bigquery store: creating a write stream for %s: %w", w.s.sqlTable(table), err)
 	}
 	// The stream's own view of the table's schema: a column just added may

@@ -131,7 +131,9 @@ func (f *fetchFn) ProcessElement(ctx context.Context, it Item, emit func(Record)
 	}
 	if it.Single {
 		raw, _, err := f.client.Object(ctx, it.Path, q)
-		if err == nil {
+		// GitLab answers some single-object endpoints (a project's push rule)
+		// with a JSON null when there is no object.
+		if err == nil && strings.TrimSpace(string(raw)) != "null" {
 			err = handle([]json.RawMessage{raw}, it.Path)
 		}
 		err = f.failure(ctx, res, it, err)

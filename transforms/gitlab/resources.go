@@ -3,8 +3,23 @@ package gitlab
 // The catalog's entries: one per resource (table). The types and the rules
 // that check the entries are in catalog.go.
 
-// Catalog is every resource the exporter knows, one entry each.
-var Catalog = []Resource{
+// Catalog is every resource the exporter knows, one entry each: the first
+// catalog's resources, then the instance's, the groups', the projects' and
+// those of issues, merge requests, pipelines and epics
+// (resources_instance.go, resources_group.go, resources_project.go,
+// resources_work.go).
+var Catalog = concat(coreResources, instanceResources, groupResources, projectResources, workResources)
+
+func concat(lists ...[]Resource) []Resource {
+	var out []Resource
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// coreResources are the resources of the first catalog.
+var coreResources = []Resource{
 	{
 		Name: "groups", Doc: "The root group and, for a tree, every descendant group.", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
@@ -13,10 +28,10 @@ var Catalog = []Resource{
 		},
 	},
 	{
-		Name: "projects", Doc: "Every project of the export (archived ones included).", Key: []string{"id"}, Tier: "Free",
+		Name: "projects", Doc: "Every project of the export (archived ones included), with its statistics.", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: TreeMode, Path: "groups/{root}/projects", Query: "include_subgroups=true&with_shared=false&order_by=id&sort=asc"},
-			{Modes: GroupMode, Path: "groups/{root}/projects", Query: "with_shared=false&order_by=id&sort=asc"},
+			{Modes: TreeMode, Path: "groups/{root}/projects", Query: "include_subgroups=true&with_shared=false&order_by=id&sort=asc&statistics=true"},
+			{Modes: GroupMode, Path: "groups/{root}/projects", Query: "with_shared=false&order_by=id&sort=asc&statistics=true"},
 			{Modes: ProjectMode, Path: "projects/{root}", Query: "statistics=true", Single: true},
 		},
 	},

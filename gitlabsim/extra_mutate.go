@@ -1,0 +1,445 @@
+package gitlabsim
+
+import (
+	"hash/fnv"
+	"slices"
+	"strconv"
+)
+
+// What Mutate does to the engine's data (called from mutator.run before the
+// touched projects' activity is bumped), and how a Mutation finds every
+// key that changed.
+
+// extras makes the engine's changes of one Mutate, all stamped now, and
+// bumps the parents of changed children as GitLab does (a new award, event,
+// note or link touches its issue; see propagate).
+func (m *mutator) extras(n int) {
+	st, now := m.st, m.now
+	m.workExtras(now) // the issues, merge requests and pipelines this Mutate created
+	m.groupChanges()
+	m.projectChanges(n)
+	m.workChanges(n)
+	for _, t := range m.toggled {
+		flag, user := uint8(stateReopened), st.issues[t.issue].author
+		if t.closed {
+			flag, user = stateClosed, st.issues[t.issue].closedBy
+			if user < 0 {
+				user = m.anyUser()
+			}
+		}
+		st.x.tab("issue_resource_state_events").add(xrow{scope: t.issue, created: now, updated: now, user: user, ref: -1, flag: flag})
+	}
+	m.propagate()
+}
+
+// pickRow picks a live row of a table (in a scope, or any when sc < 0) that
+// ok accepts, or returns -1.
+func (m *mutator) pickRow(table string, sc int32, ok func(r *xrow) bool) int32 {
+	tab := m.st.x.tab(table)
+	var cand []int32
+	if sc >= 0 {
+		for _, i := range tab.live(sc) {
+			if ok == nil || ok(&tab.rows[i]) {
+				cand = append(cand, i)
+			}
+		}
+	} else {
+		for i := range tab.rows {
+			if r := &tab.rows[i]; !r.dead && (ok == nil || ok(r)) {
+				cand = append(cand, int32(i))
+			}
+		}
+	}
+	return m.pickFrom(cand)
+}
+
+// edit changes a row's text (rev) and stamps it.
+func (m *mutator) edit(table string, i int32) {
+	if i < 0 {
+		return
+	}
+	r := &m.st.x.tab(table).rows[i]
+	r.rev++
+	r.updated = m.now
+}
+
+// nextK is an ordinal not yet used in a scope (names follow from it).
+func (m *mutator) nextK(table string, sc int32) int32 {
+	k := int32(0)
+	for i := range m.st.x.tab(table).rows {
+		if r := &m.st.x.tab(table).rows[i]; r.scope == sc && r.k >= k {
+			k = r.k + 1
+		}
+	}
+	return k
+}
+
+func (m *mutator) anyGroup() int32 { return int32(m.r.IntN(len(m.st.groups))) }
+
+func (m *mutator) groupChanges() {
+	st, now, x := m.st, m.now, m.st.x
+	m.edit("group_iterations", m.pickRow("group_iterations", -1, nil))
+	g := m.anyGroup()
+	x.tab("group_iterations").add(xrow{scope: g, created: now, updated: now, k: m.nextK("group_iterations", g), user: -1, ref: -1})
+	g = m.anyGroup()
+	x.tab("group_badges").add(xrow{scope: g, created: now, updated: now, k: int32(m.r.IntN(len(badgeKinds))), user: -1, ref: -1})
+	if len(x.tab("group_badges").live(0)) > 1 {
+		x.tab("group_badges").del(x.tab("group_badges").live(0)[0])
+	}
+	m.edit("group_wiki_pages", m.pickRow("group_wiki_pages", -1, nil))
+	g = m.anyGroup()
+	x.tab("group_wiki_pages").add(xrow{scope: g, created: now, updated: now, k: m.nextK("group_wiki_pages", g), user: m.anyUser(), ref: -1})
+	if i := m.pickRow("group_wiki_pages", -1, func(r *xrow) bool { return r.created < now }); i >= 0 {
+		x.tab("group_wiki_pages").del(i)
+	}
+	x.tab("group_audit_events").add(xrow{scope: m.anyGroup(), created: now, updated: now, user: m.anyUser(),
+		k: int32(m.r.IntN(len(auditEvents))), ref: -1})
+	m.edit("group_variables", m.pickRow("group_variables", -1, nil))
+	m.edit("group_hooks", m.pickRow("group_hooks", -1, nil))
+	m.edit("group_push_rules", m.pickRow("group_push_rules", -1, nil))
+	m.edit("group_boards", m.pickRow("group_boards", -1, nil))
+	x.tab("group_runners").add(xrow{scope: m.anyGroup(), created: now, updated: now, user: m.anyUser(), ref: -1})
+	if i := m.pickRow("group_access_requests", -1, nil); i >= 0 {
+		x.tab("group_access_requests").del(i) // denied
+	}
+	g = m.anyGroup()
+	if u := m.nonMember(st.groups[g].members); u >= 0 && !m.requested("group_access_requests", g, u) {
+		x.tab("group_access_requests").add(xrow{id: st.users[u].id, scope: g, created: now, updated: now, user: u, ref: -1})
+	}
+}
+
+func (m *mutator) requested(table string, sc, u int32) bool {
+	tab := m.st.x.tab(table)
+	for _, i := range tab.live(sc) {
+		if tab.rows[i].user == u {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *mutator) projectChanges(n int) {
+	st, now, x := m.st, m.now, m.st.x
+	active := m.eligible(-1, nil)
+	if len(active) == 0 {
+		return
+	}
+	p := m.pickFrom(active)
+	// Pushes to main, with their statuses, and a tag and release.
+	parent := st.branchHead(&xrow{scope: p, k: -1})
+	pi := int32(-1)
+	if parent != nil {
+		pi = st.rowIndex("commits", parent)
+	}
+	for k := 0; k < 2; k++ {
+		pi = m.addCommit(p, now, pi, -1)
+	}
+	if len(x.tab("commit_statuses").live(pi)) == 0 { // CI reports on the pushed head
+		x.tab("commit_statuses").add(xrow{scope: pi, created: now, updated: now, user: m.anyUser(), ref: -1, flag: 2})
+	}
+	tag := x.tab("repository_tags").add(xrow{scope: p, created: now, updated: now, user: m.anyUser(), ref: pi,
+		k: m.nextK("repository_tags", p)})
+	m.addRelease(p, tag, now)
+	m.touched[p] = true
+	// A feature branch goes away (its merge request was dealt with).
+	if i := m.pickRow("repository_branches", -1, func(r *xrow) bool { return r.k >= 0 && r.created < now && !st.projects[r.scope].archived }); i >= 0 {
+		x.tab("repository_branches").del(i)
+	}
+	q := m.pickFrom(active)
+	m.edit("project_wiki_pages", m.pickRow("project_wiki_pages", q, nil))
+	x.tab("project_wiki_pages").add(xrow{scope: q, created: now, updated: now, k: m.nextK("project_wiki_pages", q), user: m.anyUser(), ref: -1})
+	if i := m.pickRow("project_wiki_pages", -1, func(r *xrow) bool { return r.created < now && !st.projects[r.scope].archived }); i >= 0 {
+		x.tab("project_wiki_pages").del(i)
+	}
+	x.tab("snippets").add(xrow{scope: m.pickFrom(active), created: now, updated: now, user: m.anyUser(), ref: -1})
+	m.edit("snippets", m.pickRow("snippets", -1, func(r *xrow) bool { return r.created < now }))
+	if i := m.pickRow("snippets", -1, func(r *xrow) bool { return r.created < now && r.updated < now }); i >= 0 {
+		x.tab("snippets").del(i)
+	}
+	m.edit("feature_flags", m.pickRow("feature_flags", -1, nil))
+	m.edit("pipeline_schedules", m.pickRow("pipeline_schedules", -1, nil))
+	m.edit("project_variables", m.pickRow("project_variables", -1, nil))
+	m.edit("protected_branches", m.pickRow("protected_branches", -1, nil))
+	m.edit("error_tracking_settings", m.pickRow("error_tracking_settings", -1, nil))
+	m.edit("freeze_periods", m.pickRow("freeze_periods", -1, nil))
+	m.edit("project_boards", m.pickRow("project_boards", -1, nil))
+	if i := m.pickRow("vulnerabilities", -1, nil); i >= 0 {
+		r := &x.tab("vulnerabilities").rows[i]
+		r.flag, r.updated = (r.flag+1)%4, now
+	}
+	// A deployment runs and another finishes.
+	if envs := x.tab("environments").live(p); len(envs) > 0 {
+		x.tab("deployments").add(xrow{scope: p, created: now, updated: now, user: m.anyUser(), ref: envs[0],
+			k: m.nextK("deployments", p), flag: depRunning})
+	}
+	if i := m.pickRow("deployments", -1, func(r *xrow) bool { return r.created < now }); i >= 0 {
+		r := &x.tab("deployments").rows[i]
+		r.flag, r.updated = depSuccess, now
+	}
+	x.tab("project_audit_events").add(xrow{scope: p, created: now, updated: now, user: m.anyUser(),
+		k: int32(m.r.IntN(len(auditEvents))), ref: -1})
+	x.tab("deploy_tokens").add(xrow{scope: m.pickFrom(active), created: now, updated: now, user: -1, ref: -1})
+	// Container images: a tag pushed, another deleted.
+	if repo := m.pickRow("container_repositories", -1, func(r *xrow) bool { return !st.projects[r.scope].archived }); repo >= 0 {
+		x.tab("container_repository_tags").add(xrow{scope: repo, created: now, updated: now, user: -1, ref: -1,
+			k: m.nextK("container_repository_tags", repo)})
+	}
+	if i := m.pickRow("container_repository_tags", -1, func(r *xrow) bool {
+		return r.created < now && len(x.tab("container_repository_tags").live(r.scope)) > 1
+	}); i >= 0 {
+		x.tab("container_repository_tags").del(i)
+	}
+	x.tab("packages").add(xrow{scope: m.pickFrom(active), created: now, updated: now, user: -1, ref: -1,
+		k: int32(m.r.IntN(len(packageKinds) * 3))})
+	if i := m.pickRow("packages", -1, func(r *xrow) bool { return r.created < now }); i >= 0 {
+		x.tab("packages").del(i)
+	}
+	// A fork and a star (the project's counts follow).
+	f := m.pickFrom(active)
+	x.tab("forks").add(xrow{scope: f, created: now, updated: now, user: m.anyUser(), ref: -1})
+	st.projects[f].forks++
+	if s := m.pickFrom(m.eligible(-1, func(p *project) bool { return p.stars < len(st.users) })); s >= 0 {
+		sp := &st.projects[s]
+		for u := int32(0); u < int32(len(st.users)); u++ {
+			if !m.requested("starrers", s, u) {
+				x.tab("starrers").add(xrow{scope: s, created: now, updated: now, user: u, ref: -1})
+				sp.stars++
+				break
+			}
+		}
+	}
+	// Activity: an event in each touched project and in p.
+	var touched []int32
+	for q := range m.touched {
+		touched = append(touched, q)
+	}
+	slices.Sort(touched)
+	for _, q := range touched {
+		m.addEvent(q, now)
+	}
+}
+
+// workChanges: award emoji, labels, weights, epic notes and epic issues, and
+// issue links, each bumping its parent.
+func (m *mutator) workChanges(n int) {
+	st, now, x := m.st, m.now, m.st.x
+	withIssues := m.eligible(featIssues, func(p *project) bool { return len(p.issues) > 0 })
+	withMRs := m.eligible(featMRs, func(p *project) bool { return len(p.mrs) > 0 })
+	anyIssue := func() int32 {
+		p := m.pickFrom(withIssues)
+		if p < 0 {
+			return -1
+		}
+		return st.projects[p].issues[m.r.IntN(len(st.projects[p].issues))]
+	}
+	// One issue gets an award, a label, a new weight, and is closed or
+	// reopened (each with its event); a merge request gets an award.
+	if i := anyIssue(); i >= 0 {
+		is := &st.issues[i]
+		if is.upvotes < 200 {
+			is.upvotes++
+			x.tab("issue_award_emoji").add(xrow{scope: i, created: now, updated: now, user: m.anyUser(), ref: -1, k: 0})
+		}
+		for _, l := range st.availableLabels(is.project) {
+			if !slices.Contains(is.labels, l) {
+				is.labels = append(is.labels, l)
+				x.tab("issue_resource_label_events").add(xrow{scope: i, created: now, updated: now, user: m.anyUser(), ref: l})
+				m.touchLabels([]int32{l})
+				break
+			}
+		}
+		is.weight = int8((int(is.weight) + 3) % 9)
+		x.tab("issue_resource_weight_events").add(xrow{scope: i, created: now, updated: now, user: m.anyUser(), ref: -1, k: int32(is.weight)})
+		m.touchLabels(is.labels)
+		if is.closed {
+			is.closed, is.closedAt, is.closedBy = false, 0, -1
+		} else {
+			is.closed, is.closedAt, is.closedBy = true, now, m.anyUser()
+		}
+		m.toggled = append(m.toggled, toggle{i, is.closed})
+		m.bumpIssue(i)
+	}
+	if p := m.pickFrom(withMRs); p >= 0 {
+		i := st.projects[p].mrs[m.r.IntN(len(st.projects[p].mrs))]
+		x.tab("merge_request_award_emoji").add(xrow{scope: i, created: now, updated: now, user: m.anyUser(), ref: -1, k: 3})
+		m.bumpMR(i)
+	}
+	// Epics: a comment, and (from n = 3 on, like the link below) an issue
+	// added.
+	if len(st.epics) > 0 {
+		e := int32(m.r.IntN(len(st.epics)))
+		x.tab("epic_notes").add(xrow{scope: e, created: now, updated: now, user: m.anyUser(), ref: -1})
+		m.bumpEpic(e)
+		e = int32(m.r.IntN(len(st.epics)))
+		for _, p := range st.subtreeProjects(st.epics[e].group) {
+			if n < 3 {
+				break
+			}
+			pr := &st.projects[p]
+			if pr.archived || pr.disabled[featIssues] {
+				continue
+			}
+			added := false
+			for _, i := range pr.issues {
+				if _, taken := x.issueEpic[i]; !taken {
+					m.addEpicIssue(e, i, now)
+					m.bumpEpic(e)
+					m.bumpIssue(i)
+					added = true
+					break
+				}
+			}
+			if added {
+				break
+			}
+		}
+	}
+	// Two issues linked.
+	if p := m.pickFrom(withIssues); p >= 0 && n >= 3 {
+		var free []int32
+		for _, i := range st.projects[p].issues {
+			if !m.linked(i) {
+				free = append(free, i)
+			}
+		}
+		if len(free) >= 2 {
+			m.linkPair(free[0], free[len(free)-1], now)
+			m.bumpIssue(free[0])
+			m.bumpIssue(free[len(free)-1])
+		}
+	}
+}
+
+func (m *mutator) bumpIssue(i int32) {
+	is := &m.st.issues[i]
+	is.updated = m.now
+	m.mark("issues", is.id)
+	m.touched[is.project] = true
+}
+
+func (m *mutator) bumpMR(i int32) {
+	mr := &m.st.mrs[i]
+	mr.updated = m.now
+	m.mark("merge_requests", mr.id)
+	m.touched[mr.project] = true
+}
+
+func (m *mutator) bumpEpic(e int32) {
+	m.st.epics[e].updated = m.now
+	m.mark("epics", m.st.epics[e].id)
+}
+
+// propagate bumps the parents whose children embed an object that changed:
+// an issue linked to a changed issue, the epic of a changed issue, a merge
+// request closing a changed issue or running a changed pipeline (their
+// links, epic issues, closes_issues and pipelines list the changed object
+// whole). The simulator's rule, so that an incremental export sees them.
+func (m *mutator) propagate() {
+	st, now, x := m.st, m.now, m.st.x
+	changed := func(i int32) bool { return st.issues[i].updated == now }
+	links := x.tab("issue_links")
+	var bump []int32
+	for i := range st.issues {
+		if !changed(int32(i)) {
+			continue
+		}
+		for _, l := range links.live(int32(i)) {
+			if b := links.rows[l].ref; !changed(b) {
+				bump = append(bump, b)
+			}
+		}
+	}
+	for _, i := range bump {
+		m.bumpIssue(i)
+	}
+	epicIssues := x.tab("epic_issues")
+	for e := range st.epics {
+		for _, r := range epicIssues.live(int32(e)) {
+			if changed(epicIssues.rows[r].ref) && st.epics[e].updated != now {
+				m.bumpEpic(int32(e))
+			}
+		}
+	}
+	for i := range st.mrs {
+		mr := int32(i)
+		if st.mrs[i].updated == now {
+			continue
+		}
+		for _, is := range x.mrCloses[mr] {
+			if changed(is) && st.mrs[i].updated != now {
+				m.bumpMR(mr)
+			}
+		}
+		for _, pl := range x.mrPipes[mr] {
+			if st.pipelines[pl].updated == now && st.mrs[i].updated != now {
+				m.bumpMR(mr)
+			}
+		}
+	}
+}
+
+// digest is a table's objects: key -> hash of the rendered object, and
+// key -> numeric id (for Mutation.Changed).
+type digest struct {
+	hash map[string]uint64
+	id   map[string]int64
+}
+
+// digests renders every table (the caller holds s.mu).
+func (s *Sim) digests() map[string]digest {
+	keys := TableKeys()
+	out := map[string]digest{}
+	for table, objs := range s.expectedLocked() {
+		d := digest{hash: map[string]uint64{}, id: map[string]int64{}}
+		for _, o := range objs {
+			h := fnv.New64a()
+			h.Write(o)
+			k := keyOf(o, keys[table])
+			d.hash[k] = h.Sum64()
+			if v, ok := lookupField(o, "id"); ok {
+				if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+					d.id[k] = n
+				}
+			}
+		}
+		out[table] = d
+	}
+	return out
+}
+
+// diff fills the Mutation's ChangedKeys and Deleted from the tables before
+// and after, and Changed for the engine's tables (ids of the changed or
+// created objects that have a numeric id).
+func diff(before, after map[string]digest, out *Mutation) {
+	core := map[string]bool{}
+	for _, t := range coreTables {
+		core[t.name] = true
+	}
+	for table, a := range after {
+		b := before[table]
+		for k, h := range a.hash {
+			if old, ok := b.hash[k]; !ok || old != h {
+				out.ChangedKeys[table] = append(out.ChangedKeys[table], k)
+				if id, ok := a.id[k]; ok && !core[table] {
+					out.Changed[table] = append(out.Changed[table], id)
+				}
+			}
+		}
+		for k := range b.hash {
+			if _, ok := a.hash[k]; !ok {
+				out.Deleted[table] = append(out.Deleted[table], k)
+			}
+		}
+	}
+	for _, m := range []map[string][]string{out.ChangedKeys, out.Deleted} {
+		for t := range m {
+			slices.Sort(m[t])
+		}
+	}
+	for t := range out.Changed {
+		if !core[t] {
+			slices.Sort(out.Changed[t])
+			out.Changed[t] = slices.Compact(out.Changed[t])
+		}
+	}
+}

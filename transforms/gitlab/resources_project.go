@@ -1,0 +1,171 @@
+package gitlab
+
+// Resources of each project.
+
+// projectKeys adds the project's id to each object of a per-project endpoint.
+var projectKeys = []Add{{"project_id", "id"}}
+
+// perProject is the source of a per-project endpoint (projects/{id}/...).
+func perProject(path, query string) []Source {
+	return []Source{{Modes: anyMode, Parent: "projects", Path: path, Query: query, Adds: projectKeys}}
+}
+
+// perProjectSingle is the source of a per-project endpoint answering one object.
+func perProjectSingle(path string) []Source {
+	return []Source{{Modes: anyMode, Parent: "projects", Path: path, Single: true, Adds: projectKeys}}
+}
+
+var projectResources = []Resource{
+	{
+		Name: "project_badges", Doc: "Badges of each project, its groups' badges included (kind = group).", Key: []string{"project_id", "id"}, Tier: "Free",
+		Sources: perProject("projects/{id}/badges", ""),
+	},
+	{
+		Name: "project_hooks", Doc: "Webhooks of each project (their secret tokens are never returned).", Key: []string{"id"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/hooks", ""),
+	},
+	{
+		Name: "project_access_requests", Doc: "Pending requests to join each project.", Key: []string{"project_id", "id"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/access_requests", ""),
+	},
+	{
+		Name: "releases", Doc: "Releases of each project; their asset links are in assets.links.", Key: []string{"project_id", "tag_name"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/releases", "order_by=released_at&sort=desc"),
+	},
+	{
+		Name: "repository_tags", Doc: "Git tags of each project's repository.", Key: []string{"project_id", "name"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/repository/tags", ""),
+	},
+	{
+		Name: "repository_branches", Doc: "Git branches of each project's repository, with their head commit.", Key: []string{"project_id", "name"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/repository/branches", ""),
+	},
+	{
+		Name: "protected_branches", Doc: "Protected branches of each project and who may push and merge.", Key: []string{"project_id", "name"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/protected_branches", ""),
+	},
+	{
+		Name: "protected_tags", Doc: "Protected tags of each project and who may create them.", Key: []string{"project_id", "name"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/protected_tags", ""),
+	},
+	{
+		Name: "commits", Doc: "Commits of every branch of each project, by commit date.", Key: []string{"project_id", "id"}, Optional: true, Tier: "Free",
+		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/repository/commits", Query: "all=true",
+			Filter: Filter{After: "since", Before: "until"}, Adds: projectKeys}},
+	},
+	{
+		Name: "commit_statuses", Doc: "Statuses (CI and external) of the commits exported in the window.", Key: []string{"id"}, Optional: true, Tier: "Free", Include: OnRequest,
+		Sources: []Source{{Modes: anyMode, Parent: "commits", Path: "projects/{project_id}/repository/commits/{id}/statuses", Query: "all=true",
+			Adds: []Add{{"project_id", "project_id"}}}},
+	},
+	{
+		Name: "repository_contributors", Doc: "Contributors to each project's default branch (commits, additions, deletions).", Key: []string{"project_id", "email"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/repository/contributors", ""),
+	},
+	{
+		Name: "project_languages", Doc: "Languages of each project's repository, in percent.", Key: []string{"project_id"}, Optional: true, Tier: "Free",
+		Sources: perProjectSingle("projects/{id}/languages"),
+	},
+	{
+		Name: "snippets", Doc: "Snippets of each project.", Key: []string{"id"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/snippets", ""),
+	},
+	{
+		Name: "project_wiki_pages", Doc: "Wiki pages of each project, with their content.", Key: []string{"project_id", "slug"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/wikis", "with_content=1"),
+	},
+	{
+		Name: "deploy_keys", Doc: "Deploy keys enabled in each project (public keys).", Key: []string{"project_id", "id"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/deploy_keys", ""),
+	},
+	{
+		Name: "deploy_tokens", Doc: "Deploy tokens of each project: metadata only, a token value is never written.", Key: []string{"id"}, Optional: true, Tier: "Free",
+		Secret:  &Secret{Field: "token", Always: true},
+		Sources: perProject("projects/{id}/deploy_tokens", ""),
+	},
+	{
+		Name: "container_repositories", Doc: "Container registry repositories of each project, with their tag counts.", Key: []string{"id"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/registry/repositories", "tags_count=true"),
+	},
+	{
+		Name: "container_repository_tags", Doc: "Tags of each container registry repository.", Key: []string{"project_id", "repository_id", "name"}, Optional: true, Tier: "Free",
+		Sources: []Source{{Modes: anyMode, Parent: "container_repositories", Path: "projects/{project_id}/registry/repositories/{id}/tags",
+			Adds: []Add{{"project_id", "project_id"}, {"repository_id", "id"}}}},
+	},
+	{
+		Name: "freeze_periods", Doc: "Deploy freeze periods of each project.", Key: []string{"id"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/freeze_periods", ""),
+	},
+	{
+		Name: "feature_flags", Doc: "Feature flags of each project, with their strategies.", Key: []string{"project_id", "name"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/feature_flags", ""),
+	},
+	{
+		Name: "error_tracking_settings", Doc: "Error tracking settings of each project that has them.", Key: []string{"project_id"}, Optional: true, Tier: "Free",
+		Sources: perProjectSingle("projects/{id}/error_tracking/settings"),
+	},
+	{
+		Name: "remote_mirrors", Doc: "Push mirrors of each project (credentials masked by GitLab).", Key: []string{"id"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/remote_mirrors", ""),
+	},
+	{
+		Name: "pages_domains", Doc: "GitLab Pages domains of each project.", Key: []string{"project_id", "domain"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/pages/domains", ""),
+	},
+	{
+		Name: "vulnerabilities", Doc: "Vulnerabilities of each project.", Key: []string{"id"}, Optional: true, Tier: "Ultimate",
+		Sources: perProject("projects/{id}/vulnerabilities", ""),
+	},
+	{
+		Name: "project_events", Doc: "Activity events of each project (pushes, comments, issue and merge request changes).", Key: []string{"id"}, Tier: "Free",
+		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/events", Query: "sort=asc",
+			Filter: Filter{After: "after", Before: "before", Date: true}, Adds: projectKeys}},
+	},
+	{
+		Name: "project_audit_events", Doc: "Audit events of each project.", Key: []string{"id"}, Optional: true, Tier: "Premium",
+		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/audit_events",
+			Filter: Filter{After: "created_after", Before: "created_before"}, Adds: projectKeys}},
+	},
+	{
+		Name: "forks", Doc: "Forks of each project (parent_project_id = the forked project).", Key: []string{"parent_project_id", "id"}, Tier: "Free",
+		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/forks", Adds: []Add{{"parent_project_id", "id"}}}},
+	},
+	{
+		Name: "starrers", Doc: "Users who starred each project, and since when.", Key: []string{"project_id", "user.id"}, Tier: "Free",
+		Sources: perProject("projects/{id}/starrers", ""),
+	},
+	{
+		Name: "project_custom_attributes", Doc: "Custom attributes of each project (administrators only).", Key: []string{"project_id", "key"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/custom_attributes", ""),
+	},
+	{
+		Name: "project_variables", Doc: "CI/CD variables of each project; masked and hidden values are never written.", Key: []string{"project_id", "key", "environment_scope"},
+		Optional: true, Tier: "Free", Include: WithSecrets, Secret: &Secret{Field: "value", Flags: []string{"masked", "hidden"}},
+		Sources: perProject("projects/{id}/variables", ""),
+	},
+	{
+		Name: "pipeline_schedules", Doc: "Pipeline schedules of each project.", Key: []string{"id"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/pipeline_schedules", ""),
+	},
+	{
+		Name: "deployments", Doc: "Deployments of each project, with their environment and job.", Key: []string{"id"}, Optional: true, Tier: "Free",
+		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/deployments", Query: "order_by=updated_at&sort=asc",
+			Filter: updatedFilter, Adds: projectKeys}},
+	},
+	{
+		Name: "environments", Doc: "Environments of each project.", Key: []string{"id"}, Optional: true, Tier: "Free",
+		Sources: perProject("projects/{id}/environments", ""),
+	},
+	{
+		Name: "project_push_rules", Doc: "The push rule of each project.", Key: []string{"project_id"}, Optional: true, Tier: "Premium",
+		Sources: perProjectSingle("projects/{id}/push_rule"),
+	},
+	{
+		Name: "project_protected_environments", Doc: "Protected environments of each project and who may deploy.", Key: []string{"project_id", "name"}, Optional: true, Tier: "Premium",
+		Sources: perProject("projects/{id}/protected_environments", ""),
+	},
+	{
+		Name: "project_boards", Doc: "Issue boards of each project, with their lists.", Key: []string{"id"}, Tier: "Free",
+		Sources: perProject("projects/{id}/boards", ""),
+	},
+}
