@@ -57,13 +57,7 @@ func checkTable(t *testing.T, h *harness, table string, secretsOn bool) int {
 	t.Helper()
 	res, _ := gitlab.Lookup(table)
 	want := h.expected(table)
-	got := map[string]row{}
-	for _, r := range h.table(table) {
-		if r["data_date"] == nil {
-			t.Errorf("%s %s: no data_date", table, key(table, r))
-		}
-		got[key(table, r)] = r
-	}
+	got := storedByKey(t, h, table)
 	for k, api := range want {
 		stored, ok := got[k]
 		if !ok {

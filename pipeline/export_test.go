@@ -19,6 +19,20 @@ func simOptions() gitlabsim.Options {
 	return gitlabsim.Options{Seed: 7, BaseTime: time.Now().Add(-time.Hour).Truncate(time.Second)}
 }
 
+// storedByKey reads a table's stored rows by catalog key (the last row read
+// of each key), checking that each has a data_date.
+func storedByKey(t *testing.T, h *harness, table string) map[string]row {
+	t.Helper()
+	got := map[string]row{}
+	for _, r := range h.table(table) {
+		if r["data_date"] == nil {
+			t.Errorf("%s %s: no data_date", table, key(table, r))
+		}
+		got[key(table, r)] = r
+	}
+	return got
+}
+
 // checkComplete asserts that every object the simulator holds is stored,
 // byte-for-byte in its fields, with one data_date for the whole run.
 func checkComplete(t *testing.T, h *harness, tables []string) {
@@ -29,13 +43,7 @@ func checkComplete(t *testing.T, h *harness, tables []string) {
 			t.Errorf("%s: the simulator holds no objects; the test proves nothing", table)
 			continue
 		}
-		got := map[string]row{}
-		for _, r := range h.table(table) {
-			if r["data_date"] == nil {
-				t.Errorf("%s %s: no data_date", table, key(table, r))
-			}
-			got[key(table, r)] = r
-		}
+		got := storedByKey(t, h, table)
 		for k, api := range want {
 			stored, ok := got[k]
 			if !ok {
