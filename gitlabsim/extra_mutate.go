@@ -176,6 +176,11 @@ func (m *mutator) projectChanges(n int) {
 		r := &x.tab("deployments").rows[i]
 		r.flag, r.updated = depSuccess, now
 	}
+	// A finished deployment deleted (GitLab lets maintainers delete them):
+	// a deletion in a table that runs read by update time.
+	if i := m.pickRow("deployments", -1, func(r *xrow) bool { return r.created < now && r.flag != depRunning }); i >= 0 {
+		x.tab("deployments").del(i)
+	}
 	x.tab("project_audit_events").add(xrow{scope: p, created: now, updated: now, user: m.anyUser(),
 		k: int32(m.r.IntN(len(auditEvents))), ref: -1})
 	x.tab("deploy_tokens").add(xrow{scope: m.pickFrom(active), created: now, updated: now, user: -1, ref: -1})

@@ -18,6 +18,7 @@ import (
 	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
 	"github.com/gitlab-data-export/gitlab-data-export/internal/bqemulator"
 	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
 // The exporter into the BigQuery emulator (goccy/bigquery-emulator), on
@@ -195,7 +196,7 @@ func (h *bqHarness) bqCheckpoint() map[string]bigquery.Value {
 	if !h.exists("_checkpoints") {
 		return nil
 	}
-	rows := h.query("SELECT run_id, started_at, records FROM " + h.sqlTable("_checkpoints") +
+	rows := h.query("SELECT run_id, started_at, records, reconciled_at FROM " + h.sqlTable("_checkpoints") +
 		" WHERE job_id = '" + h.env["CHECKPOINT_JOB_ID"] + "' ORDER BY started_at DESC LIMIT 1")
 	if len(rows) == 0 {
 		return nil
@@ -334,7 +335,14 @@ func TestReadmeBigQueryQueriesRun(t *testing.T) {
 	if len(queries) < 4 {
 		t.Fatalf("found %d queries in the README", len(queries))
 	}
+	// Two reconciling runs with deletions between them, so that the
+	// queries of the deletions table have rows to read.
 	h := newBQHarness(t, simOptions())
+	h.env["GITLAB_RESOURCES"] += ",deployments"
+	h.env["GITLAB_RECONCILE"] = "1"
+	h.mustRun()
+	h.sim.Advance(time.Minute)
+	h.sim.Mutate(6)
 	h.mustRun()
 	for _, q := range queries {
 		q = strings.ReplaceAll(q, "my-gcp-project.gitlab_data_export_v4.", emu.Project+"."+h.dataset+".")
@@ -351,4 +359,86 @@ func TestReadmeBigQueryQueriesRun(t *testing.T) {
 			t.Errorf("README query failed: %v\n%s", err, q)
 		}
 	}
+}
+
+// TestBigQueryReconcile: the deletions table and the job's own rows on
+// BigQuery: a deleted deployment (read by update time, so judged by a keys
+// listing) gets one tombstone, a second reconciliation adds none, and the
+// checkpoint row keeps reconciled_at.
+func TestBigQueryReconcile(t *testing.T) {
+	h := newBQHarness(t, simOptions())
+	h.env["GITLAB_RESOURCES"] = "projects,deployments"
+	h.env["GITLAB_RECONCILE"] = "1"
+	h.mustRun()
+	if n := len(h.bqRows("deployments", "export_job_id = 'test-job'")); n == 0 {
+		t.Fatal("no deployments stored with export_job_id")
+	}
+	h.sim.Advance(time.Minute)
+	m := h.sim.Mutate(6)
+	if len(m.Deleted["deployments"]) != 1 {
+		t.Fatalf("the mutation deleted deployments %v, want one", m.Deleted["deployments"])
+	}
+	second := h.mustRun()
+	rows := h.bqRows(store.DeletionsTable, "")
+	want := map[string]bool{}
+	for _, table := range []string{"projects", "deployments"} {
+		for _, k := range m.Deleted[table] {
+			want[table+" "+k] = true
+		}
+	}
+	got := map[string]bool{}
+	for _, r := range rows {
+		if r["deleted"] != true || r["job_id"] != "test-job" || r["deleted_at"] == nil {
+			t.Errorf("bad tombstone %v", r)
+		}
+		got[fmt.Sprint(r["table"], " ", r["id"])] = true
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) || second.Deleted != int64(len(want)) {
+		t.Errorf("tombstones %v (counted %d), want %v", got, second.Deleted, want)
+	}
+	cp := h.bqCheckpoint()
+	if ts, ok := cp["reconciled_at"].(time.Time); !ok || ts.UTC().Format(time.RFC3339) != second.Job.Run.StartedAt {
+		t.Errorf("checkpoint reconciled_at %v, want %s", cp["reconciled_at"], second.Job.Run.StartedAt)
+	}
+	third := h.mustRun()
+	if third.Deleted != 0 || third.Reappeared != 0 || len(h.bqRows(store.DeletionsTable, "")) != len(want) {
+		t.Errorf("a second reconciliation wrote %d tombstones and %d reappearances", third.Deleted, third.Reappeared)
+	}
+	if n := len(h.bqRows(store.DeletionsTable+"_latest", "")); n != len(want) {
+		t.Errorf("deletions_latest holds %d rows, want %d", n, len(want))
+	}
+	// The README's query of the deployments that exist now returns exactly
+	// the simulator's.
+	q := readmeQuery(t, "-- Deployments that exist now")
+	q = strings.ReplaceAll(q, "my-gcp-project.gitlab_data_export_v4.", emu.Project+"."+h.dataset+".")
+	live := map[string]bool{}
+	for _, r := range h.query(q) {
+		live[fmt.Sprint(r["id"])] = true
+	}
+	exp := h.expected("deployments")
+	if len(live) != len(exp) {
+		t.Errorf("the README's live deployments: %d, the simulator holds %d", len(live), len(exp))
+	}
+	for k := range exp {
+		if !live[k] {
+			t.Errorf("deployment %s exists but the README's query leaves it out", k)
+		}
+	}
+}
+
+// readmeQuery returns the README's SQL query that starts with the comment
+// line header.
+func readmeQuery(t *testing.T, header string) string {
+	t.Helper()
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	i := strings.Index(text, header)
+	if i < 0 {
+		t.Fatalf("README has no query %q", header)
+	}
+	text = text[i:]
+	return text[:strings.Index(text, ";\n")]
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/bigqueryio"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
 // Auth says which credential the exporter sends. The secret itself is never
@@ -40,7 +41,8 @@ type Config struct {
 	Overlap          time.Duration
 	MaxAttempts      int
 	Tables           []string // the tables to export (gitlab.Select)
-	Datastore        string   // "files" or "bigquery"
+	Reconcile        Reconcile
+	Datastore        string // "files" or "bigquery"
 	FilesDir         string
 	Dataset          string // with the _v4 suffix
 	BigQueryProject  string
@@ -52,6 +54,46 @@ type Config struct {
 	CredentialsFile          string
 	LogLevel                 string
 	LogFormat                string
+}
+
+// Reconcile says when a run reconciles deletions (GITLAB_RECONCILE).
+type Reconcile struct {
+	Always bool          // every run
+	Every  time.Duration // when the job's last reconciliation is older; 0 with !Always: never
+}
+
+// Due reports whether a run that starts at now reconciles, given the
+// job's checkpoint (nil: none).
+func (r Reconcile) Due(cp *store.Checkpoint, now time.Time) bool {
+	switch {
+	case r.Always:
+		return true
+	case r.Every <= 0:
+		return false
+	case cp == nil || cp.ReconciledAt.IsZero():
+		return true
+	}
+	return !now.Before(cp.ReconciledAt.Add(r.Every))
+}
+
+// ParseReconcile reads GITLAB_RECONCILE.
+func ParseReconcile(v string) (Reconcile, error) {
+	v = strings.ToLower(strings.TrimSpace(v))
+	switch v {
+	case "", "0", "false", "no", "off", "never":
+		return Reconcile{}, nil
+	case "1", "true", "yes", "on", "always":
+		return Reconcile{Always: true}, nil
+	}
+	d, err := time.ParseDuration(v)
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, perr := strconv.Atoi(days)
+		d, err = time.Duration(n)*24*time.Hour, perr
+	}
+	if err != nil || d <= 0 {
+		return Reconcile{}, fmt.Errorf("GITLAB_RECONCILE %q is not 0, 1 or a positive duration: use 1 (every run), 0 (never), or e.g. 7d or 12h (when the last reconciliation is older)", v)
+	}
+	return Reconcile{Every: d}, nil
 }
 
 // ConfigError is a configuration problem: the run stops before any request.
@@ -162,6 +204,12 @@ func NewConfig(s Settings) (Config, error) {
 		bad("%s", err.Error())
 	} else {
 		c.Tables = tables
+	}
+
+	if r, err := ParseReconcile(s.Get("GITLAB_RECONCILE")); err != nil {
+		bad("%v", err)
+	} else {
+		c.Reconcile = r
 	}
 
 	// Store.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
 func env(kv ...string) func(string) (string, bool) {
@@ -105,6 +107,8 @@ func TestConfigErrors(t *testing.T) {
 		want string // substring naming the variable and the accepted form
 	}{
 		{"no token", without("GITLAB_TOKEN"), "GITLAB_TOKEN is not set"},
+		{"bad reconcile", append(valid, "GITLAB_RECONCILE", "weekly"), "GITLAB_RECONCILE \"weekly\" is not 0, 1 or a positive duration"},
+		{"negative reconcile", append(valid, "GITLAB_RECONCILE", "-1h"), "GITLAB_RECONCILE \"-1h\""},
 		{"no root", without("GITLAB_GROUP"), "neither GITLAB_GROUP nor GITLAB_PROJECT"},
 		{"both roots", append(valid, "GITLAB_PROJECT", "acme/platform/api"), "both GITLAB_GROUP"},
 		{"bad group path", append(without("GITLAB_GROUP"), "GITLAB_GROUP", "acme platform"), "GITLAB_GROUP \"acme platform\" is not a group path"},
@@ -169,5 +173,35 @@ func TestConfigErrorsNeverShowSecrets(t *testing.T) {
 	_, err = load(t, append(valid, "BIGQUERY_PROJECT", "p", "BIGQUERY_SERVICE_ACCOUNT_JSON", `{"private_key": "SECRETKEY"`)...)
 	if err == nil || strings.Contains(err.Error(), "SECRETKEY") {
 		t.Errorf("error %v must not show the key", err)
+	}
+}
+
+func TestReconcileSchedule(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	cp := func(ago time.Duration) *store.Checkpoint {
+		c := &store.Checkpoint{StartedAt: now.Add(-time.Hour)}
+		if ago >= 0 {
+			c.ReconciledAt = now.Add(-ago)
+		}
+		return c
+	}
+	cases := []struct {
+		v    string
+		cp   *store.Checkpoint
+		want bool
+	}{
+		{"", nil, false}, {"0", cp(48 * time.Hour), false}, {"off", nil, false},
+		{"1", cp(time.Minute), true}, {"always", nil, true},
+		{"7d", nil, true}, {"7d", cp(-1), true}, {"7d", cp(6 * 24 * time.Hour), false}, {"7d", cp(7 * 24 * time.Hour), true},
+		{"12h", cp(13 * time.Hour), true}, {"12h", cp(11 * time.Hour), false},
+	}
+	for _, c := range cases {
+		r, err := ParseReconcile(c.v)
+		if err != nil {
+			t.Fatalf("%q: %v", c.v, err)
+		}
+		if got := r.Due(c.cp, now); got != c.want {
+			t.Errorf("GITLAB_RECONCILE=%q with %+v: due %v, want %v", c.v, c.cp, got, c.want)
+		}
 	}
 }

@@ -61,6 +61,8 @@ var Options = []Option{
 		Help: "Comma-separated tables not to export."},
 	{Env: "GITLAB_EXPORT_SECRETS", Section: "Run",
 		Help: "Set to 1 to also export the tables that can carry secrets (CI/CD variables). Masked and hidden values are never written, even then."},
+	{Env: "GITLAB_RECONCILE", Section: "Run",
+		Help: "Detect deletions: '1' on every run, a duration such as 7d or 12h to run it when the job's last reconciliation is older, '0' (default) never. A reconciling run lists the keys of the tables it can check and appends a tombstone to the deletions table for each object gone since it was exported."},
 	{Env: "DATASTORE", Section: "Store",
 		Help: "Where to write: 'files' (newline-delimited JSON under FILES_DIR) or 'bigquery'. Default: bigquery when BIGQUERY_PROJECT is set, files otherwise."},
 	{Env: "FILES_DIR", Default: "./gitlab-data-export", Section: "Store",

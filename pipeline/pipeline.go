@@ -22,6 +22,9 @@ type Job struct {
 	Run      store.Run
 	DataDate string   // RFC 3339 UTC, the load time of every record of the run
 	Only     []string // tables to export; empty = all
+	// Reconciled: the tables whose deletions this run detects, with their
+	// scope fields (gitlab.Reconciled); nil when the run does not reconcile.
+	Reconciled map[string][]string
 }
 
 // Build adds the export to the pipeline:
@@ -36,21 +39,29 @@ type Job struct {
 // fused stage; only work items and staged-part descriptions are shuffled.
 func Build(s beam.Scope, job Job) error {
 	s = s.Scope("gitlab-data-export")
-	roots := gitlab.Plan(job.Root, job.Window, gitlab.Fetched(job.Root.Mode, job.Only))
+	roots := gitlab.Plan(job.Root, job.Window, gitlab.Fetched(job.Root.Mode, job.Only), job.Reconciled)
 	if len(roots) == 0 {
 		return fmt.Errorf("nothing to export for a %v root", job.Root.Mode)
 	}
 	items := beam.CreateList(s, roots)
-	var parts []beam.PCollection
+	var parts, seen []beam.PCollection
 	depth := gitlab.Depth(job.Root.Mode)
 	for level := 0; level < depth; level++ {
 		ls := s.Scope(fmt.Sprintf("level%d", level))
 		items = beam.Reshuffle(ls, items)
-		records, next := gitlab.Fetch(ls, job.Conn, job.Root.Mode, job.Only, items)
+		records, next, keys := gitlab.Fetch(ls, job.Conn, job.Root.Mode, job.Only, job.Reconciled, items)
 		rows := transforms.Enrich(ls, job.DataDate, records)
 		parts = append(parts, transforms.Write(ls, job.Store, job.Run, rows))
+		seen = append(seen, keys)
 		items = next
 	}
-	transforms.Commit(s, job.Store, job.Run, gitlab.PlanLedger(roots), beam.Flatten(s, parts...))
+	planned := gitlab.PlanLedger(roots)
+	if len(job.Reconciled) > 0 {
+		rs := s.Scope("reconcile")
+		rows := transforms.Reconcile(rs, job.Store, job.Run, job.DataDate, job.Reconciled, beam.Flatten(rs, seen...))
+		parts = append(parts, transforms.Write(rs, job.Store, job.Run, rows))
+		planned.Merge(transforms.ReconcileLedger(job.Reconciled))
+	}
+	transforms.Commit(s, job.Store, job.Run, planned, beam.Flatten(s, parts...))
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
+	"github.com/gitlab-data-export/gitlab-data-export/transforms"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/bigqueryio"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/filestore"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
@@ -36,6 +37,9 @@ type Result struct {
 	// refused a resource with 403 or 404 (not licensed, feature disabled, no
 	// permission), by "<table> <status>".
 	Unavailable map[string]int64
+	// Reconciliation (when Job.Reconciled is set): tombstones appended,
+	// reappearances, and tables not judged because a listing was refused.
+	Deleted, Reappeared, ReconcileSkipped int64
 }
 
 // StoreSpec returns the store the configuration selects.
@@ -118,6 +122,16 @@ func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
 		DataDate: localStart.Truncate(time.Second).Format(time.RFC3339),
 		Only:     c.Tables,
 	}
+	switch {
+	case c.Reconcile.Due(cp, serverNow):
+		if _, ok := st.(store.KeyLister); !ok {
+			return Job{}, nil, fmt.Errorf("GITLAB_RECONCILE: the %s store cannot list what it holds, so it cannot reconcile deletions: unset GITLAB_RECONCILE", spec.Kind)
+		}
+		job.Reconciled = gitlab.Reconciled(root.Mode, c.Tables)
+		job.Run.ReconciledAt = job.Run.StartedAt
+	case cp != nil && !cp.ReconciledAt.IsZero():
+		job.Run.ReconciledAt = cp.ReconciledAt.Format(time.RFC3339)
+	}
 	return job, cp, nil
 }
 
@@ -134,7 +148,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		from = job.Window.After.Format(time.RFC3339)
 	}
 	slog.Info("export starting", "root", job.Run.Root, "run", job.Run.RunID, "store", DescribeStore(job.Store),
-		"updated_after", from, "checkpoint", job.Run.Previous, "auth", c.Auth.TokenEnv)
+		"updated_after", from, "checkpoint", job.Run.Previous, "auth", c.Auth.TokenEnv, "reconcile_tables", len(job.Reconciled))
 
 	p, s := beam.NewPipelineWithRoot()
 	if err := Build(s, job); err != nil {
@@ -165,8 +179,15 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		Elapsed: time.Since(start), Unavailable: map[string]int64{}}
 	if pr != nil {
 		for _, c := range pr.Metrics().AllMetrics().Counters() {
-			if c.Key.Namespace == gitlab.UnavailableNamespace {
+			switch {
+			case c.Key.Namespace == gitlab.UnavailableNamespace:
 				res.Unavailable[c.Key.Name] += c.Result()
+			case c.Key.Namespace == transforms.ReconcileNamespace && c.Key.Name == "deleted":
+				res.Deleted += c.Result()
+			case c.Key.Namespace == transforms.ReconcileNamespace && c.Key.Name == "reappeared":
+				res.Reappeared += c.Result()
+			case c.Key.Namespace == transforms.ReconcileNamespace && c.Key.Name == "tables_skipped":
+				res.ReconcileSkipped += c.Result()
 			}
 		}
 	}

@@ -29,18 +29,6 @@ func init() {
 	store.Register("fake-commit-test", func(context.Context, store.Spec) (store.Store, error) { return fake, nil })
 }
 
-func iter(staged []Staged) func(*Staged) bool {
-	i := 0
-	return func(s *Staged) bool {
-		if i >= len(staged) {
-			return false
-		}
-		*s = staged[i]
-		i++
-		return true
-	}
-}
-
 func TestCommitChecksTheLedger(t *testing.T) {
 	item := func(path string) gitlab.Item { return gitlab.Item{Resource: "r", Path: path} }
 	ledger := func(items ...gitlab.Item) gitlab.Ledger {
@@ -79,7 +67,7 @@ func TestCommitChecksTheLedger(t *testing.T) {
 		"a spawned item never done": {append(append([]Staged{}, complete...), Staged{Spawned: ledger(item("a/4"))}), false},
 	} {
 		fake.commits = nil
-		err := fn.ProcessElement(context.Background(), nil, iter(tc.staged))
+		err := fn.ProcessElement(context.Background(), nil, iterOf(tc.staged))
 		var inc *IncompleteError
 		switch {
 		case tc.ok && (err != nil || len(fake.commits) != 1 || len(fake.commits[0]) != 4):

@@ -90,6 +90,13 @@ func printSummary(r *pipeline.Result) {
 			fmt.Printf("  %s: %s in %d scope(s)\n", table, status, r.Unavailable[k])
 		}
 	}
+	if n := len(r.Job.Reconciled); n > 0 {
+		fmt.Printf("deletions: %d table(s) reconciled: %d tombstone(s), %d reappeared", n, r.Deleted, r.Reappeared)
+		if r.ReconcileSkipped > 0 {
+			fmt.Printf(", %d table(s) not judged (a listing was refused)", r.ReconcileSkipped)
+		}
+		fmt.Println()
+	}
 	prev := "none (backfill)"
 	if r.Previous != nil {
 		prev = r.Previous.StartedAt.Format(time.RFC3339)

@@ -29,6 +29,9 @@ func checkpointRow(cp store.Checkpoint) map[string]any {
 	if cp.Previous != "" {
 		row["previous_started_at"] = cp.Previous
 	}
+	if !cp.ReconciledAt.IsZero() {
+		row["reconciled_at"] = cp.ReconciledAt.UnixMicro()
+	}
 	return row
 }
 
@@ -42,6 +45,7 @@ type checkpointRecord struct {
 	Previous        bigquery.NullString    `bigquery:"previous_started_at"`
 	Records         bigquery.NullString    `bigquery:"records"`
 	DurationSeconds bigquery.NullFloat64   `bigquery:"duration_seconds"`
+	ReconciledAt    bigquery.NullTimestamp `bigquery:"reconciled_at"`
 }
 
 // ReadCheckpoint returns the job's _checkpoints row with the greatest
@@ -53,8 +57,12 @@ func (s *Store) ReadCheckpoint(ctx context.Context, jobID string) (*store.Checkp
 	if ok, err := s.tableExists(ctx, checkpointsTable); err != nil || !ok {
 		return nil, err
 	}
+	// A table made by an earlier version gets the columns it lacks.
+	if err := s.emulatorSerial(ctx, func() error { return s.ensureTable(ctx, checkpointsDef) }); err != nil {
+		return nil, err
+	}
 	var found *checkpointRecord
-	err := queryRows(ctx, s, "SELECT job_id, run_id, started_at, committed_at, root, previous_started_at, records, duration_seconds FROM "+
+	err := queryRows(ctx, s, "SELECT job_id, run_id, started_at, committed_at, root, previous_started_at, records, duration_seconds, reconciled_at FROM "+
 		s.sqlTable(checkpointsTable)+" WHERE job_id = @job ORDER BY started_at DESC NULLS FIRST, committed_at DESC LIMIT 1",
 		map[string]any{"job": jobID}, func(r *checkpointRecord) error { found = r; return nil })
 	if err != nil {
@@ -79,6 +87,9 @@ func (r *checkpointRecord) checkpoint() (*store.Checkpoint, error) {
 		Root: r.Root.StringVal, Previous: r.Previous.StringVal, DurationSeconds: r.DurationSeconds.Float64, Records: map[string]int64{}}
 	if r.CommittedAt.Valid {
 		cp.CommittedAt = r.CommittedAt.Timestamp.UTC()
+	}
+	if r.ReconciledAt.Valid {
+		cp.ReconciledAt = r.ReconciledAt.Timestamp.UTC()
 	}
 	if r.Records.Valid && r.Records.StringVal != "" {
 		if err := json.Unmarshal([]byte(r.Records.StringVal), &cp.Records); err != nil {

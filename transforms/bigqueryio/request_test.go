@@ -46,7 +46,7 @@ func TestRowEncodingSendsMicrosecondsAndTheRecordText(t *testing.T) {
 	}
 	text := `{"id":42,"iid":7,"project_id":"9","group_id":1.5,"merge_request_iid":-3,"created_at":"2024-02-01T12:30:00.123456+01:00",` +
 		`"updated_at":"2016-01-04 15:31:51 UTC","title":"a \"b\"","data_date":"2024-03-01T10:00:00Z"}`
-	vals, err := dataRow([]byte(text))
+	vals, err := dataRow([]byte(text), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,8 +91,9 @@ func kindAccepts(k protoreflect.Kind, v protoreflect.Value) bool {
 // idColumns are the INT64 columns of a data table.
 var idColumns = append([]string{"id"}, intColumns()...)
 
-// dataRow returns the column values of a record of a data table.
-func dataRow(rec []byte) (map[string]any, error) {
+// dataRow returns the column values of a record of a data table written by
+// a run of job.
+func dataRow(rec []byte, job string) (map[string]any, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(rec, &fields); err != nil {
 		return nil, fmt.Errorf("not a JSON object: %w", err)
@@ -101,6 +102,9 @@ func dataRow(rec []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("not a JSON object")
 	}
 	v := map[string]any{"payload": string(rec)}
+	if job != "" {
+		v[jobColumn] = job
+	}
 	for _, c := range idColumns {
 		if n, ok := jsonInt(fields[c]); ok {
 			v[c] = n

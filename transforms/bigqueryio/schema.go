@@ -13,6 +13,7 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
 // Names of the store's own tables.
@@ -66,6 +67,7 @@ func dataSchema() bigquery.Schema {
 		&bigquery.FieldSchema{Name: "created_at", Type: bigquery.TimestampFieldType, Description: "The record's created_at."},
 		&bigquery.FieldSchema{Name: "updated_at", Type: bigquery.TimestampFieldType, Description: "The record's updated_at."},
 		&bigquery.FieldSchema{Name: "data_date", Type: bigquery.TimestampFieldType, Required: true, Description: "When the run that exported the record started (partitioning column)."},
+		&bigquery.FieldSchema{Name: jobColumn, Type: bigquery.StringFieldType, Description: "The CHECKPOINT_JOB_ID of the run that wrote the row (reconciliation compares a job's own rows)."},
 		&bigquery.FieldSchema{Name: "payload", Type: bigquery.JSONFieldType, Description: "The complete record as exported: the API's object plus data_date and parent keys."},
 	)
 }
@@ -90,6 +92,7 @@ func checkpointsSchema() bigquery.Schema {
 		{Name: "previous_started_at", Type: bigquery.StringFieldType},
 		{Name: "records", Type: bigquery.StringFieldType, Description: "JSON object: records written per table."},
 		{Name: "duration_seconds", Type: bigquery.FloatFieldType},
+		{Name: "reconciled_at", Type: bigquery.TimestampFieldType, Description: "The start of the job's latest run that reconciled deletions."},
 	}
 }
 
@@ -261,8 +264,14 @@ func fieldNames(s bigquery.Schema) string {
 	return strings.Join(names, ", ")
 }
 
+// jobColumn holds the job of each data row.
+const jobColumn = "export_job_id"
+
 // tableKey is the catalog's key of a table (id for a table it lacks).
 func tableKey(table string) []string {
+	if table == store.DeletionsTable {
+		return []string{"table", "id"}
+	}
 	if r, ok := gitlab.Lookup(table); ok && len(r.Key) > 0 {
 		return r.Key
 	}

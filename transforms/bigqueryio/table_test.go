@@ -179,7 +179,7 @@ func TestEncoderFollowsTheStreamSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := `{"id":1,"project_id":2,"updated_at":"2024-01-01T00:00:00Z","data_date":"2024-03-01T10:00:00Z"}`
-	vals, err := dataRow([]byte(text))
+	vals, err := dataRow([]byte(text), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +289,7 @@ func TestWriteRefusesBadRecords(t *testing.T) {
 }
 
 func TestDataDateFromEnrichedRecordWithItsOwnDataDate(t *testing.T) {
-	v, err := dataRow([]byte(`{"id":1,"data_date":"not ours","_data_date":"2024-03-01T10:00:00Z"}`))
+	v, err := dataRow([]byte(`{"id":1,"data_date":"not ours","_data_date":"2024-03-01T10:00:00Z"}`), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func (w *writer) Write(table string, rec []byte) error {
 	if err != nil {
 		return err
 	}
-	vals, err := dataRow(rec)
+	vals, err := dataRow(rec, w.run.JobID)
 	if err != nil {
 		return fmt.Errorf("bigquery store: a %s record: %w", table, err)
 	}

@@ -5,6 +5,7 @@
 //
 //	<dataset>_v4/<table>/<run id>-<nnnnn>.ndjson   committed data, one object per line
 //	<dataset>_v4/_checkpoints/<job id>.json        the checkpoint of each job
+//	<dataset>_v4/_checkpoints/<job id>.runs        the runs each job committed, one id per line
 //	<dataset>_v4/_staging/<job id>/<run id>/...    a running job's private staging area
 //
 // Bundles write staged files (*.part) under the run's staging directory. The
@@ -49,7 +50,10 @@ type Store struct {
 	root string // dir/dataset
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store     = (*Store)(nil)
+	_ store.KeyLister = (*Store)(nil)
+)
 
 // Open opens (creating it when missing) the store described by spec.
 func Open(_ context.Context, spec store.Spec) (store.Store, error) {
@@ -167,6 +171,9 @@ func (s *Store) finish(m manifest) error {
 	if err := os.MkdirAll(filepath.Dir(cpPath), 0o755); err != nil {
 		return fmt.Errorf("files store: %w", err)
 	}
+	if err := s.registerRun(m.Run.JobID, m.Run.RunID); err != nil {
+		return err
+	}
 	if err := writeAtomic(cpPath, append(b, '\n')); err != nil {
 		return fmt.Errorf("files store: writing the checkpoint: %w", err)
 	}
@@ -174,6 +181,47 @@ func (s *Store) finish(m manifest) error {
 		return fmt.Errorf("files store: removing the staging directory: %w", err)
 	}
 	return nil
+}
+
+func (s *Store) runsPath(jobID string) string {
+	return filepath.Join(s.root, "_checkpoints", jobID+".runs")
+}
+
+// registerRun adds a committed run to the job's list of runs (once).
+func (s *Store) registerRun(jobID, runID string) error {
+	runs, err := s.jobRuns(jobID)
+	if err != nil {
+		return err
+	}
+	if runs[runID] {
+		return nil
+	}
+	b, err := os.ReadFile(s.runsPath(jobID))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("files store: %w", err)
+	}
+	if err := writeAtomic(s.runsPath(jobID), append(b, runID+"\n"...)); err != nil {
+		return fmt.Errorf("files store: recording the run: %w", err)
+	}
+	return nil
+}
+
+// jobRuns reads the runs a job committed.
+func (s *Store) jobRuns(jobID string) (map[string]bool, error) {
+	b, err := os.ReadFile(s.runsPath(jobID))
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]bool{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("files store: reading the runs of job %s: %w", jobID, err)
+	}
+	runs := map[string]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			runs[l] = true
+		}
+	}
+	return runs, nil
 }
 
 // Recover rolls forward a commit of jobID that has its manifest, and
@@ -324,4 +372,146 @@ func syncDir(dir string) {
 		_ = d.Sync()
 		d.Close()
 	}
+}
+
+// StoredKeys reads every committed file of table written by a run of jobID
+// (see the job's .runs list) and the job's rows of the deletions table.
+// Files written before the store kept that list are not read.
+func (s *Store) StoredKeys(_ context.Context, jobID, table string, key, scope []string, fn func(store.StoredKey) error) error {
+	runs, err := s.jobRuns(jobID)
+	if err != nil {
+		return err
+	}
+	type latest struct {
+		values []string
+		date   string
+	}
+	objs := map[string]*latest{}
+	fields := append(append([]string(nil), key...), scope...)
+	err = s.scanJobFiles(table, runs, func(path string, rec map[string]json.RawMessage) error {
+		vals := make([]string, len(fields))
+		for i, f := range fields {
+			v, ok := store.KeyValue(rec, f)
+			if !ok && i < len(key) {
+				return fmt.Errorf("files store: a record of %s in %s has no %q", table, path, f)
+			}
+			vals[i] = v
+		}
+		date := dataDate(rec)
+		id := store.KeyString(vals[:len(key)])
+		if o, ok := objs[id]; !ok || date >= o.date {
+			objs[id] = &latest{values: vals, date: date}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	type event struct {
+		deleted bool
+		date    string
+	}
+	events := map[string]event{}
+	err = s.scanJobFiles(store.DeletionsTable, runs, func(path string, rec map[string]json.RawMessage) error {
+		var row struct {
+			Table   string `json:"table"`
+			ID      string `json:"id"`
+			Deleted bool   `json:"deleted"`
+			JobID   string `json:"job_id"`
+		}
+		b, _ := json.Marshal(rec)
+		if err := json.Unmarshal(b, &row); err != nil {
+			return fmt.Errorf("files store: a row of %s in %s: %w", store.DeletionsTable, path, err)
+		}
+		if row.JobID != jobID || row.Table != table {
+			return nil
+		}
+		date := dataDate(rec)
+		if e, ok := events[row.ID]; !ok || date >= e.date {
+			events[row.ID] = event{deleted: row.Deleted, date: date}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for id, o := range objs {
+		e, ok := events[id]
+		k := store.StoredKey{Values: o.values, DataDate: o.date, Deleted: ok && e.deleted && e.date >= o.date}
+		if err := fn(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dataDate is a stored record's data_date (_data_date when the API object
+// has a data_date of its own), normalised to RFC 3339 UTC for comparisons.
+func dataDate(rec map[string]json.RawMessage) string {
+	raw, ok := rec["_data_date"]
+	if !ok {
+		raw = rec["data_date"]
+	}
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return s
+}
+
+// scanJobFiles calls fn with every record of the committed files of table
+// written by the given runs.
+func (s *Store) scanJobFiles(table string, runs map[string]bool, fn func(path string, rec map[string]json.RawMessage) error) error {
+	dir := filepath.Join(s.root, table)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("files store: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		run, _, ok := cutLast(strings.TrimSuffix(name, ".ndjson"), "-")
+		if !strings.HasSuffix(name, ".ndjson") || !ok || !runs[run] {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		if err := scanFile(path, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cutLast(s, sep string) (before, after string, ok bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
+}
+
+func scanFile(path string, fn func(path string, rec map[string]json.RawMessage) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("files store: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<30)
+	for line := 1; sc.Scan(); line++ {
+		var rec map[string]json.RawMessage
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil || rec == nil {
+			return fmt.Errorf("files store: line %d of %s is not a JSON object", line, path)
+		}
+		if err := fn(path, rec); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("files store: reading %s: %w", path, err)
+	}
+	return nil
 }

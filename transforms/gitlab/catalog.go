@@ -60,6 +60,10 @@ type Source struct {
 	// Adds are parent keys written into each record that lacks them:
 	// field of the record = field of the parent record.
 	Adds []Add
+	// Keys is the query of the keys listing that a reconciling run reads
+	// for an incremental source (a cheaper view, an order that updates do
+	// not change); "" = Query. See Reconciled.
+	Keys string
 }
 
 // Add copies a parent's field into a child record ("project_id" = parent "id").
@@ -75,6 +79,9 @@ type Resource struct {
 	Include  Include  // exported by default, or only when asked for
 	Secret   *Secret  // the objects can carry secret values: how to redact them
 	Sources  []Source
+	// Unreconciled: deletions mean nothing for this table (the instance's
+	// version: a new one replaces the old); see Reconciled.
+	Unreconciled bool
 }
 
 // Include says when a resource is exported.
@@ -202,6 +209,72 @@ func Fetched(m Mode, tables []string) map[string]bool {
 	return out
 }
 
+// Reconciled returns, of tables (the tables a run writes), those whose
+// deletions a reconciling run in mode m can detect, and for each the fields
+// that scope its items (the parent keys its sources add, e.g. project_id):
+// the tables that a run reads whole — every source either without a time
+// filter or with an update-time filter that a keys listing replaces, and
+// spawned only by parents that are themselves read whole each run (a
+// single object per parent, such as a project's push rule, counts: when it
+// is gone, its parent's answer is empty). Children of incremental parents
+// (notes of issues, jobs of pipelines) are left out: listing them all would
+// take a request per parent; so are logs filtered by creation time (events,
+// audit events, commits by date) and the objects a run starts from (the
+// instance's version, the exported project itself).
+func Reconciled(m Mode, tables []string) map[string][]string {
+	out := map[string][]string{}
+	for _, name := range tables {
+		r, ok := Lookup(name)
+		if !ok || r.Unreconciled {
+			continue
+		}
+		var scope []string
+		ok = false
+		rootSingles := true
+		for _, s := range r.Sources {
+			if s.Modes&m == 0 {
+				continue
+			}
+			ok = true
+			rootSingles = rootSingles && s.Single && s.Parent == ""
+			filtered := s.Filter.Incremental()
+			if (filtered && (s.Filter.Date || !strings.HasPrefix(s.Filter.After, "updated_"))) ||
+				(s.Parent != "" && !listedWhole(m, s.Parent, 0)) {
+				ok = false
+				break
+			}
+			for _, a := range s.Adds {
+				if !containsStr(scope, a.Field) {
+					scope = append(scope, a.Field)
+				}
+			}
+		}
+		if ok && !rootSingles {
+			out[name] = scope
+		}
+	}
+	return out
+}
+
+// listedWhole reports whether every record of a table is read by every run
+// in mode m: its sources have no time filter, and their parents are listed
+// whole.
+func listedWhole(m Mode, name string, guard int) bool {
+	r, ok := Lookup(name)
+	if !ok || guard > len(Catalog) {
+		return false
+	}
+	for _, s := range r.Sources {
+		if s.Modes&m == 0 {
+			continue
+		}
+		if s.Filter.Incremental() || (s.Parent != "" && !listedWhole(m, s.Parent, guard+1)) {
+			return false
+		}
+	}
+	return true
+}
+
 // Lookup returns the catalog entry of a table.
 func Lookup(name string) (Resource, bool) {
 	for _, r := range Catalog {
@@ -292,8 +365,8 @@ func Validate() error {
 // WriteCatalogTable writes the Markdown table of every resource for the
 // README: table, endpoint(s), scope, how it is kept incremental, tier.
 func WriteCatalogTable(w io.Writer) {
-	fmt.Fprintln(w, "| Table | Endpoint(s) under /api/v4 | Read for | Incremental | Key | Tier | Exported | What |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| Table | Endpoint(s) under /api/v4 | Read for | Incremental | Key | Tier | Exported | Deletions | What |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, r := range Catalog {
 		var eps, scopes, incr []string
 		for _, s := range r.Sources {
@@ -330,9 +403,48 @@ func WriteCatalogTable(w io.Writer) {
 				doc += " `" + r.Secret.Field + "` is never written when " + strings.Join(r.Secret.Flags, " or ") + "."
 			}
 		}
-		fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s | %s |\n", r.Name, strings.Join(eps, "<br>"), strings.Join(scopes, "<br>"),
-			strings.Join(incr, "<br>"), strings.Join(r.Key, ", "), r.Tier, r.Include, doc)
+		fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Name, strings.Join(eps, "<br>"), strings.Join(scopes, "<br>"),
+			strings.Join(incr, "<br>"), strings.Join(r.Key, ", "), r.Tier, r.Include, r.deletionsDoc(), doc)
 	}
+}
+
+// deletionsDoc says, for the docs, how reconciliation covers a table in
+// each mode that reads it.
+func (r Resource) deletionsDoc() string {
+	var hows, per []string
+	for _, m := range []Mode{TreeMode, GroupMode, ProjectMode} {
+		used := false
+		for _, s := range r.Sources {
+			used = used || s.Modes&m != 0
+		}
+		if !used {
+			continue
+		}
+		how := "not detected"
+		if _, ok := Reconciled(m, []string{r.Name})[r.Name]; ok {
+			how = "from its listing"
+			if r.incrementalIn(m) {
+				how = "keys listing"
+			}
+		}
+		if !containsStr(hows, how) {
+			hows = append(hows, how)
+		}
+		per = append(per, modeNames(m)+": "+how)
+	}
+	if len(hows) == 1 {
+		return hows[0]
+	}
+	return strings.Join(per, "<br>")
+}
+
+func (r Resource) incrementalIn(m Mode) bool {
+	for _, s := range r.Sources {
+		if s.Modes&m != 0 && s.Filter.Incremental() {
+			return true
+		}
+	}
+	return false
 }
 
 func (r Resource) incremental() bool {

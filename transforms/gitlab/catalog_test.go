@@ -39,7 +39,7 @@ func TestCatalogIsConsistent(t *testing.T) {
 func TestPlanUsesGroupStreamsForATree(t *testing.T) {
 	root := Root{Mode: TreeMode, ID: 5}
 	after := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	items := Plan(root, Window{After: after}, nil)
+	items := Plan(root, Window{After: after}, nil, nil)
 	paths := map[string]Item{}
 	for _, it := range items {
 		paths[it.Path] = it
@@ -57,7 +57,7 @@ func TestPlanUsesGroupStreamsForATree(t *testing.T) {
 		t.Errorf("projects are a snapshot of the whole tree: %v", q)
 	}
 	// A project root plans only the project; its resources are its children.
-	items = Plan(Root{Mode: ProjectMode, ID: 9}, Window{}, nil)
+	items = Plan(Root{Mode: ProjectMode, ID: 9}, Window{}, nil, nil)
 	if len(items) != 1 || items[0].Path != "projects/9" || !items[0].Single {
 		t.Errorf("project plan: %+v", items)
 	}
@@ -87,11 +87,11 @@ func TestChildrenFollowTheMode(t *testing.T) {
 			notes = c
 		}
 	}
-	it, err := childItem(notes, rec, Item{Resource: "issues"})
+	it, err := childItem(notes, rec, Item{Resource: "issues"}, false)
 	if err != nil || it.Path != "projects/12/issues/4/notes" || string(it.Parent) != `{"project_id":12,"issue_iid":4,"issue_id":77}` {
 		t.Errorf("notes item: %+v %s %v", it, it.Parent, err)
 	}
-	if _, err := childItem(notes, map[string]json.RawMessage{"id": json.RawMessage("1")}, Item{Resource: "issues"}); err == nil {
+	if _, err := childItem(notes, map[string]json.RawMessage{"id": json.RawMessage("1")}, Item{Resource: "issues"}, false); err == nil {
 		t.Error("a parent without iid must be an error, not a wrong URL")
 	}
 }
@@ -261,5 +261,68 @@ func TestDottedKeys(t *testing.T) {
 	}
 	if _, ok := lookupField(fields, "starred_since.x"); ok {
 		t.Error("a field of a string found")
+	}
+}
+
+func TestReconciledTables(t *testing.T) {
+	tree := Reconciled(TreeMode, Tables())
+	for table, scope := range map[string]string{"issues": "", "merge_requests": "", "projects": "", "groups": "",
+		"project_labels": "project_id", "deployments": "project_id", "container_repository_tags": "project_id,repository_id"} {
+		got, ok := tree[table]
+		if !ok || strings.Join(got, ",") != scope {
+			t.Errorf("tree: %s reconciled=%v scope %v, want scope %q", table, ok, got, scope)
+		}
+	}
+	for _, table := range []string{"issue_notes", "pipeline_jobs", "project_events", "commits", "instance_version", "instance_metadata"} {
+		if _, ok := tree[table]; ok {
+			t.Errorf("tree: %s reconciled; its deletions cannot be judged", table)
+		}
+	}
+	if _, ok := Reconciled(ProjectMode, Tables())["projects"]; ok {
+		t.Error("project mode: the exported project itself is reconciled")
+	}
+	if _, ok := Reconciled(ProjectMode, Tables())["issues"]; !ok {
+		t.Error("project mode: issues not reconciled")
+	}
+	if got := Reconciled(TreeMode, []string{"issues"}); len(got) != 1 {
+		t.Errorf("only the tables asked for: %v", got)
+	}
+}
+
+func TestPlanAddsKeysListings(t *testing.T) {
+	root := Root{Mode: TreeMode, ID: 7}
+	rec := Reconciled(TreeMode, []string{"issues", "groups"})
+	after := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	var keys []Item
+	for _, it := range Plan(root, Window{After: after}, map[string]bool{"issues": true, "groups": true}, rec) {
+		if it.KeysOnly {
+			keys = append(keys, it)
+		}
+	}
+	if len(keys) != 1 || keys[0].Resource != "issues" || strings.Contains(keys[0].Query, "updated_after") ||
+		!strings.Contains(keys[0].Query, "view=simple") || !strings.Contains(keys[0].Query, "order_by=created_at") {
+		t.Fatalf("keys listings planned: %+v", keys)
+	}
+	// A backfill lists everything anyway: no keys listing.
+	for _, it := range Plan(root, Window{}, nil, rec) {
+		if it.KeysOnly {
+			t.Errorf("a backfill plans a keys listing: %+v", it)
+		}
+	}
+	// The keys listing of a per-project source is spawned with the
+	// project's other items.
+	var c childSource
+	for _, cs := range children(TreeMode, nil)["projects"] {
+		if cs.Resource == "deployments" {
+			c = cs
+		}
+	}
+	it, err := childItem(c, map[string]json.RawMessage{"id": json.RawMessage("12")}, Item{Resource: "projects", After: "2024-03-01T10:00:00Z"}, true)
+	if err != nil || !it.KeysOnly || it.Query != "order_by=id&sort=asc" || string(it.Parent) != `{"project_id":12}` {
+		t.Errorf("keys item of deployments: %+v, %v", it, err)
+	}
+	normal, _ := childItem(c, map[string]json.RawMessage{"id": json.RawMessage("12")}, Item{Resource: "projects", After: "2024-03-01T10:00:00Z"}, false)
+	if normal.Digest() == it.Digest() {
+		t.Error("a keys listing has the digest of the normal item")
 	}
 }

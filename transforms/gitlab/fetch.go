@@ -12,14 +12,18 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
 func init() {
-	register.DoFn4x1[context.Context, Item, func(Record), func(Item), error](&fetchFn{})
+	register.DoFn5x1[context.Context, Item, func(Record), func(Item), func(Seen), error](&fetchFn{})
 	register.Emitter1[Record]()
 	register.Emitter1[Item]()
+	register.Emitter1[Seen]()
 	beam.RegisterType(typeOf[Item]())
 	beam.RegisterType(typeOf[Record]())
+	beam.RegisterType(typeOf[Seen]())
 }
 
 // UnavailableNamespace is the namespace of the counters of skipped scopes:
@@ -28,17 +32,20 @@ const UnavailableNamespace = "gitlab.unavailable"
 
 var (
 	recordsCounter     = beam.NewCounter("gitlab", "records")
+	keysCounter        = beam.NewCounter("gitlab", "keys_listed")
 	unavailableCounter = beam.NewCounter("gitlab", "unavailable")
 )
 
 // Fetch pages through every item's endpoint. It returns the records read
 // (PCollection<Record>, each object's raw JSON, and after the last record of
-// each item a Done marker) and the items their records spawn for the next
+// each item a Done marker), the items their records spawn for the next
 // level (PCollection<Item>: notes of issues, jobs of pipelines, resources of
-// each project...).
-func Fetch(s beam.Scope, conn Conn, mode Mode, only []string, items beam.PCollection) (records, next beam.PCollection) {
+// each project...), and, for the reconciled tables (nil: none; see
+// Reconciled), the keys listed and the listings refused
+// (PCollection<Seen>).
+func Fetch(s beam.Scope, conn Conn, mode Mode, only []string, reconciled map[string][]string, items beam.PCollection) (records, next, seen beam.PCollection) {
 	s = s.Scope("gitlab.Fetch")
-	return beam.ParDo2(s, &fetchFn{Conn: conn, Mode: mode, Only: only}, items)
+	return beam.ParDo3(s, &fetchFn{Conn: conn, Mode: mode, Only: only, Reconciled: reconciled}, items)
 }
 
 // lookupField returns the value of a field of an object; "a.b" is field b
@@ -87,6 +94,9 @@ type fetchFn struct {
 	Conn Conn
 	Mode Mode
 	Only []string // tables selected; empty = all
+	// Reconciled: the tables whose keys are reported, with their scope
+	// fields (see Reconciled); nil when the run does not reconcile.
+	Reconciled map[string][]string
 
 	client   *Client
 	children map[string][]childSource
@@ -109,7 +119,7 @@ func (f *fetchFn) Setup() error {
 	return nil
 }
 
-func (f *fetchFn) ProcessElement(ctx context.Context, it Item, emit func(Record), spawn func(Item)) error {
+func (f *fetchFn) ProcessElement(ctx context.Context, it Item, emit func(Record), spawn func(Item), see func(Seen)) error {
 	res, ok := f.tables[it.Resource]
 	if !ok {
 		return fmt.Errorf("work item for unknown resource %q", it.Resource)
@@ -120,9 +130,25 @@ func (f *fetchFn) ProcessElement(ctx context.Context, it Item, emit func(Record)
 	}
 	var spawned Ledger
 	counting := func(c Item) { spawned.Add(c.Digest()); spawn(c) }
+	refused := false // a keys listing with an object that lacks its key
 	handle := func(objs []json.RawMessage, where string) error {
+		if it.KeysOnly {
+			for _, raw := range objs {
+				if refused {
+					break
+				}
+				if !f.seeKey(res, it, raw, nil, see) {
+					refused = true
+					see(Seen{Table: res.Name, Unavailable: true, Scope: f.scope(res.Name, it)})
+					slog.Warn("an object of a keys listing lacks its key: deletions of this scope are not reconciled in this run",
+						"resource", res.Name, "path", where, "key", strings.Join(res.Key, ","))
+				}
+			}
+			keysCounter.Inc(ctx, int64(len(objs)))
+			return nil
+		}
 		for _, raw := range objs {
-			if err := f.handle(res, it, raw, where, emit, counting); err != nil {
+			if err := f.handle(res, it, raw, where, emit, counting, see); err != nil {
 				return err
 			}
 		}
@@ -136,12 +162,12 @@ func (f *fetchFn) ProcessElement(ctx context.Context, it Item, emit func(Record)
 		if err == nil && strings.TrimSpace(string(raw)) != "null" {
 			err = handle([]json.RawMessage{raw}, it.Path)
 		}
-		err = f.failure(ctx, res, it, err)
+		err = f.failure(ctx, res, it, err, see)
 	} else {
 		err = f.client.List(ctx, it.Path, q, func(p Page) error {
 			return handle(p.Items, it.Path)
 		})
-		err = f.failure(ctx, res, it, err)
+		err = f.failure(ctx, res, it, err, see)
 	}
 	if err != nil {
 		return err
@@ -150,8 +176,60 @@ func (f *fetchFn) ProcessElement(ctx context.Context, it Item, emit func(Record)
 	return nil
 }
 
+// scope renders the values of a reconciled table's scope fields in an
+// item's parent keys ("" when it has none: the whole table).
+func (f *fetchFn) scope(table string, it Item) string {
+	fields := f.Reconciled[table]
+	if len(fields) == 0 || len(it.Parent) == 0 {
+		return ""
+	}
+	var parent map[string]json.RawMessage
+	if json.Unmarshal(it.Parent, &parent) != nil {
+		return ""
+	}
+	vals := make([]string, len(fields))
+	for i, k := range fields {
+		v, ok := store.KeyValue(parent, k)
+		if !ok {
+			return ""
+		}
+		vals[i] = v
+	}
+	return store.KeyString(vals)
+}
+
+// seeKey reports the key of an object of a reconciled table (fields: the
+// object parsed, or nil). It returns false when the object lacks a key
+// field (in itself and in the item's parent keys).
+func (f *fetchFn) seeKey(res Resource, it Item, raw json.RawMessage, fields map[string]json.RawMessage, see func(Seen)) bool {
+	if _, ok := f.Reconciled[res.Name]; !ok {
+		return true
+	}
+	if fields == nil {
+		if json.Unmarshal(raw, &fields) != nil || fields == nil {
+			return false
+		}
+	}
+	var parent map[string]json.RawMessage
+	vals := make([]string, len(res.Key))
+	for i, k := range res.Key {
+		v, ok := store.KeyValue(fields, k)
+		if !ok {
+			if parent == nil && it.Parent != nil {
+				_ = json.Unmarshal(it.Parent, &parent)
+			}
+			if v, ok = store.KeyValue(parent, k); !ok {
+				return false
+			}
+		}
+		vals[i] = v
+	}
+	see(Seen{Table: res.Name, Key: store.KeyString(vals)})
+	return true
+}
+
 // handle checks one object, emits it as a record and spawns its children.
-func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where string, emit func(Record), spawn func(Item)) error {
+func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where string, emit func(Record), spawn func(Item), see func(Seen)) error {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
 		return fmt.Errorf("GET %s: an element of the answer is not a JSON object: %.80s", where, raw)
@@ -177,6 +255,7 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 			}
 		}
 		emit(Record{Table: res.Name, Data: out, Parent: it.Parent})
+		f.seeKey(res, it, raw, fields, see) // the key fields were checked above
 	}
 	for _, c := range f.children[res.Name] {
 		if len(it.Parent) > 0 { // let children reach the parent's parent keys
@@ -189,11 +268,18 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 				}
 			}
 		}
-		child, err := childItem(c, fields, it)
+		child, err := childItem(c, fields, it, false)
 		if err != nil {
 			return fmt.Errorf("GET %s: %w", where, err)
 		}
 		spawn(child)
+		if _, ok := f.Reconciled[c.Resource]; ok && needsKeys(c.Source, it.After) {
+			keys, err := childItem(c, fields, it, true)
+			if err != nil {
+				return fmt.Errorf("GET %s: %w", where, err)
+			}
+			spawn(keys)
+		}
 	}
 	return nil
 }
@@ -203,12 +289,15 @@ var unavailableOnce sync.Map
 
 // failure turns "not licensed / disabled / gone" (403, 404) into a logged
 // skip, and passes every other error on: it fails the bundle and the run.
-func (f *fetchFn) failure(ctx context.Context, res Resource, it Item, err error) error {
+func (f *fetchFn) failure(ctx context.Context, res Resource, it Item, err error, see func(Seen)) error {
 	if err == nil {
 		return nil
 	}
 	if !Unavailable(err) || (it.Single && !res.Optional) {
 		return fmt.Errorf("fetching %s: %w", res.Name, err)
+	}
+	if _, ok := f.Reconciled[res.Name]; ok {
+		see(Seen{Table: res.Name, Unavailable: true, Scope: f.scope(res.Name, it)})
 	}
 	unavailableCounter.Inc(ctx, 1)
 	var ae *APIError

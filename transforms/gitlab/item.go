@@ -22,6 +22,23 @@ type Item struct {
 	After    string // RFC 3339 lower bound of updated_at ("" = none)
 	Before   string // RFC 3339 upper bound ("" = open)
 	Parent   []byte // JSON object of parent keys to add to each record, or nil
+	// KeysOnly: a reconciling run's keys listing (see Reconciled): its
+	// objects only tell which keys exist; they are not written and spawn
+	// nothing.
+	KeysOnly bool
+}
+
+// Seen is what a reconciling run learns about a reconciled table: one key
+// listed (store.KeyString of its key values), or, when Unavailable, that a
+// listing of the table was refused (403/404), so the absence of its keys
+// proves nothing — within Scope (store.KeyString of the values of the
+// table's scope fields in the refused item, e.g. its project_id), or in the
+// whole table when Scope is "".
+type Seen struct {
+	Table       string
+	Key         string
+	Unavailable bool
+	Scope       string
 }
 
 // Record is one object as GitLab returned it, byte for byte, plus the keys of
@@ -59,7 +76,7 @@ func (l *Ledger) Merge(o Ledger) { l.Count += o.Count; l.Digest += o.Digest }
 // Digest identifies an item by everything it fetches.
 func (it Item) Digest() uint64 {
 	h := sha256.New()
-	for _, part := range []string{it.Resource, it.Path, it.Query, strconv.FormatBool(it.Single), string(it.Parent)} {
+	for _, part := range []string{it.Resource, it.Path, it.Query, strconv.FormatBool(it.Single), string(it.Parent), strconv.FormatBool(it.KeysOnly)} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -90,22 +107,41 @@ type Root struct {
 }
 
 // Plan lists the items planned from the root: the resources whose sources
-// in the root's mode have no parent.
-func Plan(root Root, w Window, only map[string]bool) []Item {
+// in the root's mode have no parent, and for the reconciled tables
+// (Reconciled) whose listing the window filters, their keys listings.
+func Plan(root Root, w Window, only map[string]bool, reconciled map[string][]string) []Item {
 	var items []Item
+	after, before := formatTime(w.After), formatTime(w.Before)
 	for _, r := range Catalog {
 		if only != nil && !only[r.Name] {
 			continue
 		}
+		_, reconcile := reconciled[r.Name]
 		for _, s := range r.Sources {
 			if s.Modes&root.Mode == 0 || s.Parent != "" {
 				continue
 			}
 			path := strings.ReplaceAll(s.Path, "{root}", strconv.FormatInt(root.ID, 10))
-			items = append(items, newItem(r.Name, s, path, formatTime(w.After), formatTime(w.Before)))
+			items = append(items, newItem(r.Name, s, path, after, before))
+			if reconcile && needsKeys(s, after) {
+				items = append(items, keysItem(r.Name, s, path, after, before))
+			}
 		}
 	}
 	return items
+}
+
+// needsKeys: a reconciled source whose listing the window filters needs a
+// keys listing to tell which objects still exist.
+func needsKeys(s Source, after string) bool { return s.Filter.Incremental() && after != "" }
+
+// keysItem is the keys listing of a source: the whole list, no window.
+func keysItem(resource string, s Source, path, after, before string) Item {
+	q := s.Keys
+	if q == "" {
+		q = s.Query
+	}
+	return Item{Resource: resource, Path: path, Query: q, After: after, Before: before, KeysOnly: true}
 }
 
 func formatTime(t time.Time) string {
@@ -137,13 +173,17 @@ func children(m Mode, only map[string]bool) map[string][]childSource {
 	return out
 }
 
-// childItem builds the item of a child source from its parent's record.
-func childItem(c childSource, parent map[string]json.RawMessage, parentItem Item) (Item, error) {
+// childItem builds the item of a child source from its parent's record (its
+// keys listing when keys).
+func childItem(c childSource, parent map[string]json.RawMessage, parentItem Item, keys bool) (Item, error) {
 	path, err := fillTemplate(c.Source.Path, parent)
 	if err != nil {
 		return Item{}, fmt.Errorf("%s of a %s record: %w", c.Resource, parentItem.Resource, err)
 	}
 	it := newItem(c.Resource, c.Source, path, parentItem.After, parentItem.Before)
+	if keys {
+		it = keysItem(c.Resource, c.Source, path, parentItem.After, parentItem.Before)
+	}
 	if len(c.Source.Adds) > 0 {
 		var b bytes.Buffer
 		b.WriteByte('{')

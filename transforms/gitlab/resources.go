@@ -38,8 +38,10 @@ var coreResources = []Resource{
 	{
 		Name: "issues", Doc: "Issues (one stream for a whole group tree).", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: TreeMode, Path: "groups/{root}/issues", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter},
-			{Modes: GroupMode | ProjectMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter},
+			{Modes: TreeMode, Path: "groups/{root}/issues", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
+				Keys: "scope=all&state=all&non_archived=false&view=simple&order_by=created_at&sort=asc"},
+			{Modes: GroupMode | ProjectMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter,
+				Keys: "scope=all&state=all&view=simple&order_by=created_at&sort=asc"},
 		},
 	},
 	{
@@ -52,8 +54,10 @@ var coreResources = []Resource{
 	{
 		Name: "merge_requests", Doc: "Merge requests (one stream for a whole group tree).", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: TreeMode, Path: "groups/{root}/merge_requests", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter},
-			{Modes: GroupMode | ProjectMode, Parent: "projects", Path: "projects/{id}/merge_requests", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter},
+			{Modes: TreeMode, Path: "groups/{root}/merge_requests", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
+				Keys: "scope=all&state=all&non_archived=false&view=simple&order_by=created_at&sort=asc"},
+			{Modes: GroupMode | ProjectMode, Parent: "projects", Path: "projects/{id}/merge_requests", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter,
+				Keys: "scope=all&state=all&view=simple&order_by=created_at&sort=asc"},
 		},
 	},
 	{
@@ -78,14 +82,17 @@ var coreResources = []Resource{
 	{
 		Name: "epics", Doc: "Epics of the group (and its subgroups for a tree).", Key: []string{"id"}, Optional: true, Tier: "Premium",
 		Sources: []Source{
-			{Modes: TreeMode, Path: "groups/{root}/epics", Query: "include_descendant_groups=true&order_by=updated_at&sort=desc", Filter: updatedFilter},
-			{Modes: GroupMode, Path: "groups/{root}/epics", Query: "include_descendant_groups=false&order_by=updated_at&sort=desc", Filter: updatedFilter},
+			{Modes: TreeMode, Path: "groups/{root}/epics", Query: "include_descendant_groups=true&order_by=updated_at&sort=desc", Filter: updatedFilter,
+				Keys: "include_descendant_groups=true&order_by=created_at&sort=asc"},
+			{Modes: GroupMode, Path: "groups/{root}/epics", Query: "include_descendant_groups=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
+				Keys: "include_descendant_groups=false&order_by=created_at&sort=asc"},
 		},
 	},
 	{
 		Name: "pipelines", Doc: "CI/CD pipelines of each project.", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/pipelines", Query: "order_by=updated_at&sort=desc", Filter: updatedFilter, Adds: []Add{{"project_id", "id"}}},
+			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/pipelines", Query: "order_by=updated_at&sort=desc", Filter: updatedFilter, Adds: []Add{{"project_id", "id"}},
+				Keys: "order_by=id&sort=asc"},
 		},
 	},
 	{

@@ -4,7 +4,7 @@ package gitlab
 
 var instanceResources = []Resource{
 	{
-		Name: "instance_version", Doc: "The instance's GitLab version and revision (one row per run).", Key: []string{"version"}, Tier: "Free",
+		Name: "instance_version", Doc: "The instance's GitLab version and revision (one row per run).", Key: []string{"version"}, Tier: "Free", Unreconciled: true,
 		Sources: []Source{
 			{Modes: anyGroup, Path: "version", Single: true},
 			// A project export plans only its project: the instance is read
@@ -13,7 +13,7 @@ var instanceResources = []Resource{
 		},
 	},
 	{
-		Name: "instance_metadata", Doc: "The instance's metadata: version, revision, KAS, enterprise (one row per run).", Key: []string{"version"}, Tier: "Free",
+		Name: "instance_metadata", Doc: "The instance's metadata: version, revision, KAS, enterprise (one row per run).", Key: []string{"version"}, Tier: "Free", Unreconciled: true,
 		Sources: []Source{
 			{Modes: anyGroup, Path: "metadata", Single: true},
 			{Modes: ProjectMode, Parent: "projects", Path: "metadata", Single: true},

@@ -150,7 +150,7 @@ var projectResources = []Resource{
 	{
 		Name: "deployments", Doc: "Deployments of each project, with their environment and job.", Key: []string{"id"}, Optional: true, Tier: "Free",
 		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/deployments", Query: "order_by=updated_at&sort=asc",
-			Filter: updatedFilter, Adds: projectKeys}},
+			Filter: updatedFilter, Adds: projectKeys, Keys: "order_by=id&sort=asc"}},
 	},
 	{
 		Name: "environments", Doc: "Environments of each project.", Key: []string{"id"}, Optional: true, Tier: "Free",

@@ -10,7 +10,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -31,6 +33,73 @@ type Store interface {
 	// Commit makes every part visible and then writes the run's checkpoint.
 	// It is idempotent: running it again for the same run and parts is safe.
 	Commit(ctx context.Context, run Run, parts []Part) error
+}
+
+// KeyLister is implemented by stores that can list what a job stored, for
+// the reconciliation of deletions (GITLAB_RECONCILE).
+type KeyLister interface {
+	// StoredKeys calls fn once for every object (every distinct KeyString
+	// of the key fields' values) of table that the committed runs of jobID
+	// stored, with the values of the key fields and then of the scope
+	// fields (KeyValue; "" when absent) in its newest record, and whether
+	// the newest event of the DeletionsTable for it (of jobID and table) is
+	// a deletion at least as recent as that record.
+	StoredKeys(ctx context.Context, jobID, table string, key, scope []string, fn func(StoredKey) error) error
+}
+
+// StoredKey is one stored object as KeyLister reports it.
+type StoredKey struct {
+	Values  []string // of the key fields, then of the scope fields
+	Deleted bool     // a tombstone newer than (or as new as) its newest record
+	// DataDate is the data_date of its newest record (RFC 3339).
+	DataDate string
+}
+
+// DeletionsTable is the table of tombstones and reappearances that
+// reconciliation appends to. Its rows are JSON objects:
+//
+//	{"table": "issues", "id": "1234", "key": {"id": "1234"}, "deleted": true,
+//	 "deleted_at": "…", "last_data_date": "…", "job_id": "…", "data_date": "…"}
+//
+// with "restored_at" instead of "deleted_at" and "deleted": false when an
+// object that had a tombstone is listed again. id is KeyString of the key
+// values.
+const DeletionsTable = "deletions"
+
+// KeyString renders the values of an object's key fields as one string: the
+// value itself for a one-field key, else a JSON array of the values.
+func KeyString(values []string) string {
+	if len(values) == 1 {
+		return values[0]
+	}
+	b, _ := json.Marshal(values)
+	return string(b)
+}
+
+// KeyValue returns the text of a field of a record as keys compare it: a
+// JSON string or number as such, anything else as its JSON; "a.b" is field
+// b of the object in field a.
+func KeyValue(fields map[string]json.RawMessage, name string) (string, bool) {
+	head, rest, nested := strings.Cut(name, ".")
+	raw, ok := fields[head]
+	if !ok {
+		return "", false
+	}
+	if nested {
+		var inner map[string]json.RawMessage
+		if json.Unmarshal(raw, &inner) != nil || inner == nil {
+			return "", false
+		}
+		return KeyValue(inner, rest)
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s, true
+		}
+	}
+	return string(raw), true
 }
 
 // Writer stages the records of one bundle.
@@ -59,6 +128,10 @@ type Run struct {
 	LocalFrom string // RFC 3339, local clock at start (for the duration)
 	Root      string // what was exported, e.g. "group acme (tree)"
 	Previous  string // RFC 3339 of the previous checkpoint, "" for a backfill
+	// ReconciledAt is the RFC 3339 start of the job's latest run that
+	// reconciled deletions: this run's StartedAt when it reconciles, else
+	// the previous checkpoint's ("" = never).
+	ReconciledAt string
 }
 
 // Checkpoint is what a successful run leaves for the next one.
@@ -71,6 +144,9 @@ type Checkpoint struct {
 	Previous        string           `json:"previous_started_at,omitempty"`
 	Records         map[string]int64 `json:"records"`
 	DurationSeconds float64          `json:"duration_seconds"`
+	// ReconciledAt: the start of the job's latest run that reconciled
+	// deletions (GITLAB_RECONCILE); zero when none has.
+	ReconciledAt time.Time `json:"reconciled_at,omitzero"`
 }
 
 // NewCheckpoint builds the checkpoint of a committed run.
@@ -83,6 +159,13 @@ func NewCheckpoint(run Run, parts []Part, now time.Time) (Checkpoint, error) {
 		Root: run.Root, Previous: run.Previous, Records: map[string]int64{}}
 	for _, p := range parts {
 		cp.Records[p.Table] += p.Records
+	}
+	if run.ReconciledAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, run.ReconciledAt)
+		if err != nil {
+			return Checkpoint{}, fmt.Errorf("run %s: bad reconciliation time %q: %w", run.RunID, run.ReconciledAt, err)
+		}
+		cp.ReconciledAt = t.UTC()
 	}
 	if from, err := time.Parse(time.RFC3339Nano, run.LocalFrom); err == nil {
 		cp.DurationSeconds = now.Sub(from).Round(time.Millisecond).Seconds()

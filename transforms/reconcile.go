@@ -1,0 +1,222 @@
+package transforms
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
+)
+
+func init() {
+	register.DoFn3x1[context.Context, string, func(string, storedKey), error](&storedKeysFn{})
+	register.Emitter2[string, storedKey]()
+	register.Function1x2(seenByTable)
+	register.Emitter2[string, gitlab.Seen]()
+	register.DoFn5x1[context.Context, string, func(*storedKey) bool, func(*gitlab.Seen) bool, func(Row), error](&diffFn{})
+	register.Iter1[storedKey]()
+	register.Iter1[gitlab.Seen]()
+	beam.RegisterType(typeOf[storedKey]())
+}
+
+// ReconcileNamespace is the namespace of Reconcile's counters: "deleted"
+// (tombstones), "reappeared" and "tables_skipped" (a listing refused).
+const ReconcileNamespace = "reconcile"
+
+var (
+	tombstonesCounter = beam.NewCounter(ReconcileNamespace, "deleted")
+	restoredCounter   = beam.NewCounter(ReconcileNamespace, "reappeared")
+	skippedCounter    = beam.NewCounter(ReconcileNamespace, "tables_skipped")
+)
+
+// Reconcile detects deletions: for each reconciled table (with its scope
+// fields, see gitlab.Reconciled) it compares the keys that the job's
+// committed runs stored with the keys this run listed (seen,
+// PCollection<gitlab.Seen> from every level's Fetch), and returns the rows
+// to append to store.DeletionsTable (PCollection<Row>): a tombstone for
+// each stored object that is no longer listed, a reappearance for each
+// object with a tombstone that is listed again, and after each table a Done
+// marker (see ReconcileLedger) so that Commit knows every table was judged.
+// Keys within a scope whose listing was refused (403/404) are not judged.
+func Reconcile(s beam.Scope, spec store.Spec, run store.Run, dataDate string, tables map[string][]string, seen beam.PCollection) beam.PCollection {
+	s = s.Scope("transforms.Reconcile")
+	names := beam.CreateList(s, sortedKeys(tables))
+	stored := beam.ParDo(s, &storedKeysFn{Store: spec, JobID: run.JobID, Scopes: tables}, names)
+	listed := beam.ParDo(s, seenByTable, seen)
+	grouped := beam.CoGroupByKey(s, stored, listed)
+	return beam.ParDo(s, &diffFn{Run: run, DataDate: dataDate, Scopes: tables}, grouped)
+}
+
+// ReconcileLedger is the ledger of Reconcile's work: one item per table.
+func ReconcileLedger(tables map[string][]string) gitlab.Ledger {
+	var l gitlab.Ledger
+	for t := range tables {
+		l.Add(reconcileItem(t))
+	}
+	return l
+}
+
+func reconcileItem(table string) uint64 {
+	return gitlab.Item{Resource: store.DeletionsTable, Path: table}.Digest()
+}
+
+// storedKey is a store.StoredKey, or (Marker) the element that every table
+// gets so that its group exists even when nothing is stored nor listed.
+type storedKey struct {
+	Values   []string
+	Deleted  bool
+	DataDate string
+	Marker   bool
+}
+
+func seenByTable(x gitlab.Seen) (string, gitlab.Seen) { return x.Table, x }
+
+// storedKeysFn lists what the job stored of a table.
+type storedKeysFn struct {
+	Store  store.Spec
+	JobID  string
+	Scopes map[string][]string
+}
+
+func (f *storedKeysFn) ProcessElement(ctx context.Context, table string, emit func(string, storedKey)) error {
+	st, err := store.Open(ctx, f.Store)
+	if err != nil {
+		return err
+	}
+	kl, ok := st.(store.KeyLister)
+	if !ok {
+		return fmt.Errorf("reconciling deletions: the %s store cannot list the keys it holds", f.Store.Kind)
+	}
+	emit(table, storedKey{Marker: true})
+	r, ok := gitlab.Lookup(table)
+	if !ok {
+		return fmt.Errorf("reconciling deletions: unknown table %q", table)
+	}
+	err = kl.StoredKeys(ctx, f.JobID, table, r.Key, f.Scopes[table], func(k store.StoredKey) error {
+		emit(table, storedKey{Values: k.Values, Deleted: k.Deleted, DataDate: k.DataDate})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reconciling deletions of %s: listing the keys stored: %w", table, err)
+	}
+	return nil
+}
+
+// deletionRow is a row of store.DeletionsTable.
+type deletionRow struct {
+	Table        string            `json:"table"`
+	ID           string            `json:"id"`
+	Key          map[string]string `json:"key"`
+	Deleted      bool              `json:"deleted"`
+	DeletedAt    string            `json:"deleted_at,omitempty"`
+	RestoredAt   string            `json:"restored_at,omitempty"`
+	LastDataDate string            `json:"last_data_date,omitempty"`
+	JobID        string            `json:"job_id"`
+	DataDate     string            `json:"data_date"`
+}
+
+// diffFn judges one table.
+type diffFn struct {
+	Run      store.Run
+	DataDate string
+	Scopes   map[string][]string
+
+	now func() time.Time // tests
+}
+
+func (f *diffFn) ProcessElement(ctx context.Context, table string, stored func(*storedKey) bool, seen func(*gitlab.Seen) bool, emit func(Row)) error {
+	r, ok := gitlab.Lookup(table)
+	if !ok {
+		return fmt.Errorf("reconciling deletions: unknown table %q", table)
+	}
+	listed := map[string]bool{}
+	refused := map[string]bool{} // scopes; "" = the whole table
+	var x gitlab.Seen
+	for seen(&x) {
+		if x.Unavailable {
+			refused[x.Scope] = true
+		} else {
+			listed[x.Key] = true
+		}
+	}
+	done := Row{Done: true, Item: reconcileItem(table)}
+	if refused[""] {
+		skippedCounter.Inc(ctx, 1)
+		slog.Warn("deletions not reconciled: a listing of the table was refused (403/404) in this run", "table", table)
+		emit(done)
+		return nil
+	}
+	now := time.Now
+	if f.now != nil {
+		now = f.now
+	}
+	detected := now().UTC().Truncate(time.Second).Format(time.RFC3339)
+	nk := len(r.Key)
+	var k storedKey
+	var live, deleted, restored, skipped int64
+	for stored(&k) {
+		if k.Marker {
+			continue
+		}
+		if len(k.Values) < nk {
+			return fmt.Errorf("reconciling deletions of %s: the store returned %d key values, not %d", table, len(k.Values), nk)
+		}
+		id := store.KeyString(k.Values[:nk])
+		if !k.Deleted {
+			live++
+		}
+		switch {
+		case !k.Deleted && !listed[id]:
+			if len(k.Values) > nk && refused[store.KeyString(k.Values[nk:])] {
+				skipped++
+				continue
+			}
+			row := f.row(table, r.Key, k, id, detected)
+			row.Deleted, row.DeletedAt = true, detected
+			if err := emitRow(emit, row); err != nil {
+				return err
+			}
+			deleted++
+		case k.Deleted && listed[id]:
+			row := f.row(table, r.Key, k, id, detected)
+			row.RestoredAt = detected
+			if err := emitRow(emit, row); err != nil {
+				return err
+			}
+			restored++
+		}
+	}
+	tombstonesCounter.Inc(ctx, deleted)
+	restoredCounter.Inc(ctx, restored)
+	level := slog.LevelDebug
+	if deleted+restored+skipped > 0 || len(refused) > 0 {
+		level = slog.LevelInfo
+	}
+	slog.Log(ctx, level, "deletions reconciled", "table", table, "stored", live, "listed", len(listed), "deleted", deleted, "reappeared", restored,
+		"not_judged", skipped, "scopes_refused", len(refused))
+	emit(done)
+	return nil
+}
+
+func (f *diffFn) row(table string, key []string, k storedKey, id, detected string) deletionRow {
+	m := make(map[string]string, len(key))
+	for i, name := range key {
+		m[name] = k.Values[i]
+	}
+	return deletionRow{Table: table, ID: id, Key: m, LastDataDate: k.DataDate, JobID: f.Run.JobID, DataDate: f.DataDate}
+}
+
+func emitRow(emit func(Row), row deletionRow) error {
+	b, err := json.Marshal(row)
+	if err != nil {
+		return fmt.Errorf("reconciling deletions of %s: %w", row.Table, err)
+	}
+	emit(Row{Table: store.DeletionsTable, JSON: b})
+	return nil
+}
