@@ -412,3 +412,30 @@ func TestCatalogProjectAndGroupRoots(t *testing.T) {
 		})
 	}
 }
+
+// TestCommitStatsOnRequest: commit_stats makes the commits listing carry
+// each commit's stats; without it they are not asked for.
+func TestCommitStatsOnRequest(t *testing.T) {
+	h := newHarness(t, simOptions())
+	res := h.mustRun("GITLAB_RESOURCES", "commits")
+	commits := h.runRows("commits", res.Checkpoint.RunID)
+	if len(commits) == 0 {
+		t.Fatal("no commits")
+	}
+	for _, c := range commits {
+		if _, ok := c["stats"]; ok {
+			t.Fatalf("commit %v has stats without commit_stats", c["id"])
+		}
+	}
+	h2 := newHarness(t, simOptions())
+	res = h2.mustRun("GITLAB_RESOURCES", "commit_stats")
+	commits = h2.runRows("commits", res.Checkpoint.RunID)
+	if len(commits) == 0 {
+		t.Fatal("no commits with commit_stats")
+	}
+	for _, c := range commits {
+		if _, ok := c["stats"].(map[string]any); !ok {
+			t.Errorf("commit %v has no stats with commit_stats", c["id"])
+		}
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
 )
 
 func main() {
@@ -60,7 +61,9 @@ func printSummary(r *pipeline.Result) {
 	// Every selected table, with 0 when the run found nothing for it.
 	counts := map[string]int64{}
 	for _, t := range r.Job.Only {
-		counts[t] = 0
+		if gitlab.IsTable(t) { // not a variant such as commit_stats
+			counts[t] = 0
+		}
 	}
 	var total int64
 	for t, n := range r.Checkpoint.Records {

@@ -79,9 +79,52 @@ type Resource struct {
 	Include  Include  // exported by default, or only when asked for
 	Secret   *Secret  // the objects can carry secret values: how to redact them
 	Sources  []Source
+	// Variants are on-request forms of the listing (commit stats): see Variant.
+	Variants []Variant
 	// Unreconciled: deletions mean nothing for this table (the instance's
 	// version: a new one replaces the old); see Reconciled.
 	Unreconciled bool
+}
+
+// Variant is an on-request form of a resource's listing: naming it in
+// GITLAB_RESOURCES (or "all") exports the resource with Query added to its
+// endpoints' queries — the same objects with more fields, read once.
+type Variant struct {
+	Name  string // e.g. commit_stats
+	Query string // added query parameters, e.g. with_stats=true
+	Doc   string
+}
+
+// lookupVariant finds a variant by name, and its resource.
+func lookupVariant(name string) (Resource, Variant, bool) {
+	for _, r := range Catalog {
+		for _, v := range r.Variants {
+			if v.Name == name {
+				return r, v, true
+			}
+		}
+	}
+	return Resource{}, Variant{}, false
+}
+
+// IsTable reports whether a name of a selection is a table (not a variant).
+func IsTable(name string) bool {
+	_, ok := Lookup(name)
+	return ok
+}
+
+// withVariants returns the source with the query of every variant of r
+// that only selects (nil: none).
+func (s Source) withVariants(r Resource, only map[string]bool) Source {
+	for _, v := range r.Variants {
+		if only[v.Name] {
+			if s.Query != "" {
+				s.Query += "&"
+			}
+			s.Query += v.Query
+		}
+	}
+	return s
 }
 
 // Include says when a resource is exported.
@@ -131,7 +174,8 @@ func Select(include, exclude []string, secrets bool) ([]string, error) {
 	check := func(env string, names []string) {
 		var unknown []string
 		for _, n := range names {
-			if _, ok := Lookup(n); !ok && !(env == "GITLAB_RESOURCES" && n == "all") {
+			_, _, variant := lookupVariant(n)
+			if _, ok := Lookup(n); !ok && !(env == "GITLAB_RESOURCES" && (n == "all" || variant)) {
 				unknown = append(unknown, n)
 			}
 		}
@@ -158,6 +202,11 @@ func Select(include, exclude []string, secrets bool) ([]string, error) {
 		}
 		if secrets && r.Include == WithSecrets && len(include) == 0 {
 			chosen[r.Name] = true
+		}
+		for _, v := range r.Variants {
+			if all || containsStr(include, v.Name) {
+				chosen[v.Name], chosen[r.Name] = true, true
+			}
 		}
 	}
 	for _, n := range exclude {
@@ -395,6 +444,9 @@ func WriteCatalogTable(w io.Writer) {
 			}
 		}
 		doc := r.Doc
+		for _, v := range r.Variants {
+			doc += " With `" + v.Name + "` in GITLAB_RESOURCES (`" + v.Query + "`), " + v.Doc + "."
+		}
 		if r.Secret != nil {
 			switch {
 			case r.Secret.Always:

@@ -326,3 +326,39 @@ func TestPlanAddsKeysListings(t *testing.T) {
 		t.Error("a keys listing has the digest of the normal item")
 	}
 }
+
+func TestCommitStatsVariant(t *testing.T) {
+	tables, err := Select([]string{"commit_stats"}, nil, false)
+	if err != nil || strings.Join(tables, ",") != "commit_stats,commits" {
+		t.Fatalf("Select(commit_stats) = %v, %v", tables, err)
+	}
+	def, _ := Select(nil, nil, false)
+	if containsStr(def, "commit_stats") {
+		t.Error("commit stats asked for by default")
+	}
+	all, _ := Select([]string{"all"}, nil, false)
+	if !containsStr(all, "commit_stats") {
+		t.Error("all leaves out commit_stats")
+	}
+	queryOf := func(tables []string) string {
+		for _, c := range children(TreeMode, Fetched(TreeMode, tables))["projects"] {
+			if c.Resource == "commits" {
+				it, err := childItem(c, map[string]json.RawMessage{"id": json.RawMessage("3")}, Item{Resource: "projects"}, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return it.Query
+			}
+		}
+		return "(no commits item)"
+	}
+	if q := queryOf(tables); !strings.Contains(q, "with_stats=true") || !strings.Contains(q, "all=true") {
+		t.Errorf("commits with commit_stats: query %q", q)
+	}
+	if q := queryOf([]string{"commits"}); strings.Contains(q, "with_stats") {
+		t.Errorf("commits without commit_stats: query %q", q)
+	}
+	if _, err := Select([]string{"commit_stat"}, nil, false); err == nil || !strings.Contains(err.Error(), "commit_stat") {
+		t.Errorf("a misspelt variant: %v", err)
+	}
+}

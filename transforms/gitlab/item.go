@@ -121,6 +121,7 @@ func Plan(root Root, w Window, only map[string]bool, reconciled map[string][]str
 			if s.Modes&root.Mode == 0 || s.Parent != "" {
 				continue
 			}
+			s = s.withVariants(r, only)
 			path := strings.ReplaceAll(s.Path, "{root}", strconv.FormatInt(root.ID, 10))
 			items = append(items, newItem(r.Name, s, path, after, before))
 			if reconcile && needsKeys(s, after) {
@@ -166,7 +167,7 @@ func children(m Mode, only map[string]bool) map[string][]childSource {
 		}
 		for _, s := range r.Sources {
 			if s.Modes&m != 0 && s.Parent != "" {
-				out[s.Parent] = append(out[s.Parent], childSource{Resource: r.Name, Source: s})
+				out[s.Parent] = append(out[s.Parent], childSource{Resource: r.Name, Source: s.withVariants(r, only)})
 			}
 		}
 	}

@@ -52,6 +52,8 @@ var projectResources = []Resource{
 		Name: "commits", Doc: "Commits of every branch of each project, by commit date.", Key: []string{"project_id", "id"}, Optional: true, Tier: "Free",
 		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/repository/commits", Query: "all=true",
 			Filter: Filter{After: "since", Before: "until"}, Adds: projectKeys}},
+		Variants: []Variant{{Name: "commit_stats", Query: "with_stats=true",
+			Doc: "each commit carries its `stats` (additions, deletions: heavier for GitLab to compute)"}},
 	},
 	{
 		Name: "commit_statuses", Doc: "Statuses (CI and external) of the commits exported in the window.", Key: []string{"id"}, Optional: true, Tier: "Free", Include: OnRequest,
