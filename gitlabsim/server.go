@@ -2,6 +2,7 @@ package gitlabsim
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -41,19 +42,24 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.Method + " " + r.URL.EscapedPath()
-	if q := r.URL.Query(); len(q) > 0 {
+	q := r.URL.Query()
+	if len(q) > 0 {
 		key += "?" + q.Encode()
 	}
+	for _, p := range pagingParams {
+		q.Del(p)
+	}
+	listing := r.Method + " " + r.URL.EscapedPath() + "?" + q.Encode()
 	if s.opts.Latency > 0 && !sleep(r.Context(), s.opts.Latency) {
 		return
 	}
 	resp := s.answer(r)
 	if resp == nil { // a "reset" fault
-		s.stats.record(key, 0)
+		s.stats.record(key, listing, 0, 0)
 		resetConnection(w)
 		return
 	}
-	s.stats.record(key, resp.status)
+	s.stats.record(key, listing, resp.status, countObjects(resp))
 	s.write(w, resp)
 }
 
@@ -178,4 +184,16 @@ func apiSegments(r *http.Request) ([]string, bool) {
 		segs[i] = u
 	}
 	return segs, true
+}
+
+// countObjects is the number of objects of a successful list answer.
+func countObjects(resp *response) int64 {
+	if resp.status != http.StatusOK || len(resp.body) == 0 || resp.body[0] != '[' {
+		return 0
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(resp.body, &items) != nil {
+		return 0
+	}
+	return int64(len(items))
 }

@@ -13,6 +13,24 @@ type Stats struct {
 	ByPath   map[string]int64 `json:"by_path"` // "GET /api/v4/projects/12/issues?page=2&per_page=100" (escaped path + query, keys sorted)
 	// Throttled counts 429 answers (rate limit and faults alike).
 	Throttled int64 `json:"throttled"`
+	// Listings: each listing read ("GET path?query" without the paging
+	// parameters page, per_page and the keyset cursors) -> objects its
+	// successful pages returned (0 for a single object or an error).
+	Listings map[string]int64 `json:"listings"`
+}
+
+// pagingParams are the query parameters that only choose a page.
+var pagingParams = []string{"page", "per_page", "id_after", "id_before", "cursor"}
+
+// MinRequests is the least number of requests that reads the same
+// listings: one per 100 objects of each listing (GitLab's largest page),
+// at least one each.
+func (st Stats) MinRequests() int64 {
+	var n int64
+	for _, objects := range st.Listings {
+		n += max(1, (objects+99)/100)
+	}
+	return n
 }
 
 type statsSet struct {
@@ -20,12 +38,13 @@ type statsSet struct {
 	s  Stats
 }
 
-func (ss *statsSet) record(key string, status int) {
+func (ss *statsSet) record(key, listing string, status int, objects int64) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.s.Status == nil {
-		ss.s.Status, ss.s.ByPath = map[int]int64{}, map[string]int64{}
+		ss.s.Status, ss.s.ByPath, ss.s.Listings = map[int]int64{}, map[string]int64{}, map[string]int64{}
 	}
+	ss.s.Listings[listing] += objects
 	ss.s.Requests++
 	ss.s.Status[status]++
 	ss.s.ByPath[key]++
@@ -39,9 +58,9 @@ func (s *Sim) Stats() Stats {
 	s.stats.mu.Lock()
 	defer s.stats.mu.Unlock()
 	out := s.stats.s
-	out.Status, out.ByPath = maps.Clone(out.Status), maps.Clone(out.ByPath)
+	out.Status, out.ByPath, out.Listings = maps.Clone(out.Status), maps.Clone(out.ByPath), maps.Clone(out.Listings)
 	if out.Status == nil {
-		out.Status, out.ByPath = map[int]int64{}, map[string]int64{}
+		out.Status, out.ByPath, out.Listings = map[int]int64{}, map[string]int64{}, map[string]int64{}
 	}
 	return out
 }

@@ -1,0 +1,120 @@
+// Command gitlab-bench measures the exporter against the bundled GitLab
+// simulator with latency and a rate limit: a backfill, then an incremental
+// run after changes. It runs the exporter binary as a child process (so that
+// its peak memory is its own) and prints, for each run: wall time, requests,
+// the minimum requests for the listings read, 429 answers, records written,
+// peak RSS, and the achieved requests per minute as a share of the limit.
+//
+// scripts/bench builds the binaries and runs it on a small and a large
+// instance; see the README's Performance section.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
+)
+
+func main() {
+	var o gitlabsim.Options
+	bin := flag.String("bin", "bin/gitlab-data-export", "the exporter binary")
+	flag.StringVar(&o.Size, "size", "small", "simulator size preset: small or large")
+	flag.IntVar(&o.Groups, "groups", 0, "groups (0 = preset)")
+	flag.IntVar(&o.Projects, "projects", 0, "projects (0 = preset)")
+	flag.IntVar(&o.IssuesPerProject, "issues", 0, "issues per project (0 = preset)")
+	flag.IntVar(&o.MergeRequestsPerProject, "merge-requests", 0, "merge requests per project (0 = preset)")
+	flag.IntVar(&o.PipelinesPerProject, "pipelines", 0, "pipelines per project (0 = preset)")
+	flag.IntVar(&o.NotesPerItem, "notes", 0, "at most this many notes per issue or merge request (0 = preset)")
+	flag.DurationVar(&o.Latency, "latency", 100*time.Millisecond, "latency of every API request")
+	flag.IntVar(&o.RateLimit, "rate-limit", 2000, "requests per minute per token (GitLab.com: 2000)")
+	resources := flag.String("resources", "", "GITLAB_RESOURCES of the runs (empty: the exporter's default tables)")
+	mutations := flag.Int("mutations", 20, "changes made in the simulator before the incremental run")
+	label := flag.String("label", "", "name of this configuration in the output")
+	flag.Parse()
+
+	sim := gitlabsim.New(o)
+	url := sim.Start()
+	defer sim.Close()
+	o = sim.Options()
+	dir, err := os.MkdirTemp("", "gitlab-bench-")
+	if err != nil {
+		fail(err)
+	}
+	defer os.RemoveAll(dir)
+	if *label == "" {
+		*label = o.Size
+	}
+	fmt.Printf("%s: %d groups, %d projects (%d issues, %d merge requests, %d pipelines per project), latency %v, limit %d/min, resources %q\n",
+		*label, o.Groups, o.Projects, o.IssuesPerProject, o.MergeRequestsPerProject, o.PipelinesPerProject, o.Latency, o.RateLimit, or(*resources, "default"))
+	fmt.Printf("%-12s %9s %9s %9s %6s %9s %8s %9s %6s\n", "run", "wall", "requests", "minimum", "429s", "records", "peak MB", "req/min", "ratio")
+	env := append(os.Environ(),
+		"GITLAB_URL="+url, "GITLAB_TOKEN="+sim.Token(), "GITLAB_GROUP="+sim.RootGroup(), "GITLAB_PROJECT=",
+		"CHECKPOINT_JOB_ID=bench", "FILES_DIR="+dir, "DATASTORE=files", "GITLAB_RESOURCES="+*resources, "LOG_LEVEL=warn")
+	run := func(name string) {
+		sim.ResetStats()
+		cmd := exec.Command(*bin)
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = nil, os.Stderr
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			fail(fmt.Errorf("%s run: %w", name, err))
+		}
+		wall := time.Since(start)
+		st := sim.Stats()
+		var peakKB int64
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			peakKB = ru.Maxrss
+		}
+		records := checkpointRecords(dir)
+		perMin := float64(st.Requests) / wall.Minutes()
+		ratio := 0.0
+		if o.RateLimit > 0 {
+			ratio = perMin / float64(o.RateLimit)
+		}
+		fmt.Printf("%-12s %9s %9d %9d %6d %9d %8d %9.0f %6.2f\n", name, wall.Round(100*time.Millisecond), st.Requests, st.MinRequests(),
+			st.Throttled, records, peakKB/1024, perMin, ratio)
+	}
+	run("backfill")
+	sim.Advance(time.Minute)
+	sim.Mutate(*mutations)
+	run("incremental")
+}
+
+// checkpointRecords is the number of records the last run wrote, from its
+// checkpoint.
+func checkpointRecords(dir string) int64 {
+	b, err := os.ReadFile(filepath.Join(dir, "gitlab_data_export_v4", "_checkpoints", "bench.json"))
+	if err != nil {
+		fail(err)
+	}
+	var cp struct {
+		Records map[string]int64 `json:"records"`
+	}
+	if err := json.Unmarshal(b, &cp); err != nil {
+		fail(err)
+	}
+	var n int64
+	for _, c := range cp.Records {
+		n += c
+	}
+	return n
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "gitlab-bench:", err)
+	os.Exit(1)
+}
