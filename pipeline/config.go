@@ -40,6 +40,8 @@ type Config struct {
 	Backfill         Backfill
 	Overlap          time.Duration
 	MaxAttempts      int
+	Concurrency      int
+	MaxPerMinute     int      // 0 = automatic
 	Tables           []string // the tables to export (gitlab.Select)
 	Reconcile        Reconcile
 	Datastore        string // "files" or "bigquery"
@@ -193,6 +195,18 @@ func NewConfig(s Settings) (Config, error) {
 		c.Overlap = d
 	}
 
+	if n, err := strconv.Atoi(s.Get("GITLAB_CONCURRENCY")); err != nil || n < 1 || n > 64 {
+		bad("GITLAB_CONCURRENCY %q is not a number from 1 to 64", s.Get("GITLAB_CONCURRENCY"))
+	} else {
+		c.Concurrency = n
+	}
+	if v := strings.TrimSpace(s.Get("GITLAB_MAX_REQUESTS_PER_MINUTE")); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 {
+			bad("GITLAB_MAX_REQUESTS_PER_MINUTE %q is not a positive number of requests per minute (unset it for the automatic limit)", v)
+		} else {
+			c.MaxPerMinute = n
+		}
+	}
 	if n, err := strconv.Atoi(s.Get("GITLAB_MAX_ATTEMPTS")); err != nil || n < 1 || n > 20 {
 		bad("GITLAB_MAX_ATTEMPTS %q is not a number from 1 to 20", s.Get("GITLAB_MAX_ATTEMPTS"))
 	} else {

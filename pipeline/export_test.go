@@ -399,3 +399,31 @@ func TestSelectedChildIsExportedWithoutItsParents(t *testing.T) {
 	}
 	checkComplete(t, h2, []string{"issues", "pipeline_jobs"})
 }
+
+// TestPastTheOffsetLimit: GitLab refuses offset pages past a limit (50,000
+// records) on the projects listing; the export goes on after the last id
+// read, and every project is exported once.
+func TestPastTheOffsetLimit(t *testing.T) {
+	o := simOptions()
+	o.Projects, o.OffsetLimit = 250, 150
+	o.IssuesPerProject, o.MergeRequestsPerProject, o.PipelinesPerProject = 1, 1, 1
+	h := newHarness(t, o)
+	h.sim.ResetStats()
+	h.mustRun("GITLAB_RESOURCES", "projects")
+	got := map[string]int{}
+	for _, r := range h.table("projects") {
+		got[key("projects", r)]++
+	}
+	want := h.expected("projects")
+	if len(want) != 250 || len(got) != len(want) {
+		t.Fatalf("%d projects exported, the simulator holds %d", len(got), len(want))
+	}
+	for k, n := range got {
+		if n != 1 {
+			t.Errorf("project %s exported %d times", k, n)
+		}
+	}
+	if st := h.sim.Stats(); st.Status[405] == 0 {
+		t.Errorf("the simulator never refused an offset page (statuses %v): the test tests nothing", st.Status)
+	}
+}

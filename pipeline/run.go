@@ -79,7 +79,8 @@ func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
 		return Job{}, nil, err
 	}
 
-	conn := gitlab.Conn{BaseURL: c.GitLabURL, AuthKind: c.Auth.Kind, TokenEnv: c.Auth.TokenEnv, UserAgent: "gitlab-data-export/" + Version, MaxAttempts: c.MaxAttempts}
+	conn := gitlab.Conn{BaseURL: c.GitLabURL, AuthKind: c.Auth.Kind, TokenEnv: c.Auth.TokenEnv, UserAgent: "gitlab-data-export/" + Version, MaxAttempts: c.MaxAttempts,
+		Concurrency: c.Concurrency, MaxPerMinute: c.MaxPerMinute}
 	client, err := gitlab.ClientFor(conn)
 	if err != nil {
 		return Job{}, nil, err

@@ -30,6 +30,16 @@ type Conn struct {
 	TokenEnv    string // e.g. GITLAB_TOKEN
 	UserAgent   string
 	MaxAttempts int // per request, 1 = no retry; 0 = default
+	// Concurrency is the most requests a worker process has in flight (and
+	// the items a Fetch bundle reads at once); 0 = default.
+	Concurrency int
+	// MaxPerMinute caps the requests per minute of the whole run (all
+	// workers); 0 = automatic: what GitLab announces in RateLimit-Limit,
+	// and GitLab.com's published limits on gitlab.com.
+	MaxPerMinute int
+	// Workers shares MaxPerMinute among this many worker processes
+	// (Dataflow); 0 or 1 = one process.
+	Workers int
 }
 
 // Client fetches raw JSON from the GitLab REST API v4.
@@ -76,7 +86,9 @@ func NewClient(conn Conn) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("GITLAB_URL %q: %v", conn.BaseURL, err)
 	}
-	httpClient := &http.Client{Timeout: requestTimeout}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 64 // keep the connections of concurrent requests
+	httpClient := &http.Client{Timeout: requestTimeout, Transport: transport}
 	opts := []glclient.ClientOptionFunc{
 		glclient.WithBaseURL(base.String()),
 		glclient.WithHTTPClient(httpClient),
@@ -102,7 +114,15 @@ func NewClient(conn Conn) (*Client, error) {
 	if attempts <= 0 {
 		attempts = defaultMaxAttempts
 	}
-	return &Client{api: api, base: base, gov: newGovernor(attempts)}, nil
+	return &Client{api: api, base: base, gov: newGovernor(attempts, conn.Concurrency, perProcess(conn), base.Hostname() == "gitlab.com")}, nil
+}
+
+// perProcess is this process's share of the run's MaxPerMinute (0: none).
+func perProcess(conn Conn) float64 {
+	if conn.MaxPerMinute <= 0 {
+		return 0
+	}
+	return float64(conn.MaxPerMinute) / float64(max(conn.Workers, 1))
 }
 
 type noopLimiter struct{}
@@ -181,6 +201,7 @@ func (c *Client) List(ctx context.Context, path string, query url.Values, fn fun
 	}
 	q.Set("per_page", strconv.Itoa(perPage))
 	u := c.urlFor(path, q)
+	var lastID string // of the previous page's last object, when listing by id ascending
 	for pages := 0; u != nil; pages++ {
 		var items []json.RawMessage
 		_, hdr, err := c.get(ctx, u, func(b []byte) string {
@@ -190,8 +211,23 @@ func (c *Client) List(ctx context.Context, path string, query url.Values, fn fun
 			}
 			return ""
 		})
+		if next, ok := pastOffsetLimit(err, q, lastID); ok {
+			// GitLab refuses offset pages past 50,000 records on some
+			// endpoints (405): go on after the last id read, from page 1.
+			u = c.urlFor(path, next)
+			q = next
+			continue
+		}
 		if err != nil {
 			return err
+		}
+		if len(items) > 0 {
+			var last struct {
+				ID json.Number `json:"id"`
+			}
+			if json.Unmarshal(items[len(items)-1], &last) == nil {
+				lastID = last.ID.String()
+			}
 		}
 		next, err := c.nextPage(u, hdr)
 		if err != nil {
@@ -206,6 +242,24 @@ func (c *Client) List(ctx context.Context, path string, query url.Values, fn fun
 		u = next
 	}
 	return nil
+}
+
+// pastOffsetLimit recognises GitLab's refusal of an offset page past its
+// limit (405) on a listing ordered by id ascending, and returns the query
+// that resumes it after lastID (id_after, from page 1).
+func pastOffsetLimit(err error, q url.Values, lastID string) (url.Values, bool) {
+	var ae *APIError
+	if err == nil || !errors.As(err, &ae) || ae.Status != http.StatusMethodNotAllowed || lastID == "" ||
+		q.Get("order_by") != "id" || q.Get("sort") != "asc" || q.Get("id_after") == lastID {
+		return nil, false
+	}
+	next := url.Values{}
+	for k, v := range q {
+		next[k] = v
+	}
+	next.Set("id_after", lastID)
+	next.Del("page")
+	return next, true
 }
 
 func (c *Client) urlFor(path string, query url.Values) *url.URL {

@@ -30,12 +30,6 @@ func init() {
 // one counter per resource and status, named "<table> <status>".
 const UnavailableNamespace = "gitlab.unavailable"
 
-var (
-	recordsCounter     = beam.NewCounter("gitlab", "records")
-	keysCounter        = beam.NewCounter("gitlab", "keys_listed")
-	unavailableCounter = beam.NewCounter("gitlab", "unavailable")
-)
-
 // Fetch pages through every item's endpoint. It returns the records read
 // (PCollection<Record>, each object's raw JSON, and after the last record of
 // each item a Done marker), the items their records spawn for the next
@@ -43,9 +37,61 @@ var (
 // each project...), and, for the reconciled tables (nil: none; see
 // Reconciled), the keys listed and the listings refused
 // (PCollection<Seen>).
+//
+// A bundle reads up to Conn.Concurrency items at once (its elements are
+// independent lists; the process's governor paces all requests): a runner
+// such as Prism hands a stage's pending items to one bundle, and reading
+// them one after the other would leave the rate-limit budget unused while
+// each request waits for its answer. Outputs are emitted from the
+// bundle's own goroutine, in each item's order (its records, then its end
+// marker).
 func Fetch(s beam.Scope, conn Conn, mode Mode, only []string, reconciled map[string][]string, items beam.PCollection) (records, next, seen beam.PCollection) {
 	s = s.Scope("gitlab.Fetch")
 	return beam.ParDo3(s, &fetchFn{Conn: conn, Mode: mode, Only: only, Reconciled: reconciled}, items)
+}
+
+// fetchOut is one output of a concurrent fetch.
+type fetchOut struct {
+	rec  *Record
+	item *Item
+	seen *Seen
+}
+
+// fetchBundle is the state of a bundle's concurrent fetches.
+type fetchBundle struct {
+	ctx    detached
+	cancel context.CancelFunc
+	out    chan fetchOut
+	slots  chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	err    error
+}
+
+func (b *fetchBundle) fail(err error) {
+	b.mu.Lock()
+	if b.err == nil {
+		b.err = err
+	}
+	b.mu.Unlock()
+	b.cancel()
+}
+
+func (b *fetchBundle) failed() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+// send passes an output to the bundle's goroutine; false when the bundle
+// is over (failed).
+func (b *fetchBundle) send(o fetchOut) bool {
+	select {
+	case b.out <- o:
+		return true
+	case <-b.ctx.Done():
+		return false
+	}
 }
 
 // lookupField returns the value of a field of an object; "a.b" is field b
@@ -102,6 +148,7 @@ type fetchFn struct {
 	children map[string][]childSource
 	tables   map[string]Resource
 	write    map[string]bool // nil: every table
+	b        *fetchBundle
 }
 
 func (f *fetchFn) Setup() error {
@@ -120,6 +167,92 @@ func (f *fetchFn) Setup() error {
 }
 
 func (f *fetchFn) ProcessElement(ctx context.Context, it Item, emit func(Record), spawn func(Item), see func(Seen)) error {
+	if f.b == nil {
+		bctx, cancel := context.WithCancel(context.Background())
+		n := max(f.Conn.Concurrency, 1)
+		f.b = &fetchBundle{ctx: detached{Context: bctx, tally: &tally{counts: map[counterKey]int64{}}}, cancel: cancel,
+			out: make(chan fetchOut, 256), slots: make(chan struct{}, n)}
+	}
+	b := f.b
+	for taken := false; !taken; {
+		if err := b.failed(); err != nil {
+			return err
+		}
+		select {
+		case b.slots <- struct{}{}:
+			taken = true
+		case o := <-b.out:
+			deliver(o, emit, spawn, see)
+		}
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer func() { <-b.slots }()
+		err := f.fetch(b.ctx, it,
+			func(r Record) { b.send(fetchOut{rec: &r}) },
+			func(i Item) { b.send(fetchOut{item: &i}) },
+			func(x Seen) { b.send(fetchOut{seen: &x}) })
+		if err != nil {
+			b.fail(err)
+		}
+	}()
+	for {
+		select {
+		case o := <-b.out:
+			deliver(o, emit, spawn, see)
+		default:
+			b.ctx.tally.flush(ctx)
+			return b.failed()
+		}
+	}
+}
+
+// FinishBundle waits for the bundle's fetches, emitting their outputs.
+func (f *fetchFn) FinishBundle(ctx context.Context, emit func(Record), spawn func(Item), see func(Seen)) error {
+	b := f.b
+	if b == nil {
+		return nil
+	}
+	f.b = nil
+	defer b.cancel()
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	for finished := false; !finished; {
+		select {
+		case o := <-b.out:
+			deliver(o, emit, spawn, see)
+		case <-done:
+			finished = true
+		}
+	}
+	for len(b.out) > 0 {
+		deliver(<-b.out, emit, spawn, see)
+	}
+	b.ctx.tally.flush(ctx)
+	return b.failed()
+}
+
+// Teardown stops what a failed bundle left running.
+func (f *fetchFn) Teardown() {
+	if f.b != nil {
+		f.b.cancel()
+	}
+}
+
+func deliver(o fetchOut, emit func(Record), spawn func(Item), see func(Seen)) {
+	switch {
+	case o.rec != nil:
+		emit(*o.rec)
+	case o.item != nil:
+		spawn(*o.item)
+	case o.seen != nil:
+		see(*o.seen)
+	}
+}
+
+// fetch reads one item, passing its outputs to emit, spawn and see.
+func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn func(Item), see func(Seen)) error {
 	res, ok := f.tables[it.Resource]
 	if !ok {
 		return fmt.Errorf("work item for unknown resource %q", it.Resource)
@@ -144,7 +277,7 @@ func (f *fetchFn) ProcessElement(ctx context.Context, it Item, emit func(Record)
 						"resource", res.Name, "path", where, "key", strings.Join(res.Key, ","))
 				}
 			}
-			keysCounter.Inc(ctx, int64(len(objs)))
+			count(ctx, "gitlab", "keys_listed", int64(len(objs)))
 			return nil
 		}
 		for _, raw := range objs {
@@ -152,7 +285,7 @@ func (f *fetchFn) ProcessElement(ctx context.Context, it Item, emit func(Record)
 				return err
 			}
 		}
-		recordsCounter.Inc(ctx, int64(len(objs)))
+		count(ctx, "gitlab", "records", int64(len(objs)))
 		return nil
 	}
 	if it.Single {
@@ -299,10 +432,10 @@ func (f *fetchFn) failure(ctx context.Context, res Resource, it Item, err error,
 	if _, ok := f.Reconciled[res.Name]; ok {
 		see(Seen{Table: res.Name, Unavailable: true, Scope: f.scope(res.Name, it)})
 	}
-	unavailableCounter.Inc(ctx, 1)
+	count(ctx, "gitlab", "unavailable", 1)
 	var ae *APIError
 	errors.As(err, &ae)
-	beam.NewCounter(UnavailableNamespace, fmt.Sprintf("%s %d", res.Name, ae.Status)).Inc(ctx, 1)
+	count(ctx, UnavailableNamespace, fmt.Sprintf("%s %d", res.Name, ae.Status), 1)
 	if _, seen := unavailableOnce.LoadOrStore(res.Name, true); !seen {
 		slog.Warn("resource unavailable, skipped", "resource", res.Name, "path", it.Path, "reason", err.Error(),
 			"hint", "403: not in the licence tier or no permission; 404: feature disabled or object gone. Further skips of this resource are only counted.")

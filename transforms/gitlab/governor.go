@@ -6,70 +6,160 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"golang.org/x/time/rate"
 )
 
 // The governor is the one door of every request of a worker process: it
-// paces requests by the budget GitLab announces (RateLimit-* headers), stops
-// everybody when GitLab answers 429, and retries transient failures with
-// jittered exponential backoff, a bounded number of times.
+// paces requests by the budget GitLab announces (RateLimit-* headers), by a
+// configured ceiling, and on gitlab.com by its published per-endpoint
+// limits; it adapts how many requests are in flight (additive increase,
+// multiplicative decrease on 429: AIMD), stops everybody when GitLab
+// answers 429, and retries transient failures with jittered exponential
+// backoff, a bounded number of times.
 type governor struct {
 	limiter     *rate.Limiter
-	sem         chan struct{}
 	maxAttempts int
+	ceiling     float64 // requests per minute for this process; 0 = none
+	endpoints   []endpointLimit
 
 	mu          sync.Mutex
+	cond        *sync.Cond
+	inflight    int
+	window      float64 // AIMD: requests allowed in flight now
+	maxInflight int
 	pausedUntil time.Time
 	limitSeen   float64
 }
 
 const (
 	defaultMaxAttempts = 8
+	defaultConcurrency = 8
 	backoffBase        = 500 * time.Millisecond
 	backoffCap         = 30 * time.Second
-	maxConcurrency     = 16
-	budgetFraction     = 0.9 // of the announced RateLimit-Limit
+	budgetFraction     = 0.95 // of an announced or published limit
 	maxRetryAfter      = 5 * time.Minute
 	defaultPause429    = 10 * time.Second
+	gitlabComPerMinute = 2000 // per user, all endpoints (docs.gitlab.com/user/gitlab_com)
 )
 
-var (
-	requestsCounter  = beam.NewCounter("gitlab", "requests")
-	throttledCounter = beam.NewCounter("gitlab", "throttled_429")
-	retriesCounter   = beam.NewCounter("gitlab", "retries")
-)
+// endpointLimit is one of GitLab.com's per-endpoint limits.
+type endpointLimit struct {
+	match   func(path string) bool // path under /api/v4/, no query
+	limiter *rate.Limiter
+}
+
+// gitlabComEndpoints are GitLab.com's published limits on the endpoints
+// the exporter reads (requests per minute per user).
+func gitlabComEndpoints() []endpointLimit {
+	segs := func(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }
+	perMin := func(n float64) *rate.Limiter {
+		return rate.NewLimiter(rate.Limit(n*budgetFraction/60), max(int(n*budgetFraction/60), 1))
+	}
+	return []endpointLimit{
+		{func(p string) bool { s := segs(p); return len(s) == 2 && s[0] == "projects" }, perMin(400)},                     // GET /projects/:id
+		{func(p string) bool { s := segs(p); return len(s) == 2 && s[0] == "groups" }, perMin(400)},                       // GET /groups/:id
+		{func(p string) bool { s := segs(p); return len(s) == 3 && s[0] == "groups" && s[2] == "projects" }, perMin(600)}, // GET /groups/:id/projects
+		{func(p string) bool { return strings.HasSuffix(p, "/members/all") }, perMin(200)},                                // members/all
+		{func(p string) bool { s := segs(p); return len(s) == 1 && s[0] == "groups" }, perMin(200)},                       // GET /groups
+		{func(p string) bool { s := segs(p); return len(s) == 1 && s[0] == "projects" }, perMin(200)},                     // GET /projects (2,000 per 10 min)
+	}
+}
 
 // Stats are this process's request counters.
 var Stats struct {
 	Requests, Throttled, Retries atomic.Int64
 }
 
-func newGovernor(maxAttempts int) *governor {
-	return &governor{
+// newGovernor: concurrency requests in flight at most (0: default),
+// ceiling requests per minute (0: none), and GitLab.com's endpoint limits
+// when gitlabCom.
+func newGovernor(maxAttempts, concurrency int, ceiling float64, gitlabCom bool) *governor {
+	if concurrency <= 0 {
+		concurrency = defaultConcurrency
+	}
+	g := &governor{
 		maxAttempts: maxAttempts,
 		limiter:     rate.NewLimiter(rate.Inf, 1),
-		sem:         make(chan struct{}, maxConcurrency),
+		ceiling:     ceiling,
+		window:      float64(concurrency),
+		maxInflight: concurrency,
 	}
+	g.cond = sync.NewCond(&g.mu)
+	perMinute := ceiling
+	if gitlabCom && (perMinute == 0 || perMinute > gitlabComPerMinute*budgetFraction) {
+		perMinute = gitlabComPerMinute * budgetFraction
+	}
+	if gitlabCom {
+		g.endpoints = gitlabComEndpoints()
+	}
+	if perMinute > 0 {
+		g.setRate(perMinute)
+	}
+	return g
+}
+
+// setRate paces the process at perMinute requests a minute.
+func (g *governor) setRate(perMinute float64) {
+	perSecond := perMinute / 60
+	g.limiter.SetLimit(rate.Limit(perSecond))
+	g.limiter.SetBurst(max(int(perSecond), 1))
+}
+
+// acquire waits for a place among the requests in flight.
+func (g *governor) acquire(ctx context.Context) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for g.inflight >= max(int(g.window), 1) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		g.cond.Wait()
+	}
+	g.inflight++
+	return nil
+}
+
+// release ends a request; throttled halves the window, else it grows by
+// one request per window's worth of answers.
+func (g *governor) release(throttled bool) {
+	g.mu.Lock()
+	g.inflight--
+	if throttled {
+		g.window = max(g.window/2, 1)
+	} else if g.window < float64(g.maxInflight) {
+		g.window = min(g.window+1/g.window, float64(g.maxInflight))
+	}
+	g.mu.Unlock()
+	g.cond.Broadcast()
+}
+
+// Window is how many requests may be in flight now (tests).
+func (g *governor) Window() float64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.window
 }
 
 // do runs call until it succeeds, fails for good, or runs out of attempts.
 func (g *governor) do(ctx context.Context, what string, call func(context.Context) (*http.Response, error)) error {
 	var lastErr error
 	for attempt := 1; attempt <= g.maxAttempts; attempt++ {
-		if err := g.wait(ctx); err != nil {
+		if err := g.wait(ctx, what); err != nil {
 			return errors.Join(err, lastErr)
 		}
-		g.sem <- struct{}{}
+		if err := g.acquire(ctx); err != nil {
+			return errors.Join(err, lastErr)
+		}
 		resp, err := call(ctx)
-		<-g.sem
-		requestsCounter.Inc(ctx, 1)
+		g.release(resp != nil && resp.StatusCode == http.StatusTooManyRequests)
+		count(ctx, "gitlab", "requests", 1)
 		Stats.Requests.Add(1)
 		if resp != nil {
 			g.observe(resp.Header)
@@ -89,7 +179,7 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 			break
 		}
 		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
-			throttledCounter.Inc(ctx, 1)
+			count(ctx, "gitlab", "throttled_429", 1)
 			Stats.Throttled.Add(1)
 			if pause == 0 {
 				pause = defaultPause429
@@ -98,7 +188,7 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 		} else if pause == 0 {
 			pause = backoff(attempt)
 		}
-		retriesCounter.Inc(ctx, 1)
+		count(ctx, "gitlab", "retries", 1)
 		Stats.Retries.Add(1)
 		if err := sleep(ctx, pause); err != nil {
 			return errors.Join(err, lastErr)
@@ -187,10 +277,11 @@ func (g *governor) observe(h http.Header) {
 		return
 	}
 	g.limitSeen = limit
-	perSecond := limit * budgetFraction / 60
-	burst := int(perSecond) + 1
-	g.limiter.SetLimit(rate.Limit(perSecond))
-	g.limiter.SetBurst(burst)
+	perMinute := limit * budgetFraction
+	if g.ceiling > 0 && g.ceiling < perMinute {
+		perMinute = g.ceiling
+	}
+	g.setRate(perMinute)
 }
 
 func (g *governor) pauseFor(d time.Duration) {
@@ -201,13 +292,30 @@ func (g *governor) pauseFor(d time.Duration) {
 	}
 }
 
-func (g *governor) wait(ctx context.Context) error {
+func (g *governor) wait(ctx context.Context, what string) error {
 	g.mu.Lock()
 	until := g.pausedUntil
 	g.mu.Unlock()
 	if d := time.Until(until); d > 0 {
 		if err := sleep(ctx, d); err != nil {
 			return err
+		}
+	}
+	if len(g.endpoints) > 0 {
+		path := what
+		if u, err := url.Parse(what); err == nil {
+			path = u.Path
+		}
+		if i := strings.Index(path, "/api/v4/"); i >= 0 {
+			path = path[i+len("/api/v4/"):]
+		}
+		for _, e := range g.endpoints {
+			if e.match(path) {
+				if err := e.limiter.Wait(ctx); err != nil {
+					return err
+				}
+				break
+			}
 		}
 	}
 	return g.limiter.Wait(ctx)

@@ -1,0 +1,80 @@
+package gitlab
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestGovernorWindowHalvesOn429AndGrowsBack(t *testing.T) {
+	g := newGovernor(3, 8, 0, false)
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if err := g.acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+		g.release(true)
+	}
+	if w := g.Window(); w != 1 {
+		t.Fatalf("after three 429s the window is %v, want 1", w)
+	}
+	for i := 0; i < 100; i++ {
+		_ = g.acquire(ctx)
+		g.release(false)
+	}
+	if w := g.Window(); w < 8 {
+		t.Errorf("after 100 answers the window is %v, want back to 8", w)
+	}
+	// The window bounds the requests in flight.
+	g.window = 2
+	_ = g.acquire(ctx)
+	_ = g.acquire(ctx)
+	got := make(chan bool)
+	go func() { _ = g.acquire(ctx); got <- true }()
+	select {
+	case <-got:
+		t.Fatal("a third request started with a window of 2")
+	case <-time.After(50 * time.Millisecond):
+	}
+	g.release(false)
+	<-got
+}
+
+func TestGovernorRates(t *testing.T) {
+	// A ceiling below the announced limit wins.
+	g := newGovernor(3, 8, 600, false)
+	h := http.Header{"Ratelimit-Limit": {"2000"}}
+	g.observe(h)
+	if r := float64(g.limiter.Limit()) * 60; r < 599 || r > 601 {
+		t.Errorf("ceiling 600 with RateLimit-Limit 2000: %v per minute", r)
+	}
+	// Without a ceiling, 95% of the announced limit.
+	g = newGovernor(3, 8, 0, false)
+	g.observe(h)
+	if r := float64(g.limiter.Limit()) * 60; r < 1899 || r > 1901 {
+		t.Errorf("RateLimit-Limit 2000: %v per minute", r)
+	}
+	// On gitlab.com without headers: its published limit, and per endpoint.
+	g = newGovernor(3, 8, 0, true)
+	if r := float64(g.limiter.Limit()) * 60; r < 1899 || r > 1901 {
+		t.Errorf("gitlab.com: %v per minute", r)
+	}
+	for path, want := range map[string]float64{"projects/12": 380, "groups/5": 380, "groups/5/projects": 570,
+		"groups/5/members/all": 190, "projects/12/issues": 0} {
+		var got float64
+		for _, e := range g.endpoints {
+			if e.match(path) {
+				got = float64(e.limiter.Limit()) * 60
+				break
+			}
+		}
+		if got < want-1 || got > want+1 {
+			t.Errorf("gitlab.com %s: %v per minute, want %v", path, got, want)
+		}
+	}
+	// The run's ceiling is shared among workers.
+	if got := perProcess(Conn{MaxPerMinute: 2000, Workers: 4}); got != 500 {
+		t.Errorf("2000/min over 4 workers: %v", got)
+	}
+}
