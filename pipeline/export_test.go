@@ -427,3 +427,36 @@ func TestPastTheOffsetLimit(t *testing.T) {
 		t.Errorf("the simulator never refused an offset page (statuses %v): the test tests nothing", st.Status)
 	}
 }
+
+// TestBackfillIsReadInTimeSlices: a backfill reads the long histories of
+// incremental resources in time slices (read in parallel), and still
+// exports every record once.
+func TestBackfillIsReadInTimeSlices(t *testing.T) {
+	h := newHarness(t, simOptions())
+	h.sim.ResetStats()
+	h.mustRun("GITLAB_RESOURCES", "issues,merge_requests,pipelines,projects,groups")
+	sliced := map[string]int{}
+	for u := range h.sim.Stats().ByPath {
+		if strings.Contains(u, "updated_before=") {
+			path, _, _ := strings.Cut(u, "?")
+			sliced[path]++
+		}
+	}
+	if len(sliced) == 0 {
+		t.Fatal("no listing was cut into time slices")
+	}
+	for u, n := range h.sim.Repeated() {
+		t.Errorf("%s requested %d times", u, n)
+	}
+	checkComplete(t, h, []string{"issues", "merge_requests", "pipelines"})
+	for _, table := range []string{"issues", "merge_requests", "pipelines"} {
+		seen := map[string]bool{}
+		for _, r := range h.table(table) {
+			k := key(table, r)
+			if seen[k] {
+				t.Errorf("%s %s exported twice by one run", table, k)
+			}
+			seen[k] = true
+		}
+	}
+}

@@ -90,7 +90,7 @@ func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
 		return Job{}, nil, err
 	}
 
-	var w gitlab.Window
+	w := gitlab.Window{Now: serverNow}
 	previous := ""
 	switch {
 	case cp != nil:

@@ -362,3 +362,49 @@ func TestCommitStatsVariant(t *testing.T) {
 		t.Errorf("a misspelt variant: %v", err)
 	}
 }
+
+func TestLongWindowsAreSliced(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	root := Root{Mode: TreeMode, ID: 7, Raw: json.RawMessage(`{"id":7,"created_at":"2025-01-01T00:00:00.000Z"}`)}
+	var issues []Item
+	for _, it := range Plan(root, Window{Now: now}, map[string]bool{"issues": true}, nil) {
+		if it.Resource == "issues" {
+			issues = append(issues, it)
+		}
+	}
+	// A backfill of 14 months: 7 days, then 14, 28, 56, 112 days, and the rest.
+	if len(issues) != 6 {
+		t.Fatalf("%d slices: %+v", len(issues), issues)
+	}
+	seen := map[uint64]bool{}
+	for i, it := range issues {
+		q, _ := url.ParseQuery(it.Query)
+		if i == 0 && (q.Get("updated_before") != "" || q.Get("updated_after") != "2026-02-22T12:00:00Z") {
+			t.Errorf("newest slice: %s", it.Query)
+		}
+		if i == len(issues)-1 && (q.Get("updated_after") != "" || q.Get("updated_before") == "") {
+			t.Errorf("oldest slice of a backfill: %s", it.Query)
+		}
+		if i > 0 {
+			prev, _ := url.ParseQuery(issues[i-1].Query)
+			if q.Get("updated_before") != prev.Get("updated_after") {
+				t.Errorf("slice %d ends at %s, the next starts at %s", i, q.Get("updated_before"), prev.Get("updated_after"))
+			}
+		}
+		if it.After != "" || it.Before != "" || seen[it.Digest()] {
+			t.Errorf("slice %d: window %q..%q, or a digest seen before", i, it.After, it.Before)
+		}
+		seen[it.Digest()] = true
+	}
+	// A short window is one item; so is a source without updated_before.
+	short := Plan(root, Window{Now: now, After: now.Add(-time.Hour)}, map[string]bool{"issues": true}, nil)
+	if len(short) != 1 {
+		t.Errorf("a one-hour window: %d items", len(short))
+	}
+	// A long incremental window (30 days) starts at its own After.
+	long := Plan(root, Window{Now: now, After: now.Add(-30 * 24 * time.Hour)}, map[string]bool{"issues": true}, nil)
+	last, _ := url.ParseQuery(long[len(long)-1].Query)
+	if len(long) != 3 || last.Get("updated_after") != "2026-01-30T12:00:00Z" {
+		t.Errorf("a 30-day window: %d items, oldest %v", len(long), long[len(long)-1].Query)
+	}
+}

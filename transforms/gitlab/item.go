@@ -26,6 +26,13 @@ type Item struct {
 	// objects only tell which keys exist; they are not written and spawn
 	// nothing.
 	KeysOnly bool
+	// Until is the run's start (RFC 3339, GitLab's clock): where the time
+	// slices of a long window end (see slices).
+	Until string
+	// From, To: this item's time slice of the window, when a long window is
+	// cut into slices read in parallel ("" = the window's bounds). Only its
+	// own query uses them; the items it spawns get the run's window.
+	From, To string
 }
 
 // Seen is what a reconciling run learns about a reconciled table: one key
@@ -76,7 +83,7 @@ func (l *Ledger) Merge(o Ledger) { l.Count += o.Count; l.Digest += o.Digest }
 // Digest identifies an item by everything it fetches.
 func (it Item) Digest() uint64 {
 	h := sha256.New()
-	for _, part := range []string{it.Resource, it.Path, it.Query, strconv.FormatBool(it.Single), string(it.Parent), strconv.FormatBool(it.KeysOnly)} {
+	for _, part := range []string{it.Resource, it.Path, it.Query, strconv.FormatBool(it.Single), string(it.Parent), strconv.FormatBool(it.KeysOnly), it.From, it.To} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -96,6 +103,64 @@ func PlanLedger(items []Item) Ledger {
 type Window struct {
 	After  time.Time // zero: the whole history
 	Before time.Time // zero: open
+	Now    time.Time // the run's start (GitLab's clock); zero: no slicing
+}
+
+// The newest slice of a long window spans sliceSpan; each older one twice
+// the one after it, back to the start of the window (or the creation of
+// the scope, for a backfill). A window shorter than sliceSpan is one item.
+const sliceSpan = 7 * 24 * time.Hour
+
+// slices cuts an item of an incremental source whose window reaches back
+// further than sliceSpan from until into time slices, newest first: the
+// newest keeps the window's open end, the others are bounded on both sides
+// (updated_after and updated_before are both inclusive in GitLab: an object
+// updated exactly at a boundary is read by both slices). since is when the
+// scope was created (the lower bound of a backfill); zero: unknown, no
+// slicing for a backfill.
+func slices(it Item, s Source, since time.Time) []Item {
+	if it.KeysOnly || !s.Filter.Incremental() || s.Filter.Before == "" || s.Filter.Date || it.Until == "" || it.Before != "" {
+		return []Item{it}
+	}
+	until, err := time.Parse(time.RFC3339, it.Until)
+	if err != nil {
+		return []Item{it}
+	}
+	from := since
+	if it.After != "" {
+		if from, err = time.Parse(time.RFC3339, it.After); err != nil {
+			return []Item{it}
+		}
+	}
+	if from.IsZero() || until.Sub(from) <= sliceSpan {
+		return []Item{it}
+	}
+	var out []Item
+	hi, span := "", sliceSpan
+	for b := until.Add(-span); ; b = b.Add(-span) {
+		lo := formatTime(b)
+		last := !b.After(from)
+		if last {
+			lo = it.After // the window's own start, or none for a backfill
+		}
+		out = append(out, sliceItem(it, s, lo, hi))
+		if last {
+			return out
+		}
+		hi = formatTime(b)
+		span *= 2
+	}
+}
+
+// sliceItem is it restricted to the slice [from, to] ("" = unbounded).
+func sliceItem(it Item, s Source, from, to string) Item {
+	out := newItem(it.Resource, Source{Query: s.Query, Filter: s.Filter}, it.Path, from, to)
+	out.Single, out.Parent, out.After, out.Before, out.Until = it.Single, it.Parent, it.After, it.Before, it.Until
+	out.From, out.To = from, to
+	if from == "" {
+		out.From = "-"
+	}
+	return out
 }
 
 // Root is the resolved root resource of an export.
@@ -123,7 +188,9 @@ func Plan(root Root, w Window, only map[string]bool, reconciled map[string][]str
 			}
 			s = s.withVariants(r, only)
 			path := strings.ReplaceAll(s.Path, "{root}", strconv.FormatInt(root.ID, 10))
-			items = append(items, newItem(r.Name, s, path, after, before))
+			it := newItem(r.Name, s, path, after, before)
+			it.Until = formatTime(w.Now)
+			items = append(items, slices(it, s, createdAt(root.Raw))...)
 			if reconcile && needsKeys(s, after) {
 				items = append(items, keysItem(r.Name, s, path, after, before))
 			}
@@ -143,6 +210,18 @@ func keysItem(resource string, s Source, path, after, before string) Item {
 		q = s.Query
 	}
 	return Item{Resource: resource, Path: path, Query: q, After: after, Before: before, KeysOnly: true}
+}
+
+// createdAt reads the created_at of a JSON object (zero when absent).
+func createdAt(raw []byte) time.Time {
+	var o struct {
+		CreatedAt string `json:"created_at"`
+	}
+	if json.Unmarshal(raw, &o) != nil {
+		return time.Time{}
+	}
+	t, _ := time.Parse(time.RFC3339Nano, o.CreatedAt)
+	return t
 }
 
 func formatTime(t time.Time) string {
@@ -185,6 +264,7 @@ func childItem(c childSource, parent map[string]json.RawMessage, parentItem Item
 	if keys {
 		it = keysItem(c.Resource, c.Source, path, parentItem.After, parentItem.Before)
 	}
+	it.Until = parentItem.Until
 	if len(c.Source.Adds) > 0 {
 		var b bytes.Buffer
 		b.WriteByte('{')
