@@ -49,12 +49,23 @@ type Mutation struct {
 //
 // ChangedKeys and Deleted are found by comparing every table before and
 // after (Expected), so they are complete.
-func (s *Sim) Mutate(n int) Mutation {
+func (s *Sim) Mutate(n int) Mutation { return s.mutate(n, true) }
+
+// MutateUnrecorded makes the changes Mutate makes, but returns only
+// Changed: it does not render every table before and after to find
+// ChangedKeys and Deleted, which takes memory in proportion to the whole
+// instance (benchmarks of large instances).
+func (s *Sim) MutateUnrecorded(n int) Mutation { return s.mutate(n, false) }
+
+func (s *Sim) mutate(n int, record bool) Mutation {
 	n = max(n, 1)
 	now := s.Now().UnixMilli()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	before := s.digests()
+	var before map[string]digest
+	if record {
+		before = s.digests()
+	}
 	s.mutations++
 	m := &mutator{
 		gen:     &gen{st: s.st, o: s.opts, r: rand.New(rand.NewPCG(uint64(s.opts.Seed), uint64(s.mutations)*0x9E3779B97F4A7C15))},
@@ -66,7 +77,9 @@ func (s *Sim) Mutate(n int) Mutation {
 	m.run(n)
 	s.version++
 	out := m.result()
-	diff(before, s.digests(), &out)
+	if record {
+		diff(before, s.digests(), &out)
+	}
 	return out
 }
 

@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -458,5 +459,24 @@ func TestBackfillIsReadInTimeSlices(t *testing.T) {
 			}
 			seen[k] = true
 		}
+	}
+}
+
+// TestFilesStoreIsRefusedOnDataflow: Dataflow's workers cannot write to the
+// launching machine's disk; the run stops before any request.
+func TestFilesStoreIsRefusedOnDataflow(t *testing.T) {
+	h := newHarness(t, simOptions())
+	old := flag.Lookup("runner").Value.String()
+	if err := flag.Set("runner", "dataflow"); err != nil {
+		t.Fatal(err)
+	}
+	defer flag.Set("runner", old)
+	h.sim.ResetStats()
+	_, err := h.run()
+	if err == nil || !strings.Contains(err.Error(), "DATASTORE=files") || !strings.Contains(err.Error(), "DATASTORE=bigquery") {
+		t.Fatalf("files store on Dataflow: %v", err)
+	}
+	if n := h.sim.Stats().Requests; n != 0 {
+		t.Errorf("%d requests before the refusal", n)
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,6 +65,11 @@ func StoreSpec(c Config) (store.Spec, error) {
 // token and resolves the root on GitLab, and derives the time window.
 func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
 	localStart := time.Now().UTC()
+	if runnerWorkers() > 1 || isDataflow() {
+		if c.Datastore == "files" {
+			return Job{}, nil, &ConfigError{Problems: []string{"DATASTORE=files writes to this machine's disk, which Dataflow's workers cannot reach: use DATASTORE=bigquery with --runner=dataflow"}}
+		}
+	}
 	spec, err := StoreSpec(c)
 	if err != nil {
 		return Job{}, nil, err
@@ -80,7 +87,7 @@ func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
 	}
 
 	conn := gitlab.Conn{BaseURL: c.GitLabURL, AuthKind: c.Auth.Kind, TokenEnv: c.Auth.TokenEnv, UserAgent: "gitlab-data-export/" + Version, MaxAttempts: c.MaxAttempts,
-		Concurrency: c.Concurrency, MaxPerMinute: c.MaxPerMinute}
+		Concurrency: c.Concurrency, MaxPerMinute: c.MaxPerMinute, Workers: runnerWorkers()}
 	client, err := gitlab.ClientFor(conn)
 	if err != nil {
 		return Job{}, nil, err
@@ -256,4 +263,36 @@ func ExitCode(err error) int {
 		return ExitCancelled
 	}
 	return ExitFailed
+}
+
+// runnerWorkers is the number of worker processes that share the run's
+// request budget: Dataflow's --max_num_workers (else --num_workers) when
+// the runner is Dataflow, else 1 (Prism and the other local runners run in
+// this process).
+func runnerWorkers() int {
+	if !isDataflow() {
+		return 1
+	}
+	for _, name := range []string{"max_num_workers", "num_workers"} {
+		if n, err := strconv.Atoi(flagValue(name)); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 1
+}
+
+// isDataflow reports whether --runner names Google Cloud Dataflow.
+func isDataflow() bool {
+	switch strings.ToLower(flagValue("runner")) {
+	case "dataflow", "dataflowrunner":
+		return true
+	}
+	return false
+}
+
+func flagValue(name string) string {
+	if f := flag.Lookup(name); f != nil {
+		return f.Value.String()
+	}
+	return ""
 }

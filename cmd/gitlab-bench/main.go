@@ -16,7 +16,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
@@ -63,15 +64,32 @@ func main() {
 		cmd.Env = env
 		cmd.Stdout, cmd.Stderr = nil, os.Stderr
 		start := time.Now()
-		if err := cmd.Run(); err != nil {
+		if err := cmd.Start(); err != nil {
 			fail(fmt.Errorf("%s run: %w", name, err))
+		}
+		// The child's peak RSS: VmHWM of its own address space, read until
+		// it exits (getrusage's ru_maxrss would count this process's memory,
+		// which the child shares between fork and exec).
+		var peakKB int64
+		done := make(chan error)
+		go func() { done <- cmd.Wait() }()
+		tick := time.NewTicker(50 * time.Millisecond)
+		var runErr error
+	wait:
+		for {
+			select {
+			case runErr = <-done:
+				break wait
+			case <-tick.C:
+				peakKB = max(peakKB, vmHWM(cmd.Process.Pid))
+			}
+		}
+		tick.Stop()
+		if runErr != nil {
+			fail(fmt.Errorf("%s run: %w", name, runErr))
 		}
 		wall := time.Since(start)
 		st := sim.Stats()
-		var peakKB int64
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			peakKB = ru.Maxrss
-		}
 		records := checkpointRecords(dir)
 		perMin := float64(st.Requests) / wall.Minutes()
 		ratio := 0.0
@@ -83,8 +101,23 @@ func main() {
 	}
 	run("backfill")
 	sim.Advance(time.Minute)
-	sim.Mutate(*mutations)
+	sim.MutateUnrecorded(*mutations)
 	run("incremental")
+}
+
+// vmHWM reads a process's peak resident set size (kB) from /proc.
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // checkpointRecords is the number of records the last run wrote, from its
