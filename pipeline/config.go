@@ -20,7 +20,11 @@ import (
 // environment variable named by TokenEnv.
 type Auth struct {
 	Kind     string // "token" (PRIVATE-TOKEN), "oauth" (Bearer) or "job" (JOB-TOKEN)
-	TokenEnv string // GITLAB_TOKEN, GITLAB_OAUTH or CI_JOB_TOKEN
+	TokenEnv string // GITLAB_TOKEN, GITLAB_OAUTH or CI_JOB_TOKEN; GITLAB_TOKEN_SECRET with Secret
+	// Secret is a Secret Manager secret version holding the token
+	// (GITLAB_TOKEN_SECRET): its name, not its value.
+	Secret         string
+	SecretEndpoint string // GITLAB_SECRET_MANAGER_ENDPOINT, "" = Google's
 }
 
 // Backfill says what a run without a checkpoint exports.
@@ -120,6 +124,8 @@ var (
 	pathPattern    = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.-]*(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)*$`)
 	// locationPattern: US, EU, europe-west1, us-central1…
 	locationPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{1,40}$`)
+	// secretPattern: a Secret Manager secret, with or without its version.
+	secretPattern = regexp.MustCompile(`^projects/[A-Za-z0-9_.:-]+/secrets/[A-Za-z0-9_-]+(/versions/[A-Za-z0-9_-]+)?$`)
 )
 
 // NewConfig validates every setting and reports all problems at once.
@@ -145,6 +151,15 @@ func NewConfig(s Settings) (Config, error) {
 		c.Auth = Auth{Kind: "token", TokenEnv: "GITLAB_TOKEN"}
 	case s.IsSet("GITLAB_OAUTH"):
 		c.Auth = Auth{Kind: "oauth", TokenEnv: "GITLAB_OAUTH"}
+	case s.IsSet("GITLAB_TOKEN_SECRET"):
+		name := strings.TrimSpace(s.Get("GITLAB_TOKEN_SECRET"))
+		if !secretPattern.MatchString(name) {
+			bad("GITLAB_TOKEN_SECRET %q is not a Secret Manager secret: use projects/<project>/secrets/<name> or projects/<project>/secrets/<name>/versions/<version>", name)
+		}
+		if !strings.Contains(name, "/versions/") {
+			name += "/versions/latest"
+		}
+		c.Auth = Auth{Kind: "token", TokenEnv: "GITLAB_TOKEN_SECRET", Secret: name, SecretEndpoint: s.Get("GITLAB_SECRET_MANAGER_ENDPOINT")}
 	case s.IsSet("CI_JOB_TOKEN"):
 		c.Auth = Auth{Kind: "job", TokenEnv: "CI_JOB_TOKEN"}
 	default:

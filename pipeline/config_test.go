@@ -42,9 +42,11 @@ func TestConfigPrecedence(t *testing.T) {
 		kv   []string
 		want Auth
 	}{
-		{"token wins over oauth and job token", []string{"GITLAB_TOKEN", "a", "GITLAB_OAUTH", "b", "CI_JOB_TOKEN", "c"}, Auth{"token", "GITLAB_TOKEN"}},
-		{"oauth without token", []string{"GITLAB_OAUTH", "b", "CI_JOB_TOKEN", "c"}, Auth{"oauth", "GITLAB_OAUTH"}},
-		{"job token last", []string{"CI_JOB_TOKEN", "c"}, Auth{"job", "CI_JOB_TOKEN"}},
+		{"token wins over oauth and job token", []string{"GITLAB_TOKEN", "a", "GITLAB_OAUTH", "b", "CI_JOB_TOKEN", "c"}, Auth{Kind: "token", TokenEnv: "GITLAB_TOKEN"}},
+		{"oauth without token", []string{"GITLAB_OAUTH", "b", "CI_JOB_TOKEN", "c"}, Auth{Kind: "oauth", TokenEnv: "GITLAB_OAUTH"}},
+		{"job token last", []string{"CI_JOB_TOKEN", "c"}, Auth{Kind: "job", TokenEnv: "CI_JOB_TOKEN"}},
+		{"secret manager after oauth", []string{"GITLAB_TOKEN_SECRET", "projects/p/secrets/gl", "CI_JOB_TOKEN", "c"},
+			Auth{Kind: "token", TokenEnv: "GITLAB_TOKEN_SECRET", Secret: "projects/p/secrets/gl/versions/latest"}},
 	}
 	for _, tc := range cases {
 		c, err := load(t, append(tc.kv, "GITLAB_GROUP", "acme", "CHECKPOINT_JOB_ID", "j")...)
@@ -107,6 +109,7 @@ func TestConfigErrors(t *testing.T) {
 		want string // substring naming the variable and the accepted form
 	}{
 		{"no token", without("GITLAB_TOKEN"), "GITLAB_TOKEN is not set"},
+		{"bad secret name", append(without("GITLAB_TOKEN"), "GITLAB_TOKEN_SECRET", "gitlab-token"), "GITLAB_TOKEN_SECRET \"gitlab-token\" is not a Secret Manager secret"},
 		{"bad reconcile", append(valid, "GITLAB_RECONCILE", "weekly"), "GITLAB_RECONCILE \"weekly\" is not 0, 1 or a positive duration"},
 		{"negative reconcile", append(valid, "GITLAB_RECONCILE", "-1h"), "GITLAB_RECONCILE \"-1h\""},
 		{"no root", without("GITLAB_GROUP"), "neither GITLAB_GROUP nor GITLAB_PROJECT"},

@@ -1,9 +1,12 @@
 package pipeline_test
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -473,10 +476,50 @@ func TestFilesStoreIsRefusedOnDataflow(t *testing.T) {
 	defer flag.Set("runner", old)
 	h.sim.ResetStats()
 	_, err := h.run()
-	if err == nil || !strings.Contains(err.Error(), "DATASTORE=files") || !strings.Contains(err.Error(), "DATASTORE=bigquery") {
+	if err == nil || !strings.Contains(err.Error(), "DATASTORE=files") || !strings.Contains(err.Error(), "DATASTORE=bigquery") ||
+		!strings.Contains(err.Error(), "set GITLAB_TOKEN_SECRET") {
 		t.Fatalf("files store on Dataflow: %v", err)
 	}
 	if n := h.sim.Stats().Requests; n != 0 {
 		t.Errorf("%d requests before the refusal", n)
+	}
+}
+
+// fakeSecretManager serves Secret Manager's versions.access over HTTP for
+// one secret version.
+func fakeSecretManager(t *testing.T, name, value string) (url string, calls *int) {
+	t.Helper()
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++
+		if r.URL.Path != "/v1/"+name+":access" {
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprintf(w, `{"error":{"code":404,"message":"Secret [%s] not found or has no versions.","status":"NOT_FOUND"}}`, strings.TrimPrefix(r.URL.Path, "/v1/"))
+			return
+		}
+		fmt.Fprintf(w, `{"name":%q,"payload":{"data":%q}}`, name, base64.StdEncoding.EncodeToString([]byte(value+"\n")))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &n
+}
+
+// TestTokenFromSecretManager: with GITLAB_TOKEN_SECRET the token is read
+// from Secret Manager (by the launcher and the workers alike), and a wrong
+// secret name is a clear error that never shows the token.
+func TestTokenFromSecretManager(t *testing.T) {
+	h := newHarness(t, simOptions())
+	endpoint, calls := fakeSecretManager(t, "projects/p/secrets/gitlab/versions/latest", h.sim.Token())
+	res, err := h.run("GITLAB_TOKEN", "", "GITLAB_TOKEN_SECRET", "projects/p/secrets/gitlab", "GITLAB_SECRET_MANAGER_ENDPOINT", endpoint,
+		"GITLAB_RESOURCES", "projects,groups")
+	if err != nil {
+		t.Fatalf("run with the token in Secret Manager: %v", err)
+	}
+	if *calls == 0 || len(h.table("projects")) == 0 || res.Checkpoint == nil {
+		t.Errorf("Secret Manager read %d times, %d projects exported", *calls, len(h.table("projects")))
+	}
+	_, err = h.run("GITLAB_TOKEN", "", "GITLAB_TOKEN_SECRET", "projects/p/secrets/other", "GITLAB_SECRET_MANAGER_ENDPOINT", endpoint)
+	if err == nil || !strings.Contains(err.Error(), "GITLAB_TOKEN_SECRET projects/p/secrets/other/versions/latest") ||
+		!strings.Contains(err.Error(), "404") || strings.Contains(err.Error(), h.sim.Token()) {
+		t.Errorf("unknown secret: %v", err)
 	}
 }

@@ -65,9 +65,16 @@ func StoreSpec(c Config) (store.Spec, error) {
 // token and resolves the root on GitLab, and derives the time window.
 func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
 	localStart := time.Now().UTC()
-	if runnerWorkers() > 1 || isDataflow() {
+	if isDataflow() {
+		var problems []string
 		if c.Datastore == "files" {
-			return Job{}, nil, &ConfigError{Problems: []string{"DATASTORE=files writes to this machine's disk, which Dataflow's workers cannot reach: use DATASTORE=bigquery with --runner=dataflow"}}
+			problems = append(problems, "DATASTORE=files writes to this machine's disk, which Dataflow's workers cannot reach: use DATASTORE=bigquery with --runner=dataflow")
+		}
+		if c.Auth.Secret == "" {
+			problems = append(problems, c.Auth.TokenEnv+" is read from this machine's environment, which Dataflow's workers do not see: put the token in Secret Manager and set GITLAB_TOKEN_SECRET (and unset "+c.Auth.TokenEnv+")")
+		}
+		if len(problems) > 0 {
+			return Job{}, nil, &ConfigError{Problems: problems}
 		}
 	}
 	spec, err := StoreSpec(c)
@@ -86,7 +93,7 @@ func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
 		return Job{}, nil, err
 	}
 
-	conn := gitlab.Conn{BaseURL: c.GitLabURL, AuthKind: c.Auth.Kind, TokenEnv: c.Auth.TokenEnv, UserAgent: "gitlab-data-export/" + Version, MaxAttempts: c.MaxAttempts,
+	conn := gitlab.Conn{BaseURL: c.GitLabURL, AuthKind: c.Auth.Kind, TokenEnv: c.Auth.TokenEnv, TokenSecret: c.Auth.Secret, SecretEndpoint: c.Auth.SecretEndpoint, UserAgent: "gitlab-data-export/" + Version, MaxAttempts: c.MaxAttempts,
 		Concurrency: c.Concurrency, MaxPerMinute: c.MaxPerMinute, Workers: runnerWorkers()}
 	client, err := gitlab.ClientFor(conn)
 	if err != nil {

@@ -372,8 +372,9 @@ func TestLongWindowsAreSliced(t *testing.T) {
 			issues = append(issues, it)
 		}
 	}
-	// A backfill of 14 months: 7 days, then 14, 28, 56, 112 days, and the rest.
-	if len(issues) != 6 {
+	// A backfill of 14 months: 7 days, then 14, then 28-day slices, and the
+	// rest (unbounded below).
+	if len(issues) != 17 {
 		t.Fatalf("%d slices: %+v", len(issues), issues)
 	}
 	seen := map[uint64]bool{}
@@ -389,6 +390,11 @@ func TestLongWindowsAreSliced(t *testing.T) {
 			prev, _ := url.ParseQuery(issues[i-1].Query)
 			if q.Get("updated_before") != prev.Get("updated_after") {
 				t.Errorf("slice %d ends at %s, the next starts at %s", i, q.Get("updated_before"), prev.Get("updated_after"))
+			}
+			lo, _ := time.Parse(time.RFC3339, q.Get("updated_after"))
+			hi, _ := time.Parse(time.RFC3339, q.Get("updated_before"))
+			if i < len(issues)-1 && hi.Sub(lo) > 28*24*time.Hour {
+				t.Errorf("slice %d spans %v", i, hi.Sub(lo))
 			}
 		}
 		if it.After != "" || it.Before != "" || seen[it.Digest()] {

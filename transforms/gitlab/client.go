@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,11 +24,16 @@ import (
 // no secret: the token is read on each worker from the environment variable
 // named by TokenEnv.
 type Conn struct {
-	BaseURL     string // e.g. https://gitlab.com (no /api/v4)
-	AuthKind    string // "token", "oauth" or "job"
-	TokenEnv    string // e.g. GITLAB_TOKEN
-	UserAgent   string
-	MaxAttempts int // per request, 1 = no retry; 0 = default
+	BaseURL  string // e.g. https://gitlab.com (no /api/v4)
+	AuthKind string // "token", "oauth" or "job"
+	TokenEnv string // e.g. GITLAB_TOKEN
+	// TokenSecret: a Secret Manager secret version holding the token
+	// (projects/P/secrets/S/versions/V), read instead of TokenEnv; and the
+	// endpoint to read it from ("" = Google's).
+	TokenSecret    string
+	SecretEndpoint string
+	UserAgent      string
+	MaxAttempts    int // per request, 1 = no retry; 0 = default
 	// Concurrency is the most requests a worker process has in flight (and
 	// the items a Fetch bundle reads at once); 0 = default.
 	Concurrency int
@@ -64,7 +68,11 @@ type clientKey struct {
 func ClientFor(conn Conn) (*Client, error) {
 	clientsMu.Lock()
 	defer clientsMu.Unlock()
-	key := clientKey{conn, os.Getenv(conn.TokenEnv)}
+	tok, err := token(context.Background(), conn)
+	if err != nil {
+		return nil, err
+	}
+	key := clientKey{conn, tok}
 	if c, ok := clients[key]; ok {
 		return c, nil
 	}
@@ -78,9 +86,9 @@ func ClientFor(conn Conn) (*Client, error) {
 
 // NewClient builds a client with its own governor (ClientFor shares one).
 func NewClient(conn Conn) (*Client, error) {
-	token := os.Getenv(conn.TokenEnv)
-	if token == "" {
-		return nil, fmt.Errorf("%s is not set in this process: set it to a GitLab token with the read_api scope", conn.TokenEnv)
+	tok, err := token(context.Background(), conn)
+	if err != nil {
+		return nil, err
 	}
 	base, err := url.Parse(strings.TrimRight(conn.BaseURL, "/") + "/api/v4/")
 	if err != nil {
@@ -101,14 +109,14 @@ func NewClient(conn Conn) (*Client, error) {
 	var api *glclient.Client
 	switch conn.AuthKind {
 	case "oauth":
-		api, err = glclient.NewOAuthClient(token, opts...)
+		api, err = glclient.NewOAuthClient(tok, opts...)
 	case "job":
-		api, err = glclient.NewJobClient(token, opts...)
+		api, err = glclient.NewJobClient(tok, opts...)
 	default:
-		api, err = glclient.NewClient(token, opts...)
+		api, err = glclient.NewClient(tok, opts...)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("creating the GitLab client: %v", redact(err.Error(), token))
+		return nil, fmt.Errorf("creating the GitLab client: %v", redact(err.Error(), tok))
 	}
 	attempts := conn.MaxAttempts
 	if attempts <= 0 {

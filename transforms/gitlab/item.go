@@ -107,9 +107,14 @@ type Window struct {
 }
 
 // The newest slice of a long window spans sliceSpan; each older one twice
-// the one after it, back to the start of the window (or the creation of
-// the scope, for a backfill). A window shorter than sliceSpan is one item.
-const sliceSpan = 7 * 24 * time.Hour
+// the one after it, up to maxSliceSpan, back to the start of the window (or
+// the creation of the scope, for a backfill). A window shorter than
+// sliceSpan is one item. Slices of at most four weeks keep each item short
+// enough that a level's last items do not leave the budget idle.
+const (
+	sliceSpan    = 7 * 24 * time.Hour
+	maxSliceSpan = 28 * 24 * time.Hour
+)
 
 // slices cuts an item of an incremental source whose window reaches back
 // further than sliceSpan from until into time slices, newest first: the
@@ -148,7 +153,7 @@ func slices(it Item, s Source, since time.Time) []Item {
 			return out
 		}
 		hi = formatTime(b)
-		span *= 2
+		span = min(span*2, maxSliceSpan)
 	}
 }
 
