@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -441,4 +442,40 @@ func readmeQuery(t *testing.T, header string) string {
 	}
 	text = text[i:]
 	return text[:strings.Index(text, ";\n")]
+}
+
+// TestDataflowJobBuilds: the pipeline translates into a Dataflow job
+// (--runner=dataflow --dry_run: built and printed, not submitted), with the
+// BigQuery store and the token in Secret Manager, so that a change that
+// breaks the Dataflow path fails here.
+func TestDataflowJobBuilds(t *testing.T) {
+	h := newBQHarness(t, simOptions())
+	endpoint, calls := fakeSecretManager(t, "projects/p/secrets/gitlab/versions/3", h.sim.Token())
+	set := map[string]string{"runner": "dataflow", "dry_run": "true", "project": "test-project", "region": "europe-west1",
+		"staging_location": "gs://test-bucket/staging", "max_num_workers": "4"}
+	for name, v := range set {
+		f := flag.Lookup(name)
+		if f == nil {
+			t.Fatalf("no flag --%s: is the Dataflow runner linked in?", name)
+		}
+		old := f.Value.String()
+		if err := flag.Set(name, v); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { flag.Set(name, old) })
+	}
+	h.sim.ResetStats()
+	res, err := h.run("GITLAB_TOKEN", "", "GITLAB_TOKEN_SECRET", "projects/p/secrets/gitlab/versions/3", "GITLAB_SECRET_MANAGER_ENDPOINT", endpoint)
+	if err != nil {
+		t.Fatalf("Dataflow dry run: %v", err)
+	}
+	if !res.DryRun || *calls == 0 {
+		t.Errorf("dry run %v, Secret Manager read %d times", res.DryRun, *calls)
+	}
+	if res.Job.Conn.Workers != 4 {
+		t.Errorf("the request budget is shared by %d workers, want 4", res.Job.Conn.Workers)
+	}
+	if h.exists("_checkpoints") && h.bqCheckpoint() != nil {
+		t.Error("a dry run wrote a checkpoint")
+	}
 }

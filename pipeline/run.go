@@ -42,6 +42,9 @@ type Result struct {
 	// Reconciliation (when Job.Reconciled is set): tombstones appended,
 	// reappearances, and tables not judged because a listing was refused.
 	Deleted, Reappeared, ReconcileSkipped int64
+	// DryRun: --runner=dataflow --dry_run built the Dataflow job and printed
+	// it without submitting it; nothing was exported.
+	DryRun bool
 }
 
 // StoreSpec returns the store the configuration selects.
@@ -177,6 +180,10 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		}
 		slog.Debug("runner error", "error", err)
 		return nil, &RunError{RunID: job.Run.RunID, Err: err}
+	}
+	if isDataflow() && flagValue("dry_run") == "true" {
+		slog.Info("Dataflow dry run: the job was built and printed, not submitted", "run", job.Run.RunID)
+		return &Result{Job: job, DryRun: true, Elapsed: time.Since(start)}, nil
 	}
 	st, err := store.Open(ctx, job.Store)
 	if err != nil {

@@ -56,6 +56,10 @@ func main() {
 }
 
 func printSummary(r *pipeline.Result) {
+	if r.DryRun {
+		fmt.Printf("Dry run: the Dataflow job exporting %s into %s was built and printed above, not submitted.\n", r.Job.Run.Root, pipeline.DescribeStore(r.Job.Store))
+		return
+	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(os.Stdout, "Exported %s into %s\n", r.Job.Run.Root, pipeline.DescribeStore(r.Job.Store))
 	// Every selected table, with 0 when the run found nothing for it.
