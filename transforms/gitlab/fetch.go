@@ -405,9 +405,7 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 		if err != nil {
 			return fmt.Errorf("GET %s: %w", where, err)
 		}
-		for _, slice := range slices(child, c.Source, createdAt(raw)) {
-			spawn(slice)
-		}
+		spawn(child)
 		if _, ok := f.Reconciled[c.Resource]; ok && needsKeys(c.Source, it.After) {
 			keys, err := childItem(c, fields, it, true)
 			if err != nil {

@@ -106,6 +106,11 @@ type Window struct {
 	Now    time.Time // the run's start (GitLab's clock); zero: no slicing
 }
 
+// Plan cuts the long windows of the root's incremental streams (the issues,
+// merge requests and epics of a whole tree) into time slices read in
+// parallel. Per-parent listings (a project's pipelines) are not cut: most
+// are a few pages, and a slice costs a request even when it is empty.
+//
 // The newest slice of a long window spans sliceSpan; each older one twice
 // the one after it, up to maxSliceSpan, back to the start of the window (or
 // the creation of the scope, for a backfill). A window shorter than
