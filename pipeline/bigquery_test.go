@@ -452,7 +452,10 @@ func TestDataflowJobBuilds(t *testing.T) {
 	h := newBQHarness(t, simOptions())
 	endpoint, calls := fakeSecretManager(t, "projects/p/secrets/gitlab/versions/3", h.sim.Token())
 	set := map[string]string{"runner": "dataflow", "dry_run": "true", "project": "test-project", "region": "europe-west1",
-		"staging_location": "gs://test-bucket/staging", "max_num_workers": "4"}
+		"staging_location": "gs://test-bucket/staging", "max_num_workers": "4",
+		// Prism sets the environment to loopback for the pipelines it runs;
+		// Dataflow takes its default (the Go SDK container) from "".
+		"environment_type": ""}
 	for name, v := range set {
 		f := flag.Lookup(name)
 		if f == nil {

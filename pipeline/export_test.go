@@ -282,7 +282,18 @@ func TestProjectRoot(t *testing.T) {
 		}
 	}
 	path := fmt.Sprint(proj["path_with_namespace"])
+	h.sim.ResetStats()
 	h.mustRun("GITLAB_GROUP", "", "GITLAB_PROJECT", path)
+	sliced := false
+	for u := range h.sim.Stats().ByPath {
+		sliced = sliced || (strings.Contains(u, "/issues?") && strings.Contains(u, "updated_before="))
+	}
+	if !sliced {
+		t.Error("the backfill of a project did not read its issues in time slices")
+	}
+	for u, n := range h.sim.Repeated() {
+		t.Errorf("%s requested %d times", u, n)
+	}
 	if ps := h.table("projects"); len(ps) != 1 || ps[0]["id"] == nil || fmt.Sprint(ps[0]["id"]) != fmt.Sprint(proj["id"]) {
 		t.Errorf("projects: %v", ps)
 	}

@@ -405,7 +405,15 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 		if err != nil {
 			return fmt.Errorf("GET %s: %w", where, err)
 		}
-		spawn(child)
+		if f.Mode == ProjectMode && it.Single && res.Name == "projects" {
+			// The exported project's own listings are its whole history:
+			// cut them into time slices like a tree's streams.
+			for _, slice := range slices(child, c.Source, createdAt(raw)) {
+				spawn(slice)
+			}
+		} else {
+			spawn(child)
+		}
 		if _, ok := f.Reconciled[c.Resource]; ok && needsKeys(c.Source, it.After) {
 			keys, err := childItem(c, fields, it, true)
 			if err != nil {

@@ -108,8 +108,10 @@ type Window struct {
 
 // Plan cuts the long windows of the root's incremental streams (the issues,
 // merge requests and epics of a whole tree) into time slices read in
-// parallel. Per-parent listings (a project's pipelines) are not cut: most
-// are a few pages, and a slice costs a request even when it is empty.
+// parallel, and so does Fetch for the listings of an exported project
+// (GITLAB_PROJECT). The listings of each project of a group are not cut:
+// most are a few pages, many projects are read at once anyway, and a slice
+// costs a request even when it is empty.
 //
 // The newest slice of a long window spans sliceSpan; each older one twice
 // the one after it, up to maxSliceSpan, back to the start of the window (or
