@@ -6,7 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/bigqueryio"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -468,12 +470,22 @@ func TestDataflowJobBuilds(t *testing.T) {
 		t.Cleanup(func() { flag.Set(name, old) })
 	}
 	h.sim.ResetStats()
-	res, err := h.run("GITLAB_TOKEN", "", "GITLAB_TOKEN_SECRET", "projects/p/secrets/gitlab/versions/3", "GITLAB_SECRET_MANAGER_ENDPOINT", endpoint)
+	// A credentials file of the launcher (as a CI variable of type File
+	// gives): the workers must not be sent its path.
+	keyFile := filepath.Join(t.TempDir(), "key.json")
+	if err := os.WriteFile(keyFile, []byte(`{"type":"service_account","project_id":"test-project","private_key_id":"x","private_key":"x","client_email":"x@test-project.iam.gserviceaccount.com"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.run("GITLAB_TOKEN", "", "GITLAB_TOKEN_SECRET", "projects/p/secrets/gitlab/versions/3", "GITLAB_SECRET_MANAGER_ENDPOINT", endpoint,
+		"GOOGLE_APPLICATION_CREDENTIALS", keyFile)
 	if err != nil {
 		t.Fatalf("Dataflow dry run: %v", err)
 	}
 	if !res.DryRun || *calls == 0 {
 		t.Errorf("dry run %v, Secret Manager read %d times", res.DryRun, *calls)
+	}
+	if p := res.Job.Store.Params[bigqueryio.ParamCredentialsFile]; p != "" {
+		t.Errorf("the workers' store spec names the launcher's credentials file %s", p)
 	}
 	if res.Job.Conn.Workers != 4 {
 		t.Errorf("the request budget is shared by %d workers, want 4", res.Job.Conn.Workers)

@@ -128,7 +128,7 @@ func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
 		Conn:   conn,
 		Root:   root,
 		Window: w,
-		Store:  spec,
+		Store:  workerSpec(spec),
 		Run: store.Run{
 			JobID:     c.CheckpointJobID,
 			RunID:     serverNow.Format("20060102T150405Z") + "-" + hex.EncodeToString(rnd[:]),
@@ -185,7 +185,11 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		slog.Info("Dataflow dry run: the job was built and printed, not submitted", "run", job.Run.RunID)
 		return &Result{Job: job, DryRun: true, Elapsed: time.Since(start)}, nil
 	}
-	st, err := store.Open(ctx, job.Store)
+	launcherSpec, err := StoreSpec(c) // job.Store is the workers' (see workerSpec)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, launcherSpec)
 	if err != nil {
 		return nil, err
 	}
@@ -309,4 +313,20 @@ func flagValue(name string) string {
 		return f.Value.String()
 	}
 	return ""
+}
+
+// workerSpec is the store spec the pipeline's workers open: on Dataflow,
+// without the launcher's credentials file, which the workers do not have
+// (they use their service account: Application Default Credentials).
+func workerSpec(spec store.Spec) store.Spec {
+	if !isDataflow() || spec.Params[bigqueryio.ParamCredentialsFile] == "" {
+		return spec
+	}
+	params := map[string]string{}
+	for k, v := range spec.Params {
+		if k != bigqueryio.ParamCredentialsFile {
+			params[k] = v
+		}
+	}
+	return store.Spec{Kind: spec.Kind, Params: params}
 }
