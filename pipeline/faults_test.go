@@ -1,0 +1,198 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
+	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
+)
+
+// Faults against the simulator: what is stored and the checkpoint are
+// checked, not only the exit status.
+
+// noDuplicates asserts that no run wrote a (table, key, updated_at) twice.
+func noDuplicates(t *testing.T, h *harness, runID string, tables []string) {
+	t.Helper()
+	for _, table := range tables {
+		seen := map[string]bool{}
+		for _, r := range h.runRows(table, runID) {
+			k := key(table, r) + "@" + strings.TrimSpace(toString(r["updated_at"]))
+			if seen[k] {
+				t.Errorf("%s %s written twice by run %s", table, k, runID)
+			}
+			seen[k] = true
+		}
+	}
+}
+
+func toString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return ""
+}
+
+var coreTables = []string{"groups", "projects", "issues", "issue_notes", "merge_requests", "merge_request_notes", "pipelines", "pipeline_jobs"}
+
+// TestTransientFaultsAreSurvived: 5xx bursts, 502/503, connection resets,
+// slow answers and 429s with and without Retry-After: the run completes
+// with every record once.
+func TestTransientFaultsAreSurvived(t *testing.T) {
+	h := newHarness(t, simOptions())
+	for _, f := range []gitlabsim.Fault{
+		{PathRegexp: `/issues$`, Status: 500, Count: 3},
+		{PathRegexp: `/merge_requests$`, Status: 502, Count: 2},
+		{PathRegexp: `/pipelines$`, Status: 503, Every: 3, Count: 4},
+		{PathRegexp: `/notes$`, Kind: "reset", Every: 5, Count: 4},
+		{PathRegexp: `/jobs$`, Kind: "slow", Delay: 300 * time.Millisecond, Count: 5},
+		{PathRegexp: `/labels$`, Status: 429, RetryAfter: 1, Count: 2},
+		{PathRegexp: `/members$`, Status: 429, Count: 1}, // no Retry-After: the governor's own pause
+	} {
+		h.sim.AddFault(f)
+	}
+	res := h.mustRun("GITLAB_MAX_ATTEMPTS", "6", "GITLAB_RESOURCES", strings.Join(append(coreTables, "group_labels", "project_labels", "group_members", "project_members"), ","))
+	if res.Retries == 0 || res.Throttled == 0 {
+		t.Errorf("the faults were not met: %d retries, %d 429s", res.Retries, res.Throttled)
+	}
+	checkComplete(t, h, coreTables)
+	noDuplicates(t, h, res.Checkpoint.RunID, coreTables)
+}
+
+// TestBadAnswersAreRejected: a page that is not JSON, an HTML page with
+// status 200, a page that is not an array, an object without its key: the
+// run fails naming the URL (never the token) and what was wrong, nothing of
+// it becomes visible, the checkpoint stays, and the next run recovers.
+func TestBadAnswersAreRejected(t *testing.T) {
+	h := newHarness(t, simOptions())
+	first := h.mustRun()
+	before := h.checkpoint()
+	for _, c := range []struct{ kind, want string }{
+		{"malformed", "not a JSON array"},
+		{"html", "not a JSON array"},
+		{"notarray", "not a JSON array"},
+		{"noid", `has no "id"`},
+	} {
+		t.Run(c.kind, func(t *testing.T) {
+			h.sim.Advance(time.Minute)
+			h.sim.Mutate(2)
+			h.sim.AddFault(gitlabsim.Fault{PathRegexp: `/projects/\d+/milestones$`, Kind: c.kind})
+			defer h.sim.ClearFaults()
+			_, err := h.run()
+			if err == nil {
+				t.Fatal("the run succeeded")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "/milestones") || !strings.Contains(msg, c.want) || strings.Contains(msg, h.sim.Token()) {
+				t.Errorf("error %q: want the URL and %q, never the token", msg, c.want)
+			}
+			if cp := h.checkpoint(); cp == nil || cp.RunID != before.RunID {
+				t.Errorf("the checkpoint moved to %+v", cp)
+			}
+			files, _ := filepath.Glob(filepath.Join(h.dir, dataset, "*", "*.ndjson"))
+			for _, f := range files {
+				if !strings.HasPrefix(filepath.Base(f), first.Checkpoint.RunID) {
+					t.Errorf("a failed run left %s", f)
+				}
+			}
+		})
+	}
+	res := h.mustRun()
+	checkComplete(t, h, coreTables)
+	noDuplicates(t, h, res.Checkpoint.RunID, coreTables)
+}
+
+// TestCancelledRunStopsAndRecovers: a run cancelled mid-way (as SIGTERM
+// does through the driver's context) stops within seconds, writes no
+// checkpoint and no data file, and the next run exports everything.
+func TestCancelledRunStopsAndRecovers(t *testing.T) {
+	h := newHarness(t, simOptions())
+	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `/notes$`, Kind: "slow", Delay: 2 * time.Second})
+	env := map[string]string{}
+	for k, v := range h.env {
+		env[k] = v
+	}
+	t.Setenv("GITLAB_TOKEN", env["GITLAB_TOKEN"])
+	cfg, err := pipeline.NewConfig((&pipeline.Flags{}).Resolve(func(k string) (string, bool) { v, ok := env[k]; return v, ok && v != "" }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for h.sim.Stats().Requests < 30 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+	}()
+	start := time.Now()
+	_, err = pipeline.Run(ctx, cfg)
+	took := time.Since(start)
+	if err == nil || !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled run returned %v", err)
+	}
+	if took > 30*time.Second {
+		t.Errorf("the cancelled run took %v to stop", took)
+	}
+	if cp := h.checkpoint(); cp != nil {
+		t.Errorf("a cancelled run wrote a checkpoint: %+v", cp)
+	}
+	if files, _ := filepath.Glob(filepath.Join(h.dir, dataset, "*", "*.ndjson")); len(files) != 0 {
+		t.Errorf("a cancelled run left data files: %v", files)
+	}
+	h.sim.ClearFaults()
+	res := h.mustRun()
+	checkComplete(t, h, coreTables)
+	noDuplicates(t, h, res.Checkpoint.RunID, coreTables)
+	// In this process the cancelled job's last bundles may still be
+	// writing to its private staging area while the next run starts (a
+	// real process exits on SIGTERM); the run after that removes it.
+	time.Sleep(3 * time.Second)
+	h.sim.Advance(time.Minute)
+	h.mustRun()
+	entries, _ := os.ReadDir(filepath.Join(h.dir, dataset, "_staging", h.env["CHECKPOINT_JOB_ID"]))
+	if len(entries) != 0 {
+		t.Errorf("the cancelled run's staging area is still there: %v", entries)
+	}
+}
+
+// TestPlantedTokenAppearsNowhere: with a planted token, neither the logs
+// (debug level), nor an error, nor any file the run writes holds it.
+func TestPlantedTokenAppearsNowhere(t *testing.T) {
+	const planted = "glpat-PLANTED-7d1f0e93c2a64b58"
+	o := simOptions()
+	o.Token = planted
+	h := newHarness(t, o)
+	var logs bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	defer slog.SetDefault(old)
+	h.mustRun()
+	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `/pipelines$`, Status: 500})
+	h.sim.Advance(time.Minute)
+	h.sim.Mutate(3)
+	_, err := h.run()
+	if err == nil {
+		t.Fatal("the run with a failing endpoint succeeded")
+	}
+	if strings.Contains(err.Error(), planted) {
+		t.Errorf("the error shows the token: %v", err)
+	}
+	if logs.Len() == 0 || strings.Contains(logs.String(), planted) {
+		t.Errorf("the logs (%d bytes) show the token", logs.Len())
+	}
+	_ = filepath.Walk(h.dir, func(path string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			if b, _ := os.ReadFile(path); bytes.Contains(b, []byte(planted)) {
+				t.Errorf("%s holds the token", path)
+			}
+		}
+		return nil
+	})
+}
