@@ -196,3 +196,56 @@ func TestPlantedTokenAppearsNowhere(t *testing.T) {
 		return nil
 	})
 }
+
+// TestBadInputFailsFastAndClearly: mistakes a user makes are reported at
+// once, naming what to fix, with few requests and no checkpoint.
+func TestBadInputFailsFastAndClearly(t *testing.T) {
+	h := newHarness(t, simOptions())
+	checkFails := func(name string, wantCode int, wants []string, kv ...string) {
+		t.Helper()
+		h.sim.ResetStats()
+		start := time.Now()
+		_, err := h.run(append([]string{"GITLAB_MAX_ATTEMPTS", "5"}, kv...)...)
+		took := time.Since(start)
+		if err == nil {
+			t.Errorf("%s: the run succeeded", name)
+			return
+		}
+		for _, want := range wants {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: error %q does not say %q", name, err, want)
+			}
+		}
+		if got := pipeline.ExitCode(err); got != wantCode {
+			t.Errorf("%s: exit code %d, want %d (%v)", name, got, wantCode, err)
+		}
+		if took > 15*time.Second {
+			t.Errorf("%s: took %s to fail", name, took)
+		}
+		if n := h.sim.Stats().Requests; n > 2 {
+			t.Errorf("%s: %d requests before failing, want at most 2 (no retry storm)", name, n)
+		}
+		if h.checkpoint() != nil {
+			t.Errorf("%s: a checkpoint was written", name)
+		}
+	}
+	checkFails("unknown host", pipeline.ExitFailed, []string{"GITLAB_URL", "the host gitlab.invalid does not exist"}, "GITLAB_URL", "https://gitlab.invalid")
+	checkFails("wrong token", pipeline.ExitAuth, []string{"GITLAB_TOKEN"}, "GITLAB_TOKEN", "glpat-wrong")
+	checkFails("unknown group", pipeline.ExitNotFound, []string{"GITLAB_GROUP", "no/such/group"}, "GITLAB_GROUP", "no/such/group")
+	checkFails("unknown project", pipeline.ExitNotFound, []string{"GITLAB_PROJECT", "acme/nope"}, "GITLAB_GROUP", "", "GITLAB_PROJECT", "acme/nope")
+
+	// A corrupted checkpoint is an error, never a silent full backfill.
+	h.mustRun()
+	path := filepath.Join(h.dir, dataset, "_checkpoints", "test-job.json")
+	if err := os.WriteFile(path, []byte(`{"started_at": "yesterday`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.sim.ResetStats()
+	_, err := h.run()
+	if err == nil || !strings.Contains(err.Error(), "corrupted") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("corrupted checkpoint: %v", err)
+	}
+	if n := h.sim.Stats().Requests; n != 0 {
+		t.Errorf("corrupted checkpoint: %d requests to GitLab, want none", n)
+	}
+}

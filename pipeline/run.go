@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -104,6 +105,10 @@ func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
 	}
 	root, serverNow, err := gitlab.ResolveRoot(ctx, client, conn, c.Group, c.Project, c.Recursive)
 	if err != nil {
+		var dns *net.DNSError
+		if errors.As(err, &dns) && dns.IsNotFound {
+			return Job{}, nil, fmt.Errorf("GITLAB_URL %s: the host %s does not exist (DNS); check GITLAB_URL: %w", c.GitLabURL, dns.Name, err)
+		}
 		return Job{}, nil, err
 	}
 
@@ -172,7 +177,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err := Build(s, job); err != nil {
 		return nil, err
 	}
-	gitlab.Stats.Requests.Store(0)
+	gitlab.ResetStats()
 	pr, err := beamx.RunWithMetrics(ctx, p)
 	if err != nil {
 		if ctx.Err() != nil {

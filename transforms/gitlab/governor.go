@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -75,6 +76,13 @@ func gitlabComEndpoints() []endpointLimit {
 // Stats are this process's request counters.
 var Stats struct {
 	Requests, Throttled, Retries atomic.Int64
+}
+
+// ResetStats zeroes Stats, at the start of a run.
+func ResetStats() {
+	Stats.Requests.Store(0)
+	Stats.Throttled.Store(0)
+	Stats.Retries.Store(0)
 }
 
 // newGovernor: concurrency requests in flight at most (0: default),
@@ -178,6 +186,9 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 		if attempt == g.maxAttempts {
 			break
 		}
+		if err := runBudget(); err != nil {
+			return fmt.Errorf("%w (last: %w)", err, lastErr)
+		}
 		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
 			count(ctx, "gitlab", "throttled_429", 1)
 			Stats.Throttled.Add(1)
@@ -197,13 +208,38 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 	return fmt.Errorf("giving up after %d attempts: %w", g.maxAttempts, lastErr)
 }
 
+// The run's retry budget: past runRetryFloor retries, a run whose retries
+// reach a fifth of its requests stops. GitLab is then failing (an outage,
+// a deploy gone wrong); going on would only take hours to fail, or hammer
+// an instance in trouble. 429s count: they are waited for, not retried
+// blindly, but a storm of them means the same.
+const (
+	runRetryFloor = 200
+	runRetryShare = 5 // retries * runRetryShare > requests: stop
+)
+
+// runBudget reports the run's retries past its budget (Stats are reset at
+// the start of each run; on Dataflow they are per worker process).
+func runBudget() error {
+	retries, requests := Stats.Retries.Load(), Stats.Requests.Load()
+	if retries >= runRetryFloor && retries*runRetryShare > requests {
+		return fmt.Errorf("GitLab keeps failing: %d of the run's %d requests had to be retried; giving up so that the next run starts afresh", retries, requests)
+	}
+	return nil
+}
+
 // shouldRetry names each answer that is worth another try, and how long to
 // wait before it when GitLab says so.
 func shouldRetry(resp *http.Response, err error) (bool, time.Duration) {
 	if resp == nil {
-		// No answer: connection refused or reset, timeout, DNS. Retry unless the
-		// request itself could not be built.
+		// No answer: connection refused or reset, timeout. Retry unless the
+		// request itself could not be built, or the host does not exist (a
+		// mistyped GITLAB_URL: retrying will not make it appear).
 		var ae *APIError
+		var dns *net.DNSError
+		if errors.As(err, &dns) && dns.IsNotFound {
+			return false, 0
+		}
 		return !errors.As(err, &ae) && !strings.Contains(err.Error(), "client only allows"), 0
 	}
 	switch resp.StatusCode {

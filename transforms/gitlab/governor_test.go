@@ -2,7 +2,10 @@ package gitlab
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,5 +79,50 @@ func TestGovernorRates(t *testing.T) {
 	// The run's ceiling is shared among workers.
 	if got := perProcess(Conn{MaxPerMinute: 2000, Workers: 4}); got != 500 {
 		t.Errorf("2000/min over 4 workers: %v", got)
+	}
+}
+
+func TestGovernorStopsARunThatKeepsFailing(t *testing.T) {
+	ResetStats()
+	defer ResetStats()
+	// A few retries in a long run: fine.
+	Stats.Requests.Store(10000)
+	Stats.Retries.Store(300)
+	if err := runBudget(); err != nil {
+		t.Fatalf("300 retries in 10,000 requests stopped the run: %v", err)
+	}
+	// Below the floor, even a high share is fine (a short run on a bad minute).
+	Stats.Requests.Store(100)
+	Stats.Retries.Store(60)
+	if err := runBudget(); err != nil {
+		t.Fatalf("60 retries in 100 requests stopped the run: %v", err)
+	}
+	// Past the floor, a fifth of the requests retried: the run stops with
+	// the figures.
+	Stats.Requests.Store(1000)
+	Stats.Retries.Store(250)
+	err := runBudget()
+	if err == nil || !strings.Contains(err.Error(), "250 of the run's 1000 requests") {
+		t.Fatalf("250 retries in 1,000 requests: %v", err)
+	}
+	// And do gives up with it before the next try, keeping the last cause.
+	g := newGovernor(10, 1, 0, false)
+	calls := 0
+	err = g.do(context.Background(), "projects/1/issues", func(context.Context) (*http.Response, error) {
+		calls++
+		return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}}, errors.New("503 Service Unavailable")
+	})
+	if calls != 1 || err == nil || !strings.Contains(err.Error(), "GitLab keeps failing") || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("over budget: %d calls, %v", calls, err)
+	}
+}
+
+func TestUnknownHostIsNotRetried(t *testing.T) {
+	err := &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "gitlab.example.invalid", IsNotFound: true}}
+	if retry, _ := shouldRetry(nil, err); retry {
+		t.Error("an unknown host is retried")
+	}
+	if retry, _ := shouldRetry(nil, &net.OpError{Op: "dial", Err: errors.New("connection refused")}); !retry {
+		t.Error("a refused connection is not retried")
 	}
 }
