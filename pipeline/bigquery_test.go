@@ -493,4 +493,60 @@ func TestDataflowJobBuilds(t *testing.T) {
 	if h.exists("_checkpoints") && h.bqCheckpoint() != nil {
 		t.Error("a dry run wrote a checkpoint")
 	}
+	// What Dataflow is sent and displays: the job serialized into the DoFns
+	// and the pipeline options (every flag's value) hold no token.
+	job, err := json.Marshal(res.Job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(job), h.sim.Token()) {
+		t.Error("the job sent to the workers holds the GitLab token")
+	}
+	flag.VisitAll(func(f *flag.Flag) {
+		if strings.Contains(f.Value.String(), h.sim.Token()) {
+			t.Errorf("pipeline option --%s holds the GitLab token", f.Name)
+		}
+	})
+}
+
+// TestBigQueryCheckpointReset: a reset to a time makes the next run read
+// from there although newer checkpoint rows exist; a reset to a backfill
+// reads as no checkpoint; runs after a reset count again.
+func TestBigQueryCheckpointReset(t *testing.T) {
+	h := newBQHarness(t, simOptions())
+	h.env["GITLAB_RESOURCES"] = "groups,projects"
+	first := h.mustRun()
+	cfg, err := pipeline.NewStoreConfig((&pipeline.Flags{}).Resolve(func(k string) (string, bool) {
+		v, ok := h.env[k]
+		return v, ok && v != ""
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	to := first.Checkpoint.StartedAt.Add(-72 * time.Hour).Truncate(time.Second)
+	old, err := pipeline.ResetCheckpoint(ctx, cfg, to)
+	if err != nil || old == nil || old.RunID != first.Checkpoint.RunID {
+		t.Fatalf("reset: %v, replaced %+v", err, old)
+	}
+	cp, err := pipeline.ShowCheckpoint(ctx, cfg)
+	if err != nil || cp == nil || !cp.StartedAt.Equal(to) {
+		t.Fatalf("after a reset to %s the checkpoint is %+v (%v)", to, cp, err)
+	}
+	second := h.mustRun()
+	if second.Previous == nil || !second.Previous.StartedAt.Equal(to) {
+		t.Errorf("the run after the reset started from %+v, want %s", second.Previous, to)
+	}
+	if cp, _ := pipeline.ShowCheckpoint(ctx, cfg); cp == nil || cp.RunID != second.Checkpoint.RunID {
+		t.Errorf("after the next run the checkpoint is %+v, want its run %s", cp, second.Checkpoint.RunID)
+	}
+	if _, err := pipeline.ResetCheckpoint(ctx, cfg, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if cp, err := pipeline.ShowCheckpoint(ctx, cfg); cp != nil || err != nil {
+		t.Errorf("after a reset to a backfill: %+v, %v", cp, err)
+	}
+	if third := h.mustRun(); third.Previous != nil {
+		t.Errorf("the run after a reset to a backfill started from %+v", third.Previous)
+	}
 }

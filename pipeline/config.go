@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -60,6 +62,9 @@ type Config struct {
 	CredentialsFile          string
 	LogLevel                 string
 	LogFormat                string
+	Progress                 string        // auto, bars, lines, off
+	ProgressInterval         time.Duration // of PROGRESS=lines
+	SummaryFile              string
 }
 
 // Reconcile says when a run reconciles deletions (GITLAB_RECONCILE).
@@ -129,7 +134,13 @@ var (
 )
 
 // NewConfig validates every setting and reports all problems at once.
-func NewConfig(s Settings) (Config, error) {
+func NewConfig(s Settings) (Config, error) { return newConfig(s, true) }
+
+// NewStoreConfig validates the settings that the checkpoint command needs:
+// the store's and CHECKPOINT_JOB_ID (no GitLab token or root).
+func NewStoreConfig(s Settings) (Config, error) { return newConfig(s, false) }
+
+func newConfig(s Settings, gitlabNeeded bool) (Config, error) {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
@@ -163,7 +174,9 @@ func NewConfig(s Settings) (Config, error) {
 	case s.IsSet("CI_JOB_TOKEN"):
 		c.Auth = Auth{Kind: "job", TokenEnv: "CI_JOB_TOKEN"}
 	default:
-		bad("GITLAB_TOKEN is not set: set GITLAB_TOKEN to an access token with the read_api scope (or GITLAB_OAUTH to an OAuth access token)")
+		if gitlabNeeded {
+			bad("GITLAB_TOKEN is not set: set GITLAB_TOKEN to an access token with the read_api scope (or GITLAB_OAUTH to an OAuth access token)")
+		}
 	}
 	for _, env := range []string{"GITLAB_TOKEN", "GITLAB_OAUTH", "CI_JOB_TOKEN"} {
 		if v := s.Get(env); v != "" && strings.ContainsAny(v, " \t\r\n") {
@@ -174,7 +187,7 @@ func NewConfig(s Settings) (Config, error) {
 	// Root resource.
 	group, project := strings.Trim(s.Get("GITLAB_GROUP"), "/"), strings.Trim(s.Get("GITLAB_PROJECT"), "/")
 	switch {
-	case group == "" && project == "":
+	case group == "" && project == "" && gitlabNeeded:
 		bad("neither GITLAB_GROUP nor GITLAB_PROJECT is set: set exactly one, to a full path such as acme/platform (group) or acme/platform/api (project)")
 	case group != "" && project != "":
 		bad("both GITLAB_GROUP (%q) and GITLAB_PROJECT (%q) are set: set only one of them", group, project)
@@ -287,6 +300,23 @@ func NewConfig(s Settings) (Config, error) {
 	case "text", "json":
 	default:
 		bad("LOG_FORMAT %q is not a format: use text or json", s.Get("LOG_FORMAT"))
+	}
+	c.Progress = strings.ToLower(s.Get("PROGRESS"))
+	switch c.Progress {
+	case "auto", "bars", "lines", "off":
+	default:
+		bad("PROGRESS %q is not a display: use auto, bars, lines or off", s.Get("PROGRESS"))
+	}
+	if d, err := time.ParseDuration(s.Get("PROGRESS_INTERVAL")); err != nil || d < time.Second {
+		bad("PROGRESS_INTERVAL %q is not a duration of 1s or more, such as 15s or 1m", s.Get("PROGRESS_INTERVAL"))
+	} else {
+		c.ProgressInterval = d
+	}
+	c.SummaryFile = s.Get("SUMMARY_FILE")
+	if c.SummaryFile != "" {
+		if fi, err := os.Stat(filepath.Dir(c.SummaryFile)); err != nil || !fi.IsDir() {
+			bad("SUMMARY_FILE %q: its directory does not exist; create it or choose another path", c.SummaryFile)
+		}
 	}
 
 	if len(problems) > 0 {

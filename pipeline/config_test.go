@@ -143,6 +143,9 @@ func TestConfigErrors(t *testing.T) {
 		{"nothing left", append(valid, "GITLAB_RESOURCES", "issues", "GITLAB_EXCLUDE_RESOURCES", "issues"), "leave no table to export"},
 		{"bad log level", append(valid, "LOG_LEVEL", "loud"), "LOG_LEVEL \"loud\""},
 		{"bad log format", append(valid, "LOG_FORMAT", "xml"), "LOG_FORMAT \"xml\""},
+		{"bad progress", append(valid, "PROGRESS", "fancy"), "PROGRESS \"fancy\" is not a display: use auto, bars, lines or off"},
+		{"bad progress interval", append(valid, "PROGRESS_INTERVAL", "10ms"), "PROGRESS_INTERVAL \"10ms\" is not a duration of 1s or more"},
+		{"summary file in a missing directory", append(valid, "SUMMARY_FILE", "/nonexistent/dir/summary.json"), "SUMMARY_FILE \"/nonexistent/dir/summary.json\": its directory does not exist"},
 	}
 	for _, tc := range cases {
 		_, err := load(t, tc.kv...)

@@ -2,23 +2,24 @@ package pipeline
 
 import (
 	"context"
+	"io"
 	"log/slog"
-	"os"
 	"runtime"
 	"strings"
 )
 
-// SetupLogging installs the process's slog handler: text or JSON on stderr at
-// the given level. Apache Beam's own log lines (Prism's job service, the
+// SetupLogging installs the process's slog handler: text or JSON on w
+// (stderr, or the progress display, which prints it above its bars) at the
+// given level. Apache Beam's own log lines (Prism's job service, the
 // worker harness) are shown only at LOG_LEVEL=debug: a failed run's cause is
 // in the exporter's own error message.
-func SetupLogging(level, format string) {
+func SetupLogging(level, format string, w io.Writer) {
 	var lv slog.Level
 	_ = lv.UnmarshalText([]byte(level))
 	opts := &slog.HandlerOptions{Level: lv}
-	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if format == "json" {
-		h = slog.NewJSONHandler(os.Stderr, opts)
+		h = slog.NewJSONHandler(w, opts)
 	}
 	if lv > slog.LevelDebug {
 		h = ownHandler{h}

@@ -93,6 +93,12 @@ var Options = []Option{
 		Help: "debug, info, warn or error."},
 	{Env: "LOG_FORMAT", Default: "text", Section: "Logging",
 		Help: "text or json."},
+	{Env: "PROGRESS", Default: "auto", Section: "Logging",
+		Help: "Progress display on stderr: bars (live, per table; for a terminal), lines (a timestamped log line every PROGRESS_INTERVAL; for CI logs), off, or auto (bars when stderr is a terminal and LOG_FORMAT is text, else lines)."},
+	{Env: "PROGRESS_INTERVAL", Default: "15s", Section: "Logging",
+		Help: "How often PROGRESS=lines logs a progress line (1s or more)."},
+	{Env: "SUMMARY_FILE", Section: "Logging",
+		Help: "Write the run summary as JSON to this file (e.g. a CI artifact), after a failed run too: status, error, exit code, tables with records, requests and unavailable scopes, requests per minute against the limit, old and new checkpoint."},
 }
 
 // Settings holds the raw value of every option: from its flag when the flag

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,11 @@ type Result struct {
 	// DryRun: --runner=dataflow --dry_run built the Dataflow job and printed
 	// it without submitting it; nothing was exported.
 	DryRun bool
+	// Tables: what was read of each table (on Prism, this process's live
+	// counters; on Dataflow, the workers' Beam counters).
+	Tables []gitlab.TableSnapshot
+	// LimitPerMinute is the pace the governor kept (0: none was known).
+	LimitPerMinute float64
 }
 
 // StoreSpec returns the store the configuration selects.
@@ -68,6 +74,12 @@ func StoreSpec(c Config) (store.Spec, error) {
 // store, finishes an interrupted commit, reads the checkpoint, checks the
 // token and resolves the root on GitLab, and derives the time window.
 func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
+	return prepare(ctx, c, true)
+}
+
+// prepare is Prepare; with recover false it writes nothing (the plan
+// command): an interrupted commit is left for the next run to finish.
+func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoint, error) {
 	localStart := time.Now().UTC()
 	if isDataflow() {
 		var problems []string
@@ -89,8 +101,10 @@ func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
 	if err != nil {
 		return Job{}, nil, err
 	}
-	if err := st.Recover(ctx, c.CheckpointJobID); err != nil {
-		return Job{}, nil, err
+	if recover {
+		if err := st.Recover(ctx, c.CheckpointJobID); err != nil {
+			return Job{}, nil, err
+		}
 	}
 	cp, err := st.ReadCheckpoint(ctx, c.CheckpointJobID)
 	if err != nil {
@@ -160,6 +174,9 @@ func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
 
 // Run exports once: Prepare, Build, run the pipeline on the runner given by
 // --runner (Prism by default) and read the checkpoint the run committed.
+// When the pipeline fails, the Result that comes with the error says what
+// the run did before it stopped (for the summary); nothing of it was
+// committed.
 func Run(ctx context.Context, c Config) (*Result, error) {
 	start := time.Now()
 	job, prev, err := Prepare(ctx, c)
@@ -178,17 +195,23 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		return nil, err
 	}
 	gitlab.ResetStats()
+	res := &Result{Job: job, Previous: prev, Unavailable: map[string]int64{}}
 	pr, err := beamx.RunWithMetrics(ctx, p)
+	res.Requests, res.Throttled, res.Retries = gitlab.Stats.Requests.Load(), gitlab.Stats.Throttled.Load(), gitlab.Stats.Retries.Load()
+	res.Elapsed, res.LimitPerMinute = time.Since(start), gitlab.LimitPerMinute()
+	res.Tables = gitlab.LiveSnapshot()
 	if err != nil {
+		// res says what the failed run did, for the summary.
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("run %s cancelled; no checkpoint written, the next run covers this window again: %w", job.Run.RunID, ctx.Err())
+			return res, fmt.Errorf("run %s cancelled; no checkpoint written, the next run covers this window again: %w", job.Run.RunID, ctx.Err())
 		}
 		slog.Debug("runner error", "error", err)
-		return nil, &RunError{RunID: job.Run.RunID, Err: err}
+		return res, &RunError{RunID: job.Run.RunID, Err: err}
 	}
 	if isDataflow() && flagValue("dry_run") == "true" {
 		slog.Info("Dataflow dry run: the job was built and printed, not submitted", "run", job.Run.RunID)
-		return &Result{Job: job, DryRun: true, Elapsed: time.Since(start)}, nil
+		res.DryRun = true
+		return res, nil
 	}
 	launcherSpec, err := StoreSpec(c) // job.Store is the workers' (see workerSpec)
 	if err != nil {
@@ -205,11 +228,24 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if cp == nil || cp.RunID != job.Run.RunID {
 		return nil, fmt.Errorf("run %s finished but its checkpoint is not in the store", job.Run.RunID)
 	}
-	res := &Result{Job: job, Checkpoint: cp, Previous: prev,
-		Requests: gitlab.Stats.Requests.Load(), Throttled: gitlab.Stats.Throttled.Load(), Retries: gitlab.Stats.Retries.Load(),
-		Elapsed: time.Since(start), Unavailable: map[string]int64{}}
+	res.Checkpoint = cp
 	if pr != nil {
+		workers := map[string]*gitlab.TableSnapshot{} // Dataflow: the workers' counters
+		table := func(name string) *gitlab.TableSnapshot {
+			if workers[name] == nil {
+				workers[name] = &gitlab.TableSnapshot{Table: name}
+			}
+			return workers[name]
+		}
 		for _, c := range pr.Metrics().AllMetrics().Counters() {
+			switch c.Key.Namespace {
+			case "requests":
+				table(c.Key.Name).Requests += c.Result()
+			case "pages":
+				table(c.Key.Name).Pages += c.Result()
+			case "records":
+				table(c.Key.Name).Records += c.Result()
+			}
 			switch {
 			case c.Key.Namespace == gitlab.UnavailableNamespace:
 				res.Unavailable[c.Key.Name] += c.Result()
@@ -220,6 +256,13 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 			case c.Key.Namespace == transforms.ReconcileNamespace && c.Key.Name == "tables_skipped":
 				res.ReconcileSkipped += c.Result()
 			}
+		}
+		if isDataflow() {
+			res.Tables = res.Tables[:0]
+			for _, t := range workers {
+				res.Tables = append(res.Tables, *t)
+			}
+			sort.Slice(res.Tables, func(i, j int) bool { return res.Tables[i].Table < res.Tables[j].Table })
 		}
 	}
 	return res, nil
@@ -303,6 +346,9 @@ func runnerWorkers() int {
 	}
 	return 1
 }
+
+// OnDataflow reports whether --runner names Google Cloud Dataflow.
+func OnDataflow() bool { return isDataflow() }
 
 // isDataflow reports whether --runner names Google Cloud Dataflow.
 func isDataflow() bool {

@@ -2,6 +2,7 @@
 // a group or project into a data store, incrementally: each run exports what
 // changed since the checkpoint of the previous successful run.
 //
+// Commands: export (the default), plan, checkpoint show, checkpoint reset.
 // Configuration comes from environment variables (see --help); each
 // non-secret one has a flag too. The pipeline runs on Apache Beam: Prism
 // (in-process) by default, or any runner given with --runner.
@@ -11,146 +12,201 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
+	"sync"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+)
+
+var (
+	resetTo  = flag.String("to", "", "checkpoint reset: the time the next run reads from (RFC 3339, or YYYY-MM-DD [HH:MM:SS] UTC); none: a full backfill")
+	resetYes = flag.Bool("yes", false, "checkpoint reset: confirm the reset")
 )
 
 func main() {
+	command, err := takeCommand()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gitlab-data-export:", err)
+		fmt.Fprintln(os.Stderr, "Run gitlab-data-export --help for the commands.")
+		os.Exit(pipeline.ExitConfig)
+	}
 	flags := pipeline.RegisterFlags(flag.CommandLine)
 	version := flag.Bool("version", false, "print the version and exit")
 	flag.Usage = usage
 	flag.Parse()
 	beam.Init() // on a Beam worker this serves the harness and never returns
 
-	if *version {
+	if *version || command == "version" {
 		fmt.Println("gitlab-data-export", pipeline.Version)
 		return
 	}
-	cfg, err := pipeline.NewConfig(flags.Resolve(os.LookupEnv))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "gitlab-data-export:", err)
-		os.Exit(pipeline.ExitCode(err))
+	if command == "help" {
+		flag.CommandLine.SetOutput(os.Stdout)
+		usage()
+		return
 	}
-	pipeline.SetupLogging(cfg.LogLevel, cfg.LogFormat)
+	if flag.NArg() > 0 {
+		fail(&pipeline.ConfigError{Problems: []string{fmt.Sprintf("unexpected argument %q: settings are flags (--name=value) or environment variables", flag.Arg(0))}})
+	}
+	if (*resetTo != "" || *resetYes) && command != "checkpoint reset" {
+		fail(&pipeline.ConfigError{Problems: []string{"--to and --yes belong to the checkpoint reset command"}})
+	}
+	settings := flags.Resolve(os.LookupEnv)
+	load := pipeline.NewConfig
+	if strings.HasPrefix(command, "checkpoint") {
+		load = pipeline.NewStoreConfig
+	}
+	cfg, err := load(settings)
+	if err != nil {
+		fail(err)
+	}
+	logs := &switchWriter{w: os.Stderr}
+	pipeline.SetupLogging(cfg.LogLevel, cfg.LogFormat, logs)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	switch command {
+	case "plan":
+		p, err := pipeline.Plan(ctx, cfg)
+		if err != nil {
+			fail(err)
+		}
+		printPlan(os.Stdout, p)
+	case "checkpoint show":
+		cp, err := pipeline.ShowCheckpoint(ctx, cfg)
+		if err != nil {
+			fail(err)
+		}
+		printCheckpoint(os.Stdout, cfg, cp)
+	case "checkpoint reset":
+		resetCheckpoint(ctx, cfg)
+	default:
+		export(ctx, cfg, logs)
+	}
+}
+
+// takeCommand takes the command words off the arguments, leaving the flags
+// for flag.Parse; no command word is export.
+func takeCommand() (string, error) {
+	args := os.Args[1:]
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return "export", nil
+	}
+	command := args[0]
+	rest := args[1:]
+	switch command {
+	case "export", "plan", "help", "version":
+	case "checkpoint":
+		if len(rest) == 0 || (rest[0] != "show" && rest[0] != "reset") {
+			return "", fmt.Errorf("checkpoint needs show or reset: gitlab-data-export checkpoint show|reset")
+		}
+		command += " " + rest[0]
+		rest = rest[1:]
+	default:
+		return "", fmt.Errorf("unknown command %q: use export (the default), plan, checkpoint show or checkpoint reset", command)
+	}
+	os.Args = append(os.Args[:1], rest...)
+	return command, nil
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "gitlab-data-export:", err)
+	os.Exit(pipeline.ExitCode(err))
+}
+
+func export(ctx context.Context, cfg pipeline.Config, logs *switchWriter) {
+	started := time.Now()
+	mode := progressMode(cfg.Progress, cfg.LogFormat)
+	if pipeline.OnDataflow() {
+		mode = "off" // the workers' progress is in the Dataflow console
+	}
+	d := startProgress(mode, cfg.ProgressInterval)
+	logs.set(d.log())
 	res, err := pipeline.Run(ctx, cfg)
+	d.stop()
+	logs.set(os.Stderr)
+
+	sum := pipeline.NewSummary(res, err, started)
+	if cfg.SummaryFile != "" {
+		if werr := sum.WriteFile(cfg.SummaryFile); werr != nil {
+			slog.Error("writing the summary file", "error", werr)
+		}
+	}
 	if err != nil {
-		slog.Error("export failed", "error", err)
-		fmt.Fprintln(os.Stderr, "gitlab-data-export:", err)
-		os.Exit(pipeline.ExitCode(err))
+		if cfg.LogFormat == "json" {
+			slog.Error("export failed", "error", err, "exit_code", sum.ExitCode)
+		}
+		if res != nil && res.Requests > 0 {
+			printSummary(os.Stderr, sum)
+		}
+		fail(err)
 	}
-	printSummary(res)
+	printSummary(os.Stdout, sum)
 }
 
-func printSummary(r *pipeline.Result) {
-	if r.DryRun {
-		fmt.Printf("Dry run: the Dataflow job exporting %s into %s was built and printed above, not submitted.\n", r.Job.Run.Root, pipeline.DescribeStore(r.Job.Store))
-		return
-	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(os.Stdout, "Exported %s into %s\n", r.Job.Run.Root, pipeline.DescribeStore(r.Job.Store))
-	// Every selected table, with 0 when the run found nothing for it.
-	counts := map[string]int64{}
-	for _, t := range r.Job.Only {
-		if gitlab.IsTable(t) { // not a variant such as commit_stats
-			counts[t] = 0
-		}
-	}
-	var total int64
-	for t, n := range r.Checkpoint.Records {
-		counts[t] = n
-		total += n
-	}
-	tables := make([]string, 0, len(counts))
-	for t := range counts {
-		tables = append(tables, t)
-	}
-	sort.Strings(tables)
-	fmt.Fprintln(w, "table\trecords\t")
-	for _, t := range tables {
-		fmt.Fprintf(w, "%s\t%d\t\n", t, counts[t])
-	}
-	fmt.Fprintf(w, "total\t%d\t\n", total)
-	w.Flush()
-	if len(r.Unavailable) > 0 {
-		keys := make([]string, 0, len(r.Unavailable))
-		for k := range r.Unavailable {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		fmt.Println("unavailable (skipped; 403: not licensed or no permission, 404: feature disabled or gone):")
-		for _, k := range keys {
-			table, status, _ := strings.Cut(k, " ")
-			fmt.Printf("  %s: %s in %d scope(s)\n", table, status, r.Unavailable[k])
-		}
-	}
-	if n := len(r.Job.Reconciled); n > 0 {
-		fmt.Printf("deletions: %d table(s) reconciled: %d tombstone(s), %d reappeared", n, r.Deleted, r.Reappeared)
-		if r.ReconcileSkipped > 0 {
-			fmt.Printf(", %d table(s) not judged (a listing was refused)", r.ReconcileSkipped)
-		}
-		fmt.Println()
-	}
-	prev := "none (backfill)"
-	if r.Previous != nil {
-		prev = r.Previous.StartedAt.Format(time.RFC3339)
-	}
-	fmt.Printf("requests: %d (429: %d, retries: %d), wall time: %s\n", r.Requests, r.Throttled, r.Retries, r.Elapsed.Round(time.Millisecond))
-	fmt.Printf("checkpoint %q: %s -> %s\n", r.Checkpoint.JobID, prev, r.Checkpoint.StartedAt.Format(time.RFC3339))
+// switchWriter is the log output, which the progress display takes over
+// while it runs.
+type switchWriter struct {
+	mu sync.Mutex
+	w  io.Writer
 }
 
-func usage() {
-	out := flag.CommandLine.Output()
-	fmt.Fprintf(out, `Usage: gitlab-data-export [flags]
+func (s *switchWriter) set(w io.Writer) { s.mu.Lock(); s.w = w; s.mu.Unlock() }
+func (s *switchWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	w := s.w
+	s.mu.Unlock()
+	return w.Write(b)
+}
 
-Exports a GitLab group or project into a data store, incrementally.
-Every setting is an environment variable; non-secret ones also have a flag,
-which wins over the variable.
+func resetCheckpoint(ctx context.Context, cfg pipeline.Config) {
+	var to time.Time
+	if *resetTo != "" {
+		t, err := parseTime(*resetTo)
+		if err != nil {
+			fail(&pipeline.ConfigError{Problems: []string{err.Error()}})
+		}
+		to = t
+	}
+	what := "a full backfill (as if the job had never run; GITLAB_BACKFILL_TIMESTAMP applies)"
+	if !to.IsZero() {
+		what = fmt.Sprintf("read what changed since %s (less GITLAB_WINDOW_OVERLAP)", to.Format(time.RFC3339))
+	}
+	if !*resetYes {
+		old, err := pipeline.ShowCheckpoint(ctx, cfg)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gitlab-data-export: the current checkpoint cannot be read:", err)
+		} else {
+			printCheckpoint(os.Stdout, cfg, old)
+		}
+		fmt.Printf("\nNothing was changed. With --yes, the next run of job %q would %s.\n", cfg.CheckpointJobID, what)
+		os.Exit(pipeline.ExitConfig)
+	}
+	old, err := pipeline.ResetCheckpoint(ctx, cfg, to)
+	if err != nil {
+		fail(err)
+	}
+	prev := "none"
+	if old != nil {
+		prev = old.StartedAt.Format(time.RFC3339) + " (run " + old.RunID + ")"
+	}
+	fmt.Printf("Checkpoint of job %q in %s reset (it was %s): the next run will %s. Stored records are kept.\n",
+		cfg.CheckpointJobID, storeName(cfg), prev, what)
+}
 
-`)
-	sections := []string{}
-	seen := map[string]bool{}
-	for _, o := range pipeline.Options {
-		if !seen[o.Section] {
-			seen[o.Section] = true
-			sections = append(sections, o.Section)
+func parseTime(v string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), nil
 		}
 	}
-	for _, sec := range sections {
-		fmt.Fprintf(out, "%s:\n", sec)
-		for _, o := range pipeline.Options {
-			if o.Section != sec {
-				continue
-			}
-			name := o.Env
-			if f := o.Flag(); f != "" {
-				name += ", --" + f
-			}
-			def := ""
-			if o.Default != "" {
-				def = " (default " + o.Default + ")"
-			}
-			fmt.Fprintf(out, "  %s%s\n      %s\n", name, def, o.Help)
-		}
-	}
-	fmt.Fprintf(out, `Runner:
-  --runner          Beam runner: prism (default, in-process), dataflow, ...
-  --version         print the version and exit
-
-Exit codes: 0 ok, 1 run failed, 2 configuration error, 3 GitLab refused the
-credentials, 4 root group/project not found, 5 cancelled.
-`)
+	return time.Time{}, fmt.Errorf("--to %q is not a time: use RFC 3339 (2026-01-31T00:00:00Z) or YYYY-MM-DD [HH:MM:SS] in UTC", v)
 }

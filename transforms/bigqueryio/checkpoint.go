@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"time"
 
 	"cloud.google.com/go/bigquery"
 
@@ -18,10 +20,12 @@ func checkpointRow(cp store.Checkpoint) map[string]any {
 	}
 	b, _ := json.Marshal(records)
 	row := map[string]any{
-		"job_id":           cp.JobID,
-		"run_id":           cp.RunID,
-		"started_at":       cp.StartedAt.UnixMicro(),
-		"committed_at":     cp.CommittedAt.UnixMicro(),
+		"job_id":     cp.JobID,
+		"run_id":     cp.RunID,
+		"started_at": cp.StartedAt.UnixMicro(),
+		// Whole seconds: the emulator garbles sub-second parts (see the
+		// README), and ReadCheckpoint compares commit times with resets'.
+		"committed_at":     cp.CommittedAt.Truncate(time.Second).UnixMicro(),
 		"root":             cp.Root,
 		"records":          string(b),
 		"duration_seconds": cp.DurationSeconds,
@@ -62,14 +66,19 @@ func (s *Store) ReadCheckpoint(ctx context.Context, jobID string) (*store.Checkp
 		return nil, err
 	}
 	var found *checkpointRecord
+	// Rows older than the job's latest reset (checkpoint reset) do not count.
 	err := queryRows(ctx, s, "SELECT job_id, run_id, started_at, committed_at, root, previous_started_at, records, duration_seconds, reconciled_at FROM "+
-		s.sqlTable(checkpointsTable)+" WHERE job_id = @job ORDER BY started_at DESC NULLS FIRST, committed_at DESC LIMIT 1",
-		map[string]any{"job": jobID}, func(r *checkpointRecord) error { found = r; return nil })
+		s.sqlTable(checkpointsTable)+" WHERE job_id = @job AND committed_at >= IFNULL((SELECT MAX(committed_at) FROM "+s.sqlTable(checkpointsTable)+
+		" WHERE job_id = @job AND STARTS_WITH(run_id, @reset)), TIMESTAMP_MICROS(0)) ORDER BY started_at DESC NULLS FIRST, committed_at DESC LIMIT 1",
+		map[string]any{"job": jobID, "reset": store.ResetRunPrefix}, func(r *checkpointRecord) error { found = r; return nil })
 	if err != nil {
 		return nil, fmt.Errorf("bigquery store: reading the checkpoint of job %s from %s: %w", jobID, s.sqlTable(checkpointsTable), err)
 	}
 	if found == nil {
 		return nil, nil
+	}
+	if strings.HasPrefix(found.RunID.StringVal, store.ResetRunPrefix) && found.StartedAt.Valid && found.StartedAt.Timestamp.Equal(time.Unix(0, 0)) {
+		return nil, nil // reset to a backfill
 	}
 	cp, err := found.checkpoint()
 	if err != nil {
@@ -77,6 +86,39 @@ func (s *Store) ReadCheckpoint(ctx context.Context, jobID string) (*store.Checkp
 			jobID, found.RunID.StringVal, s.sqlTable(checkpointsTable), err)
 	}
 	return cp, nil
+}
+
+// ResetCheckpoint appends a reset row: the job's rows before it stop
+// counting. A reset to a backfill (zero to) is a row starting at the Unix
+// epoch, which ReadCheckpoint reads as no checkpoint. (Rows are appended,
+// not deleted: BigQuery refuses DML on rows recently written through the
+// Storage Write API.)
+func (s *Store) ResetCheckpoint(ctx context.Context, jobID string, to time.Time) error {
+	root := ""
+	if old, err := s.ReadCheckpoint(ctx, jobID); err == nil && old != nil {
+		root = old.Root
+	}
+	if to.IsZero() {
+		to = time.Unix(0, 0)
+	}
+	if _, err := s.openDataset(ctx, true); err != nil {
+		return err
+	}
+	// Commit times are whole seconds: the reset waits for the next second,
+	// so that every commit before it has an earlier time and every one
+	// after it counts (on one clock: do not reset a job while it runs).
+	now := time.Now()
+	next := now.Truncate(time.Second).Add(time.Second)
+	select {
+	case <-time.After(next.Sub(now)):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	now = next
+	if err := s.appendNow(ctx, checkpointsDef, checkpointRow(store.ResetCheckpoint(jobID, to, now, root))); err != nil {
+		return fmt.Errorf("bigquery store: resetting the checkpoint of job %s: %w", jobID, err)
+	}
+	return nil
 }
 
 func (r *checkpointRecord) checkpoint() (*store.Checkpoint, error) {

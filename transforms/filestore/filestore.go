@@ -96,6 +96,30 @@ func (s *Store) ReadCheckpoint(_ context.Context, jobID string) (*store.Checkpoi
 	return &cp, nil
 }
 
+// ResetCheckpoint rewrites the job's checkpoint file to start at to, or
+// removes it (zero to): the next run is then a backfill.
+func (s *Store) ResetCheckpoint(ctx context.Context, jobID string, to time.Time) error {
+	path := s.checkpointPath(jobID)
+	if to.IsZero() {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("files store: removing the checkpoint %s: %w", path, err)
+		}
+		return nil
+	}
+	root := ""
+	if old, err := s.ReadCheckpoint(ctx, jobID); err == nil && old != nil {
+		root = old.Root
+	}
+	b, _ := json.MarshalIndent(store.ResetCheckpoint(jobID, to, time.Now(), root), "", "  ")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("files store: %w", err)
+	}
+	if err := writeAtomic(path, append(b, '\n')); err != nil {
+		return fmt.Errorf("files store: writing the checkpoint %s: %w", path, err)
+	}
+	return nil
+}
+
 func describeErr(err error, fallback string) string {
 	if err != nil {
 		return err.Error()

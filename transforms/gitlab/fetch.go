@@ -263,6 +263,10 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 	}
 	var spawned Ledger
 	counting := func(c Item) { spawned.Add(c.Digest()); spawn(c) }
+	stats := Live(res.Name)
+	stats.Listings.Add(1)
+	defer stats.ListingsDone.Add(1)
+	ctx = withTable(ctx, res.Name)
 	refused := false // a keys listing with an object that lacks its key
 	handle := func(objs []json.RawMessage, where string) error {
 		if it.KeysOnly {
@@ -286,6 +290,10 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 			}
 		}
 		count(ctx, "gitlab", "records", int64(len(objs)))
+		count(ctx, "records", res.Name, int64(len(objs)))
+		count(ctx, "pages", res.Name, 1)
+		stats.Pages.Add(1)
+		stats.Records.Add(int64(len(objs)))
 		return nil
 	}
 	if it.Single {
@@ -297,7 +305,12 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 		}
 		err = f.failure(ctx, res, it, err, see)
 	} else {
+		first := true
 		err = f.client.List(ctx, it.Path, q, func(p Page) error {
+			if first && !it.KeysOnly {
+				first = false
+				countTotal(stats, p.Header.Get("X-Total"))
+			}
 			return handle(p.Items, it.Path)
 		})
 		err = f.failure(ctx, res, it, err, see)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -80,6 +81,7 @@ var Stats struct {
 
 // ResetStats zeroes Stats, at the start of a run.
 func ResetStats() {
+	live.Clear()
 	Stats.Requests.Store(0)
 	Stats.Throttled.Store(0)
 	Stats.Retries.Store(0)
@@ -117,6 +119,7 @@ func newGovernor(maxAttempts, concurrency int, ceiling float64, gitlabCom bool) 
 func (g *governor) setRate(perMinute float64) {
 	perSecond := perMinute / 60
 	g.limiter.SetLimit(rate.Limit(perSecond))
+	limitPerMinute.Store(math.Float64bits(perMinute))
 	g.limiter.SetBurst(max(int(perSecond), 1))
 }
 
@@ -169,6 +172,11 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 		g.release(resp != nil && resp.StatusCode == http.StatusTooManyRequests)
 		count(ctx, "gitlab", "requests", 1)
 		Stats.Requests.Add(1)
+		table := tableOf(ctx)
+		if table != "" {
+			count(ctx, "requests", table, 1)
+			Live(table).Requests.Add(1)
+		}
 		if resp != nil {
 			g.observe(resp.Header)
 		}
@@ -192,6 +200,9 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
 			count(ctx, "gitlab", "throttled_429", 1)
 			Stats.Throttled.Add(1)
+			if table != "" {
+				Live(table).Throttled.Add(1)
+			}
 			if pause == 0 {
 				pause = defaultPause429
 			}

@@ -134,6 +134,25 @@ type Run struct {
 	ReconciledAt string
 }
 
+// CheckpointResetter is implemented by stores whose checkpoint the
+// checkpoint command can reset.
+type CheckpointResetter interface {
+	// ResetCheckpoint makes the job's next run read from to (its window
+	// starts there, less the overlap), or with a zero to, a backfill as if
+	// the job had never run. Stored records stay; the reset is recorded
+	// under a run id starting with ResetRunPrefix.
+	ResetCheckpoint(ctx context.Context, jobID string, to time.Time) error
+}
+
+// ResetRunPrefix starts the run id of a checkpoint written by a reset.
+const ResetRunPrefix = "reset-"
+
+// ResetCheckpoint is the checkpoint a reset to `to` writes at now.
+func ResetCheckpoint(jobID string, to, now time.Time, root string) Checkpoint {
+	return Checkpoint{JobID: jobID, StartedAt: to.UTC(), CommittedAt: now.UTC(), RunID: ResetRunPrefix + now.UTC().Format("20060102T150405Z"),
+		Root: root, Records: map[string]int64{}}
+}
+
 // Checkpoint is what a successful run leaves for the next one.
 type Checkpoint struct {
 	JobID           string           `json:"job_id"`

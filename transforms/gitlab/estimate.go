@@ -1,0 +1,146 @@
+package gitlab
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Estimate is what a run would read of one table: the plan command's line.
+type Estimate struct {
+	Table string
+	// From says where it is read: "group tree", "project", "instance"
+	// (planned from the root) or "each <parent table>" (spawned by the
+	// records of a parent).
+	From        string
+	Incremental bool // the listing is bounded by the run's window
+	// Listings to read; Records they hold, when known (GitLab's X-Total:
+	// it is left out past 10,000 objects); Requests, at least.
+	Listings, Records, Requests int64
+	ListingsKnown, RecordsKnown bool
+	// Unavailable: the status GitLab answered the probe with (403, 404).
+	Unavailable string
+}
+
+// Count asks a listing for its size (X-Total) with a one-object page.
+// known is false when GitLab does not say (keyset pages, more than 10,000
+// objects).
+func (c *Client) Count(ctx context.Context, path string, query url.Values) (n int64, known bool, err error) {
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
+	q.Set("per_page", "1")
+	_, hdr, err := c.get(ctx, c.urlFor(path, q), func([]byte) string { return "" })
+	if err != nil {
+		return 0, false, err
+	}
+	n, perr := strconv.ParseInt(hdr.Get("X-Total"), 10, 64)
+	return n, perr == nil, nil
+}
+
+// EstimateRun probes each root item's listing for its size (one request
+// each) and derives what the levels below would read: a listing per parent
+// record, at least one request each. Nothing is written.
+func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only []string) ([]Estimate, error) {
+	est := map[string]*Estimate{}
+	get := func(table, from string) *Estimate {
+		if e, ok := est[table]; ok {
+			return e
+		}
+		e := &Estimate{Table: table, From: from, ListingsKnown: true, RecordsKnown: true}
+		est[table] = e
+		return e
+	}
+	rootFrom := map[Mode]string{TreeMode: "group tree", GroupMode: "group", ProjectMode: "project"}[root.Mode]
+	for _, it := range items {
+		if it.KeysOnly {
+			continue
+		}
+		from := rootFrom
+		if strings.HasPrefix(it.Path, "version") || strings.HasPrefix(it.Path, "metadata") {
+			from = "instance"
+		}
+		e := get(it.Resource, from)
+		e.Listings++
+		e.Requests++
+		if q, _ := url.ParseQuery(it.Query); q.Get(updatedFilter.After) != "" || it.After != "" {
+			r, _ := Lookup(it.Resource)
+			for _, s := range r.Sources {
+				if s.Modes&root.Mode != 0 && s.Parent == "" && s.Filter.Incremental() {
+					e.Incremental = true
+				}
+			}
+		}
+		if it.Single {
+			e.Records++
+			continue
+		}
+		q, err := url.ParseQuery(it.Query)
+		if err != nil {
+			return nil, err
+		}
+		n, known, err := c.Count(ctx, it.Path, q)
+		switch {
+		case Unavailable(err):
+			e.Unavailable = strconv.Itoa(statusOf(err))
+			continue
+		case err != nil:
+			return nil, err
+		case !known:
+			e.RecordsKnown = false
+		default:
+			e.Records += n
+			if pages := (n + perPage - 1) / perPage; pages > 1 {
+				e.Requests += pages - 1
+			}
+		}
+	}
+	// The levels below, in order: a listing per record of the parent.
+	fetched := Fetched(root.Mode, only)
+	for level := 1; level < Depth(root.Mode); level++ {
+		for _, r := range Catalog {
+			if fetched != nil && !fetched[r.Name] {
+				continue
+			}
+			for _, s := range r.Sources {
+				if s.Modes&root.Mode == 0 || s.Parent == "" || sourceLevel(r.Name, s, root.Mode, 0) != level {
+					continue
+				}
+				parent := est[s.Parent]
+				e := get(r.Name, "each "+s.Parent)
+				if !strings.Contains(e.From, s.Parent) {
+					e.From += ", each " + s.Parent
+				}
+				e.Incremental = e.Incremental || s.Filter.Incremental()
+				e.RecordsKnown = false
+				if parent == nil || !parent.RecordsKnown || parent.Unavailable != "" {
+					e.ListingsKnown = false
+					continue
+				}
+				e.Listings += parent.Records
+				e.Requests += parent.Records
+			}
+		}
+	}
+	out := make([]Estimate, 0, len(est))
+	for _, e := range est {
+		if fetched != nil && !fetched[e.Table] {
+			continue
+		}
+		out = append(out, *e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Table < out[j].Table })
+	return out, nil
+}
+
+func statusOf(err error) int {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return 0
+}
