@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,8 +26,33 @@ import (
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
-// Version is the exporter's version, set at build time with -ldflags.
+// Version is the exporter's version: set at build time with -ldflags
+// "-X github.com/gitlab-data-export/gitlab-data-export/pipeline.Version=v1.2.3",
+// else the module's version, else "dev" and the commit go build recorded.
 var Version = "dev"
+
+func init() {
+	info, ok := debug.ReadBuildInfo()
+	if Version != "dev" || !ok {
+		return
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		Version = v
+		return
+	}
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch {
+		case s.Key == "vcs.revision" && len(s.Value) >= 12:
+			rev = s.Value[:12]
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if rev != "" {
+		Version = "dev-" + rev + dirty
+	}
+}
 
 // Result is what a successful run reports.
 type Result struct {
