@@ -94,7 +94,7 @@ var Options = []Option{
 	{Env: "LOG_FORMAT", Default: "text", Section: "Logging",
 		Help: "text or json."},
 	{Env: "PROGRESS", Default: "auto", Section: "Logging",
-		Help: "Progress display on stderr: bars (live, per table; for a terminal), lines (a timestamped log line every PROGRESS_INTERVAL; for CI logs), off, or auto (bars when stderr is a terminal and LOG_FORMAT is text, else lines)."},
+		Help: "Progress display on stderr: bars (live, per table; for a terminal), lines (a timestamped log line every PROGRESS_INTERVAL, at info level; for CI logs), off, or auto (bars when stderr is a terminal and LOG_FORMAT is text, else lines)."},
 	{Env: "PROGRESS_INTERVAL", Default: "15s", Section: "Logging",
 		Help: "How often PROGRESS=lines logs a progress line (1s or more)."},
 	{Env: "SUMMARY_FILE", Section: "Logging",

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,6 +113,38 @@ func TestCommandsAsAUserRunsThem(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Join(dir, "gitlab_data_export_v4")); len(entries) > 0 {
 		t.Errorf("plan wrote to the store: %v", entries)
+	}
+	// An exported project is one record: its own listings are counted.
+	var proj struct {
+		ID   int64  `json:"id"`
+		Path string `json:"path_with_namespace"`
+	}
+	if err := json.Unmarshal(sim.Expected()["projects"][0], &proj); err != nil {
+		t.Fatal(err)
+	}
+	issues := 0
+	for _, raw := range sim.Expected()["issues"] {
+		var is struct {
+			ProjectID int64 `json:"project_id"`
+		}
+		if json.Unmarshal(raw, &is) == nil && is.ProjectID == proj.ID {
+			issues++
+		}
+	}
+	projectEnv := map[string]string{}
+	for k, v := range env {
+		projectEnv[k] = v
+	}
+	projectEnv["GITLAB_GROUP"], projectEnv["GITLAB_PROJECT"] = "", proj.Path
+	r = command(t, projectEnv, "plan")
+	var line string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if strings.HasPrefix(l, "issues ") {
+			line = strings.Join(strings.Fields(l), " ")
+		}
+	}
+	if want := fmt.Sprintf("issues project changed 1 %d 1", issues); r.code != 0 || line != want {
+		t.Errorf("plan of project %s: issues line %q, want %q\n%s%s", proj.Path, line, want, r.stdout, r.stderr)
 	}
 
 	// export, in a pipe: progress as plain timestamped lines, the summary

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -136,7 +137,7 @@ func printCheckpoint(out io.Writer, cfg pipeline.Config, cp *store.Checkpoint) {
 func printPlan(out io.Writer, p *pipeline.RunPlan) {
 	fmt.Fprintf(out, "Plan of job %q (nothing was written)\n", p.Job.Run.JobID)
 	fmt.Fprintf(out, "  root:        %s", p.Job.Run.Root)
-	if p.Groups >= 0 || p.Projects >= 0 {
+	if p.Job.Root.Mode != gitlab.ProjectMode && (p.Groups >= 0 || p.Projects >= 0) {
 		fmt.Fprintf(out, ": %s group(s), %s project(s)", known(p.Groups), known(p.Projects))
 	}
 	fmt.Fprintln(out)

@@ -2,6 +2,7 @@ package gitlab
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"sort"
@@ -56,6 +57,43 @@ func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only [
 		return e
 	}
 	rootFrom := map[Mode]string{TreeMode: "group tree", GroupMode: "group", ProjectMode: "project"}[root.Mode]
+	// probe counts the objects of one listing into e.
+	probe := func(e *Estimate, it Item) error {
+		e.Listings++
+		e.Requests++
+		if it.Single {
+			e.Records++
+			return nil
+		}
+		q, err := url.ParseQuery(it.Query)
+		if err != nil {
+			return err
+		}
+		n, known, err := c.Count(ctx, it.Path, q)
+		switch {
+		case Unavailable(err):
+			e.Unavailable = strconv.Itoa(statusOf(err))
+		case err != nil:
+			return err
+		case !known:
+			e.RecordsKnown = false
+		default:
+			e.Records += n
+			if pages := (n + perPage - 1) / perPage; pages > 1 {
+				e.Requests += pages - 1
+			}
+		}
+		return nil
+	}
+	// An exported project (GITLAB_PROJECT) is one record: its listings are
+	// probed too.
+	var rootRec map[string]json.RawMessage
+	var rootItem Item
+	for _, it := range items {
+		if root.Mode == ProjectMode && it.Single && it.Resource == "projects" && json.Unmarshal(root.Raw, &rootRec) == nil {
+			rootItem = it
+		}
+	}
 	for _, it := range items {
 		if it.KeysOnly {
 			continue
@@ -65,38 +103,14 @@ func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only [
 			from = "instance"
 		}
 		e := get(it.Resource, from)
-		e.Listings++
-		e.Requests++
-		if q, _ := url.ParseQuery(it.Query); q.Get(updatedFilter.After) != "" || it.After != "" {
-			r, _ := Lookup(it.Resource)
-			for _, s := range r.Sources {
-				if s.Modes&root.Mode != 0 && s.Parent == "" && s.Filter.Incremental() {
-					e.Incremental = true
-				}
+		r, _ := Lookup(it.Resource)
+		for _, s := range r.Sources {
+			if s.Modes&root.Mode != 0 && s.Parent == "" && s.Filter.Incremental() {
+				e.Incremental = true
 			}
 		}
-		if it.Single {
-			e.Records++
-			continue
-		}
-		q, err := url.ParseQuery(it.Query)
-		if err != nil {
+		if err := probe(e, it); err != nil {
 			return nil, err
-		}
-		n, known, err := c.Count(ctx, it.Path, q)
-		switch {
-		case Unavailable(err):
-			e.Unavailable = strconv.Itoa(statusOf(err))
-			continue
-		case err != nil:
-			return nil, err
-		case !known:
-			e.RecordsKnown = false
-		default:
-			e.Records += n
-			if pages := (n + perPage - 1) / perPage; pages > 1 {
-				e.Requests += pages - 1
-			}
 		}
 	}
 	// The levels below, in order: a listing per record of the parent.
@@ -111,6 +125,16 @@ func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only [
 					continue
 				}
 				parent := est[s.Parent]
+				if rootRec != nil && level == 1 && s.Parent == rootItem.Resource {
+					if it, err := childItem(childSource{Resource: r.Name, Source: s}, rootRec, rootItem, false); err == nil {
+						e := get(r.Name, "project")
+						e.Incremental = e.Incremental || s.Filter.Incremental()
+						if err := probe(e, it); err != nil {
+							return nil, err
+						}
+						continue
+					}
+				}
 				e := get(r.Name, "each "+s.Parent)
 				if !strings.Contains(e.From, s.Parent) {
 					e.From += ", each " + s.Parent
