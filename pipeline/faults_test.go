@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -230,6 +232,11 @@ func TestBadInputFailsFastAndClearly(t *testing.T) {
 		}
 	}
 	checkFails("unknown host", pipeline.ExitFailed, []string{"GITLAB_URL", "the host gitlab.invalid does not exist"}, "GITLAB_URL", "https://gitlab.invalid")
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("a request crossed an untrusted TLS connection: %s", r.URL)
+	}))
+	defer tlsSrv.Close()
+	checkFails("untrusted certificate", pipeline.ExitFailed, []string{"GITLAB_URL", "TLS certificate is not trusted", "SSL_CERT_FILE"}, "GITLAB_URL", tlsSrv.URL)
 	checkFails("wrong token", pipeline.ExitAuth, []string{"GITLAB_TOKEN"}, "GITLAB_TOKEN", "glpat-wrong")
 	checkFails("unknown group", pipeline.ExitNotFound, []string{"GITLAB_GROUP", "no/such/group"}, "GITLAB_GROUP", "no/such/group")
 	checkFails("unknown project", pipeline.ExitNotFound, []string{"GITLAB_PROJECT", "acme/nope"}, "GITLAB_GROUP", "", "GITLAB_PROJECT", "acme/nope")

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -148,6 +149,10 @@ func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoin
 		var dns *net.DNSError
 		if errors.As(err, &dns) && dns.IsNotFound {
 			return Job{}, nil, fmt.Errorf("GITLAB_URL %s: the host %s does not exist (DNS); check GITLAB_URL: %w", c.GitLabURL, dns.Name, err)
+		}
+		var cert *tls.CertificateVerificationError
+		if errors.As(err, &cert) {
+			return Job{}, nil, fmt.Errorf("GITLAB_URL %s: its TLS certificate is not trusted (verification is always on): if your GitLab uses a private CA, add the CA to the system's trust store or point SSL_CERT_FILE at a PEM file holding it: %w", c.GitLabURL, err)
 		}
 		return Job{}, nil, err
 	}

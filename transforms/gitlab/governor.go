@@ -2,6 +2,7 @@ package gitlab
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
@@ -250,6 +251,10 @@ func shouldRetry(resp *http.Response, err error) (bool, time.Duration) {
 		var dns *net.DNSError
 		if errors.As(err, &dns) && dns.IsNotFound {
 			return false, 0
+		}
+		var cert *tls.CertificateVerificationError
+		if errors.As(err, &cert) {
+			return false, 0 // an untrusted certificate stays untrusted
 		}
 		return !errors.As(err, &ae) && !strings.Contains(err.Error(), "client only allows"), 0
 	}
