@@ -33,10 +33,11 @@ const modulePrefix = "github.com/gitlab-data-export/gitlab-data-export/"
 type ownHandler struct{ slog.Handler }
 
 func (h ownHandler) Handle(ctx context.Context, r slog.Record) error {
-	if r.PC != 0 {
-		if fn := runtime.FuncForPC(r.PC); fn != nil && !strings.HasPrefix(fn.Name(), modulePrefix) && !strings.HasPrefix(fn.Name(), "main.") {
-			return nil
-		}
+	// A record without a PC comes from a bridge (the standard log package,
+	// which Beam's worker harness logs through), never from this module.
+	fn := runtime.FuncForPC(r.PC)
+	if r.PC == 0 || fn == nil || (!strings.HasPrefix(fn.Name(), modulePrefix) && !strings.HasPrefix(fn.Name(), "main.")) {
+		return nil
 	}
 	return h.Handler.Handle(ctx, r)
 }

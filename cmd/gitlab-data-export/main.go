@@ -149,6 +149,8 @@ func export(ctx context.Context, cfg pipeline.Config, logs *switchWriter) {
 		}
 		fail(err)
 	}
+	slog.Info("export finished", "run", sum.RunID, "records", sum.Records, "requests", sum.Requests,
+		"wall", time.Duration(sum.WallSeconds*float64(time.Second)).Round(time.Millisecond).String(), "checkpoint", sum.NewCheckpoint)
 	printSummary(os.Stdout, sum)
 }
 

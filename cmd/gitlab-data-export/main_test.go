@@ -156,7 +156,7 @@ func TestCommandsAsAUserRunsThem(t *testing.T) {
 	if strings.ContainsAny(r.stderr+r.stdout, "\x1b\r") {
 		t.Errorf("control characters in a non-terminal's output:\n%q", r.stderr)
 	}
-	if !strings.Contains(r.stderr, `msg="progress: `) {
+	if !strings.Contains(r.stderr, `msg=progress elapsed=`) || !strings.Contains(r.stderr, " done=true") {
 		t.Errorf("no progress lines on stderr:\n%s", r.stderr)
 	}
 	for _, want := range []string{"Exported group acme (group tree)", "issue_notes", "403 in 5", "total", "requests: ", `checkpoint "cli": none (backfill) -> `} {

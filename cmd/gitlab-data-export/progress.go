@@ -180,14 +180,26 @@ func startLines(interval time.Duration) *lines {
 		for {
 			select {
 			case <-l.done:
-				slog.Info("progress: done: " + headline(r))
+				slog.Info("progress", append(progressAttrs(r), "done", true)...)
 				return
 			case <-tick.C:
-				slog.Info("progress: " + headline(r) + reading(r))
+				slog.Info("progress", append(progressAttrs(r), "reading", reading(r))...)
 			}
 		}
 	}()
 	return l
+}
+
+// progressAttrs are the run's figures as log attributes.
+func progressAttrs(r *rates) []any {
+	req := gitlab.Stats.Requests.Load()
+	var records int64
+	for _, t := range gitlab.LiveSnapshot() {
+		records += t.Records
+	}
+	return []any{"elapsed", time.Since(r.start).Round(time.Second).String(), "requests", req,
+		"per_minute", int64(r.update(req)), "limit_per_minute", int64(gitlab.LimitPerMinute()),
+		"throttled_429", gitlab.Stats.Throttled.Load(), "retries", gitlab.Stats.Retries.Load(), "records_read", records}
 }
 
 // reading names the tables being read, the busiest first, as one line.
@@ -218,7 +230,7 @@ func reading(r *rates) string {
 		}
 		parts = append(parts, p)
 	}
-	return "; reading " + strings.Join(parts, ", ")
+	return strings.Join(parts, ", ")
 }
 
 func (l *lines) log() io.Writer { return os.Stderr }
