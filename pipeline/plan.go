@@ -2,6 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
@@ -21,10 +26,13 @@ type RunPlan struct {
 	// pages of listings whose size GitLab announced, one per other
 	// listing); LimitPerMinute the pace it would keep (0: unknown until
 	// GitLab announces it), and MinDuration what that pace allows.
-	MinRequests    int64
-	LimitPerMinute float64
-	MinDuration    time.Duration
-	ProbeRequests  int64 // requests the plan made
+	// Tree: the full paths of the descendant groups and of the projects
+	// (group exports).
+	TreeGroups, TreeProjects []string
+	MinRequests              int64
+	LimitPerMinute           float64
+	MinDuration              time.Duration
+	ProbeRequests            int64 // requests the plan made
 }
 
 // Plan resolves the root, reads the checkpoint and asks GitLab how large
@@ -58,6 +66,12 @@ func Plan(ctx context.Context, c Config) (*RunPlan, error) {
 			}
 		}
 	}
+	if job.Root.Mode != gitlab.ProjectMode {
+		if p.TreeGroups, p.TreeProjects, err = walkTree(ctx, client, job.Root); err != nil {
+			return nil, err
+		}
+		p.Groups, p.Projects = int64(len(p.TreeGroups))+1, int64(len(p.TreeProjects))
+	}
 	p.LimitPerMinute = gitlab.LimitPerMinute()
 	if p.LimitPerMinute == 0 && c.MaxPerMinute > 0 {
 		p.LimitPerMinute = float64(c.MaxPerMinute)
@@ -67,4 +81,36 @@ func Plan(ctx context.Context, c Config) (*RunPlan, error) {
 	}
 	p.ProbeRequests = gitlab.Stats.Requests.Load()
 	return p, nil
+}
+
+// walkTree lists the full paths of the root group's descendant groups (a
+// tree export) and of the projects the export covers.
+func walkTree(ctx context.Context, c *gitlab.Client, root gitlab.Root) (groups, projects []string, err error) {
+	id := strconv.FormatInt(root.ID, 10)
+	names := func(field string, out *[]string) func(gitlab.Page) error {
+		return func(p gitlab.Page) error {
+			for _, raw := range p.Items {
+				var o map[string]any
+				if json.Unmarshal(raw, &o) == nil {
+					if s, ok := o[field].(string); ok {
+						*out = append(*out, s)
+					}
+				}
+			}
+			return nil
+		}
+	}
+	q := url.Values{"simple": {"true"}, "with_shared": {"false"}, "order_by": {"id"}, "sort": {"asc"}}
+	if root.Mode == gitlab.TreeMode {
+		if err := c.List(ctx, "groups/"+id+"/descendant_groups", url.Values{}, names("full_path", &groups)); err != nil {
+			return nil, nil, fmt.Errorf("listing the subgroups of %s: %w", root.FullPath, err)
+		}
+		q.Set("include_subgroups", "true")
+	}
+	if err := c.List(ctx, "groups/"+id+"/projects", q, names("path_with_namespace", &projects)); err != nil {
+		return nil, nil, fmt.Errorf("listing the projects of %s: %w", root.FullPath, err)
+	}
+	sort.Strings(groups)
+	sort.Strings(projects)
+	return groups, projects, nil
 }

@@ -106,7 +106,7 @@ func TestCommandsAsAUserRunsThem(t *testing.T) {
 		t.Fatalf("plan exited %d: %s", r.code, r.stderr)
 	}
 	for _, want := range []string{`Plan of job "cli" (nothing was written)`, "group acme (group tree): 5 group(s), 8 project(s)",
-		"the whole history (a backfill)", "issue_notes", "each issues", "At least"} {
+		"the whole history (a backfill)", "issue_notes", "each issues", "At least", "subgroups:   acme/", "projects:    acme/"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("plan does not say %q:\n%s", want, r.stdout)
 		}

@@ -141,6 +141,12 @@ func printPlan(out io.Writer, p *pipeline.RunPlan) {
 		fmt.Fprintf(out, ": %s group(s), %s project(s)", known(p.Groups), known(p.Projects))
 	}
 	fmt.Fprintln(out)
+	if len(p.TreeGroups) > 0 {
+		fmt.Fprintf(out, "  subgroups:   %s\n", someNames(p.TreeGroups, 10))
+	}
+	if len(p.TreeProjects) > 0 {
+		fmt.Fprintf(out, "  projects:    %s\n", someNames(p.TreeProjects, 10))
+	}
 	fmt.Fprintf(out, "  store:       %s\n", pipeline.DescribeStore(p.Job.Store))
 	if p.Checkpoint == nil {
 		fmt.Fprintln(out, "  checkpoint:  none")
@@ -255,4 +261,12 @@ Exit codes:
   5  cancelled (SIGINT/SIGTERM): nothing committed, the next run covers the window
 A run commits all or nothing: there is no partial success.
 `)
+}
+
+// someNames lists up to n names, then how many more there are.
+func someNames(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:n], ", ") + fmt.Sprintf(", … and %d more", len(names)-n)
 }
