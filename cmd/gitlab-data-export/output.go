@@ -175,6 +175,9 @@ func printPlan(out io.Writer, p *pipeline.RunPlan) {
 		listings, records, requests := known(e.Listings), known(e.Records), count(e.Requests)
 		if !e.ListingsKnown {
 			listings = "?"
+			if e.Requests == 0 {
+				requests = "?"
+			}
 		}
 		if !e.RecordsKnown {
 			records = "?"
@@ -192,7 +195,7 @@ func printPlan(out io.Writer, p *pipeline.RunPlan) {
 	}
 	fmt.Fprintln(out, ". \"?\": GitLab does not say (listings of records not counted yet, or more than 10,000 objects);")
 	fmt.Fprintln(out, "the children of changed records are read once per record, so a backfill makes many more requests than its listings' pages.")
-	fmt.Fprintf(out, "The plan itself made %s requests (a one-object page per listing).\n", count(p.ProbeRequests))
+	fmt.Fprintf(out, "The plan itself made %s requests (the tree walk, and a one-object page per listing).\n", count(p.ProbeRequests))
 }
 
 func known(n int64) string {
