@@ -35,6 +35,9 @@ func printSummary(out io.Writer, s pipeline.Summary) {
 	var read, requests, pages int64
 	var unavailable []string
 	for _, t := range s.Tables {
+		if s.Status != "ok" && t.Read == 0 && t.Requests == 0 && len(t.Unavailable) == 0 {
+			continue // a failed run: only the tables it got to
+		}
 		var un []string
 		for _, status := range sortedKeys(t.Unavailable) {
 			un = append(un, fmt.Sprintf("%s in %d", status, t.Unavailable[status]))
