@@ -67,7 +67,8 @@ type Sim struct {
 	version   uint64 // bumped by every change of the data
 	mutations int
 
-	clockOffset atomic.Int64 // sim clock = real clock + offset (ns)
+	clockOffset atomic.Int64     // sim clock = real clock + offset (ns)
+	clock       func() time.Time // the real clock (time.Now; tests fix it)
 
 	faults  faultSet
 	stats   statsSet
@@ -84,7 +85,7 @@ type Sim struct {
 // New generates the instance described by o.
 func New(o Options) *Sim {
 	o = withDefaults(o)
-	s := &Sim{opts: o, countLimit: 10000}
+	s := &Sim{opts: o, countLimit: 10000, clock: time.Now}
 	s.st = generate(o)
 	return s
 }
@@ -198,7 +199,7 @@ func (s *Sim) Token() string { return s.opts.Token }
 func (s *Sim) RootGroup() string { return rootGroupPath }
 
 // Now is the sim clock: the real clock plus every Advance.
-func (s *Sim) Now() time.Time { return time.Now().Add(time.Duration(s.clockOffset.Load())) }
+func (s *Sim) Now() time.Time { return s.clock().Add(time.Duration(s.clockOffset.Load())) }
 
 // Advance moves the sim clock forward by d.
 func (s *Sim) Advance(d time.Duration) { s.clockOffset.Add(int64(d)) }
