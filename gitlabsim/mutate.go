@@ -1,10 +1,15 @@
 package gitlabsim
 
 import (
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strconv"
 )
+
+// Mutate: ordinary activity on the instance, and the Mutation it reports.
+// changes.go makes the changes of the tables beyond the hand-modelled ones.
 
 // Mutation lists what one Mutate call changed.
 type Mutation struct {
@@ -12,8 +17,8 @@ type Mutation struct {
 	// Parents bumped by a new note (award, event, link...), projects whose
 	// last_activity_at moved, labels whose counts moved and every job of a
 	// pipeline whose status changed (jobs embed it) are included. Member ids
-	// are user ids. For the engine's tables: the objects of ChangedKeys that
-	// have a numeric id.
+	// are user ids. For the tables whose changes Mutate does not mark (see
+	// table.marked): the objects of ChangedKeys that have a numeric id.
 	Changed map[string][]int64 `json:"changed"`
 	// ChangedKeys: table -> keys of the objects updated or created, every
 	// table included (an object whose rendering in Expected changed in any
@@ -37,15 +42,15 @@ type Mutation struct {
 //     existing pipeline retried (status change, a retried job replaced);
 //   - a new group milestone, a new project milestone, one unreferenced
 //     milestone updated; a new label; a new member;
-//   - the engine's tables (extra_mutate.go): updates, creations and
-//     deletions of iterations, badges, wiki pages, runners, access requests,
-//     variables, hooks, push rules, commits (with statuses), tags and
-//     releases, branches, snippets, deployments, events, audit events,
-//     deploy tokens, registry tags, packages, forks, stars, vulnerabilities
-//     and more; award emoji, labels and weights of issues, a state event for
-//     each issue closed or reopened, epic notes and epic issues, issue
-//     links, each bumping its issue, merge request or epic, and the parents
-//     that embed a changed object (see propagate).
+//   - the other tables (changes.go): updates, creations and deletions of
+//     iterations, badges, wiki pages, runners, access requests, variables,
+//     hooks, push rules, commits (with statuses), tags and releases,
+//     branches, snippets, deployments, events, audit events, deploy tokens,
+//     registry tags, packages, forks, stars, vulnerabilities and more; award
+//     emoji, labels and weights of issues, a state event for each issue
+//     closed or reopened, epic notes and epic issues, issue links, each
+//     bumping its issue, merge request or epic, and the parents that embed a
+//     changed object (see propagate).
 //
 // ChangedKeys and Deleted are found by comparing every table before and
 // after (Expected), so they are complete.
@@ -225,7 +230,7 @@ func (m *mutator) run(n int) {
 	}
 	m.pipelines()
 	m.milestonesLabelsMembers()
-	m.extras(n)
+	m.tableChanges(n)
 	for p := range m.touched {
 		st.projects[p].lastActivity = m.now
 		m.mark("projects", st.projects[p].id)
@@ -370,5 +375,68 @@ func (m *mutator) milestonesLabelsMembers() {
 		*members = append(*members, member{user: u, access: 30, created: m.now, createdBy: 0, seq: st.next.memberSeq})
 		m.mark(table, st.users[u].id)
 		break
+	}
+}
+
+// digest is a table's objects: key -> hash of the rendered object, and
+// key -> numeric id (for Mutation.Changed).
+type digest struct {
+	hash map[string]uint64
+	id   map[string]int64
+}
+
+// digests renders every table (the caller holds s.mu).
+func (s *Sim) digests() map[string]digest {
+	keys := TableKeys()
+	out := map[string]digest{}
+	for table, objs := range s.expectedLocked() {
+		d := digest{hash: map[string]uint64{}, id: map[string]int64{}}
+		for _, o := range objs {
+			h := fnv.New64a()
+			h.Write(o)
+			k := keyOf(o, keys[table])
+			d.hash[k] = h.Sum64()
+			if v, ok := lookupField(o, "id"); ok {
+				if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+					d.id[k] = n
+				}
+			}
+		}
+		out[table] = d
+	}
+	return out
+}
+
+// diff fills the Mutation's ChangedKeys and Deleted from the tables before
+// and after, and Changed for the tables whose changes Mutate does not mark
+// (ids of the changed or created objects that have a numeric id).
+func diff(before, after map[string]digest, out *Mutation) {
+	marked := func(t string) bool { return tableByName[t] != nil && tableByName[t].marked }
+	for table, a := range after {
+		b := before[table]
+		for k, h := range a.hash {
+			if old, ok := b.hash[k]; !ok || old != h {
+				out.ChangedKeys[table] = append(out.ChangedKeys[table], k)
+				if id, ok := a.id[k]; ok && !marked(table) {
+					out.Changed[table] = append(out.Changed[table], id)
+				}
+			}
+		}
+		for k := range b.hash {
+			if _, ok := a.hash[k]; !ok {
+				out.Deleted[table] = append(out.Deleted[table], k)
+			}
+		}
+	}
+	for _, m := range []map[string][]string{out.ChangedKeys, out.Deleted} {
+		for t := range m {
+			slices.Sort(m[t])
+		}
+	}
+	for t := range out.Changed {
+		if !marked(t) {
+			slices.Sort(out.Changed[t])
+			out.Changed[t] = slices.Compact(out.Changed[t])
+		}
 	}
 }

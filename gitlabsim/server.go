@@ -34,6 +34,10 @@ func errorResponse(status int, msg string) *response {
 
 func notFoundRoute() *response { return errorResponse(http.StatusNotFound, "404 Not Found") }
 
+func forbidden() *response { return messageResponse(http.StatusForbidden, "403 Forbidden") }
+
+func badRequest(msg string) *response { return errorResponse(http.StatusBadRequest, msg) }
+
 const apiPrefix = "/api/v4/"
 
 func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {

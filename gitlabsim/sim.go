@@ -1,10 +1,13 @@
 // Package gitlabsim is a GitLab REST API v4 simulator: a real HTTP server
 // over a deterministic synthetic instance (groups, projects, issues, merge
-// requests, notes, milestones, epics, pipelines, jobs, labels, members —
-// hand-modelled — and some eighty more endpoints of groups, projects,
-// issues, merge requests, pipelines and epics, served by a generic engine
-// from a declarative table: see extra.go). The exporter's tests, its demo
-// and its benchmark run against it.
+// requests, notes, milestones, epics, pipelines, jobs, labels, members and
+// some eighty more tables of groups, projects, repositories, CI/CD,
+// registries, issues, merge requests, pipelines and epics). The exporter's
+// tests, its demo and its benchmark run against it.
+//
+// Every table is declared once (engine.go; each in the file of what it
+// serves) and one engine serves, filters, pages and renders it into
+// Expected and Counts, and diffs it for Mutation.
 //
 // It reproduces the behaviour of GitLab that an exporter must cope with:
 // offset and keyset paging with GitLab's headers, totals omitted above
@@ -21,6 +24,13 @@ import (
 	"sync/atomic"
 	"time"
 )
+
+// SecretMarker is part of every secret value the simulator serves: the
+// values of CI/CD variables (group, project and pipeline variables, masked
+// or not; hidden ones are served as null, like GitLab) and the token planted
+// in one deploy token. An export that writes no secret holds no
+// SecretMarker.
+const SecretMarker = "SIMSECRET"
 
 // Options configure a simulated instance. Zero fields take the defaults of
 // the Size preset.
@@ -225,8 +235,7 @@ func (s *Sim) SetFeatureDisabled(projectID int, feature string, disabled bool) {
 
 // Expected returns, per table, every object the simulator currently holds,
 // as the JSON the endpoints of the exporter's catalog serve it (see
-// expectedLocked for the details: the root group's detail entity, labels
-// with counts, members with their scope key).
+// expectedLocked).
 func (s *Sim) Expected() map[string][]json.RawMessage {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

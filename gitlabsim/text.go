@@ -6,9 +6,6 @@ import (
 	"time"
 )
 
-// Deterministic names and texts. Titles and descriptions are derived from
-// ids when served, so that the large instance stays compact.
-
 const (
 	rootGroupPath = "acme"
 	externalURL   = "https://gitlab.example.com" // GitLab's external_url: web_url fields use it
@@ -111,6 +108,13 @@ func noteBody(id int64, system bool) string {
 	return pick(noteBodies, mix(id))
 }
 
+func revSuffix(r *row) string {
+	if r.rev == 0 {
+		return ""
+	}
+	return " (edit " + strconv.Itoa(int(r.rev)) + ")"
+}
+
 func shortSHA(id int64) string { return fullSHA(id)[:8] }
 
 func fullSHA(id int64) string {
@@ -132,7 +136,12 @@ func slug(s string) string {
 	return strings.ReplaceAll(strings.ToLower(s), " ", "-")
 }
 
-// Time helpers: the data holds unix milliseconds (0 = none).
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 const (
 	msPerDay    = int64(24 * time.Hour / time.Millisecond)

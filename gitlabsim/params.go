@@ -144,3 +144,29 @@ func (p *params) window(after, before string) timeRange {
 	}
 	return r
 }
+
+// dateWindow reads the events API's exclusive date bounds: after=D keeps
+// what was created from the day after D on, before=D what was created
+// before D (a time is taken for its date, as GitLab's Date parameters do).
+func (p *params) dateWindow(after, before string) timeRange {
+	r := anyTime
+	day := func(name string) (int64, bool) {
+		v := p.q.Get(name)
+		if v == "" {
+			return 0, false
+		}
+		t, ok := parseTime(v)
+		if !ok {
+			p.fail(name + " is invalid")
+			return 0, false
+		}
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).UnixMilli(), true
+	}
+	if d, ok := day(after); ok {
+		r.from = d + msPerDay
+	}
+	if d, ok := day(before); ok {
+		r.to = d - 1
+	}
+	return r
+}

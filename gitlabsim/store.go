@@ -6,13 +6,17 @@ import (
 )
 
 // The data of an instance, held compactly: texts that follow from ids are
-// derived when served; references are indexes into the store's slices.
+// derived when served; references are indexes into the store's slices. The
+// hand-modelled objects (groups, projects, issues, merge requests, notes,
+// pipelines, jobs, labels, milestones, epics, members) have structs of
+// their own; every other table holds rows: small, uniform records whose
+// fields each table gives a meaning (see its generator and renderer).
 
 const (
 	featIssues = iota
 	featMRs
 	featPipelines
-	// Features whose endpoints answer 404 while disabled (see xtable.feature).
+	// Features whose endpoints answer 404 while disabled (see table.feature).
 	featWiki
 	featRegistry
 	featSnippets
@@ -198,8 +202,20 @@ type store struct {
 
 	next idCounters
 
-	licensed bool    // Premium features are on (not Options.Unlicensed)
-	x        *xstore // the resources of the generic engine (extra*.go)
+	licensed bool // Premium features are on (not Options.Unlicensed)
+
+	// The rows of every other table, and their id sequences.
+	tabs map[string]*rowTable
+	seqs map[string]*int64
+
+	issueEpic map[int32]int32   // issue -> its epic
+	mrCloses  map[int32][]int32 // merge request -> the issues it closes
+	mrPipes   map[int32][]int32 // merge request -> its pipelines
+	pipeMR    map[int32]int32   // pipeline -> its merge request
+
+	// issues, merge requests and pipelines [0, n) have their children
+	// (award emoji, events, commits...)
+	initIssues, initMRs, initPipelines int
 }
 
 func (st *store) addGroupIndex(i int32) {
@@ -254,4 +270,132 @@ func (st *store) availableLabels(p int32) []int32 {
 		out = append(out, st.groups[a].labels...)
 	}
 	return out
+}
+
+// row is one object of a table that has no struct of its own. The meaning
+// of user, ref, k and flag is the table's (see its generator and renderer).
+type row struct {
+	id               int64
+	created, updated int64
+	scope            int32 // the index of its scope object (group, project, issue, ..., or row of the parent table)
+	user, ref        int32 // a user; a reference (label, milestone, commit row, tag row, issue...) or -1
+	k                int32 // an ordinal or variant
+	rev              uint16
+	flag             uint8
+	dead             bool
+}
+
+// rowTable holds the rows of one table.
+type rowTable struct {
+	rows    []row
+	byScope [][]int32 // live rows per scope, in creation order
+	next    *int64    // the table's id sequence (shared by tables that are one table in GitLab)
+}
+
+// add appends r (its id taken from the sequence when 0) and returns its index.
+func (t *rowTable) add(r row) int32 {
+	if r.id == 0 {
+		r.id = *t.next
+		*t.next++
+	}
+	t.rows = append(t.rows, r)
+	i := int32(len(t.rows) - 1)
+	for int(r.scope) >= len(t.byScope) {
+		t.byScope = append(t.byScope, nil)
+	}
+	t.byScope[r.scope] = append(t.byScope[r.scope], i)
+	return i
+}
+
+// live lists the live rows of a scope.
+func (t *rowTable) live(sc int32) []int32 {
+	if sc < 0 || int(sc) >= len(t.byScope) {
+		return nil
+	}
+	return t.byScope[sc]
+}
+
+// del deletes row i.
+func (t *rowTable) del(i int32) {
+	r := &t.rows[i]
+	if r.dead {
+		return
+	}
+	r.dead = true
+	list := t.byScope[r.scope]
+	for n, x := range list {
+		if x == i {
+			t.byScope[r.scope] = append(list[:n:n], list[n+1:]...)
+			break
+		}
+	}
+}
+
+// xsequences names the id sequence of tables that GitLab keeps in one
+// database table, and where each sequence starts.
+var (
+	sharedSequences = map[string]string{
+		"group_audit_events": "audit_events", "project_audit_events": "audit_events",
+		"issue_award_emoji": "award_emoji", "merge_request_award_emoji": "award_emoji",
+		"issue_resource_label_events": "label_events", "merge_request_resource_label_events": "label_events",
+		"issue_resource_state_events": "state_events", "merge_request_resource_state_events": "state_events",
+		"issue_resource_milestone_events": "milestone_events", "merge_request_resource_milestone_events": "milestone_events",
+		"group_boards": "boards", "project_boards": "boards",
+		"group_badges": "badges", "project_badges": "badges",
+		"group_hooks": "hooks", "project_hooks": "hooks",
+		"group_protected_environments": "protected_environments", "project_protected_environments": "protected_environments",
+		"group_runners": "runners",
+	}
+	sequenceStarts = map[string]int64{
+		"audit_events": 80001, "award_emoji": 40001, "label_events": 60001, "state_events": 62001, "milestone_events": 64001,
+		"issue_resource_weight_events": 66001, "boards": 301, "badges": 501, "hooks": 701, "runners": 31,
+		"group_iterations": 1201, "commits": 70000001, "epic_issues": 9001, "issue_links": 3001, "packages": 2201,
+		"snippets": 4101, "deploy_keys": 5101, "deploy_tokens": 5501, "container_repositories": 6101, "freeze_periods": 6501,
+		"remote_mirrors": 6801, "vulnerabilities": 7101, "project_events": 200001, "forks": 900001, "pipeline_schedules": 7601,
+		"deployments": 7801, "environments": 8101, "protected_branches": 8301, "merge_request_commits": 1,
+	}
+)
+
+// initRows prepares the row tables (after the hand-modelled data).
+func (st *store) initRows() {
+	st.tabs, st.seqs = map[string]*rowTable{}, map[string]*int64{}
+	st.issueEpic, st.mrCloses, st.mrPipes, st.pipeMR = map[int32]int32{}, map[int32][]int32{}, map[int32][]int32{}, map[int32]int32{}
+	st.seqs["notes"] = &st.next.note // epic notes are notes
+}
+
+// tab returns a table's rows (created empty on first use).
+func (st *store) tab(name string) *rowTable {
+	if t, ok := st.tabs[name]; ok {
+		return t
+	}
+	seq := name
+	if s, ok := sharedSequences[name]; ok {
+		seq = s
+	}
+	if name == "epic_notes" {
+		seq = "notes"
+	}
+	next, ok := st.seqs[seq]
+	if !ok {
+		next = new(int64)
+		*next = 1
+		if v, ok := sequenceStarts[seq]; ok {
+			*next = v
+		}
+		st.seqs[seq] = next
+	}
+	t := &rowTable{next: next}
+	st.tabs[name] = t
+	return t
+}
+
+// rowIndex finds the index of a live row of a table by its id.
+func (st *store) rowIndex(table string, r *row) int32 {
+	tab := st.tab(table)
+	for _, i := range tab.live(r.scope) {
+		if tab.rows[i].id == r.id {
+			return i
+		}
+	}
+	return -1
 }

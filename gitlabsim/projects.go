@@ -2,102 +2,175 @@ package gitlabsim
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
 	"strconv"
+	"strings"
 )
 
-// Groups, projects, members, labels and epics.
+// Projects: a group's projects (GET /groups/:id/projects, offset paging up
+// to the offset limit, or keyset paging), the project itself, its forks and
+// its starrers.
 
-type accessLevel struct {
-	AccessLevel int `json:"access_level"`
+func init() {
+	register(
+		&table{name: "projects", keys: []string{"id"}, adds: noAdds, byID: true, marked: true,
+			path: "groups/:id/projects", scope: scGroup, root: true,
+			query: "include_subgroups=true&with_shared=false&order_by=id&sort=asc&statistics=true",
+			list:  listGroupProjects, page: pageProjects,
+			count: func(st *store, sc scope) int { return len(st.subtreeProjects(sc.i)) },
+			also: []*endpoint{{path: "projects/:id", scope: scProject, single: true,
+				list: func(s *Sim, sc scope, q *params) []item {
+					statistics := q.boolean("statistics", false)
+					return []item{{id: s.st.projects[sc.i].id, render: func() []byte { return s.st.renderProject(sc.i, true, statistics) }}}
+				}}}},
+		&table{name: "forks", keys: []string{"parent_project_id", "id"}, adds: [][2]string{{"parent_project_id", "project_id"}},
+			path: "projects/:id/forks", scope: scProject, list: rowsOf("forks", atNone, (*store).renderFork)},
+		&table{name: "starrers", keys: []string{"project_id", "user.id"},
+			path: "projects/:id/starrers", scope: scProject, list: rowsOf("starrers", atNone, (*store).renderStarrer)},
+	)
 }
 
-type branchProtection struct {
-	AllowedToPush  []accessLevel `json:"allowed_to_push"`
-	AllowForcePush bool          `json:"allow_force_push"`
-	AllowedToMerge []accessLevel `json:"allowed_to_merge"`
-}
-
-type groupJSON struct {
-	ID                              int64            `json:"id"`
-	WebURL                          string           `json:"web_url"`
-	Name                            string           `json:"name"`
-	Path                            string           `json:"path"`
-	Description                     string           `json:"description"`
-	Visibility                      string           `json:"visibility"`
-	ShareWithGroupLock              bool             `json:"share_with_group_lock"`
-	RequireTwoFactorAuthentication  bool             `json:"require_two_factor_authentication"`
-	TwoFactorGracePeriod            int              `json:"two_factor_grace_period"`
-	ProjectCreationLevel            string           `json:"project_creation_level"`
-	AutoDevopsEnabled               any              `json:"auto_devops_enabled"`
-	SubgroupCreationLevel           string           `json:"subgroup_creation_level"`
-	EmailsDisabled                  bool             `json:"emails_disabled"`
-	EmailsEnabled                   bool             `json:"emails_enabled"`
-	MentionsDisabled                any              `json:"mentions_disabled"`
-	LFSEnabled                      bool             `json:"lfs_enabled"`
-	DefaultBranch                   any              `json:"default_branch"`
-	DefaultBranchProtection         int              `json:"default_branch_protection"`
-	DefaultBranchProtectionDefaults branchProtection `json:"default_branch_protection_defaults"`
-	AvatarURL                       any              `json:"avatar_url"`
-	RequestAccessEnabled            bool             `json:"request_access_enabled"`
-	FullName                        string           `json:"full_name"`
-	FullPath                        string           `json:"full_path"`
-	CreatedAt                       string           `json:"created_at"`
-	ParentID                        any              `json:"parent_id"`
-	OrganizationID                  int              `json:"organization_id"`
-	SharedRunnersSetting            string           `json:"shared_runners_setting"`
-	LDAPCN                          any              `json:"ldap_cn"`
-	LDAPAccess                      any              `json:"ldap_access"`
-	MarkedForDeletionOn             any              `json:"marked_for_deletion_on"`
-	WikiAccessLevel                 string           `json:"wiki_access_level"`
-	XSim                            json.RawMessage  `json:"x_sim"`
-}
-
-// groupDetailJSON is GET /groups/:id: the list entity plus detail fields.
-type groupDetailJSON struct {
-	groupJSON
-	SharedWithGroups                      []any              `json:"shared_with_groups"`
-	RunnersToken                          string             `json:"runners_token"`
-	PreventSharingGroupsOutsideHierarchy  bool               `json:"prevent_sharing_groups_outside_hierarchy"`
-	PreventForkingOutsideGroup            any                `json:"prevent_forking_outside_group"`
-	MembershipLock                        bool               `json:"membership_lock"`
-	SharedRunnersMinutesLimit             any                `json:"shared_runners_minutes_limit"`
-	ExtraSharedRunnersMinutesLimit        any                `json:"extra_shared_runners_minutes_limit"`
-	IPRestrictionRanges                   any                `json:"ip_restriction_ranges"`
-	ServiceAccessTokensExpirationEnforced bool               `json:"service_access_tokens_expiration_enforced"`
-	Projects                              *[]json.RawMessage `json:"projects,omitempty"`
-	SharedProjects                        *[]json.RawMessage `json:"shared_projects,omitempty"`
-}
-
-func (st *store) groupJSON(g int32) groupJSON {
-	gr := &st.groups[g]
-	out := groupJSON{ID: gr.id, WebURL: externalURL + "/groups/" + gr.fullPath, Name: gr.name, Path: gr.path,
-		Description: "The " + gr.name + " group.", Visibility: "private", ProjectCreationLevel: "developer",
-		SubgroupCreationLevel: "maintainer", EmailsEnabled: true, LFSEnabled: true, DefaultBranchProtection: 2,
-		DefaultBranchProtectionDefaults: branchProtection{AllowedToPush: []accessLevel{{40}}, AllowedToMerge: []accessLevel{{40}}},
-		RequestAccessEnabled:            true, FullName: gr.fullName, FullPath: gr.fullPath, CreatedAt: ts(gr.created),
-		OrganizationID: 1, SharedRunnersSetting: "enabled", WikiAccessLevel: "enabled", XSim: xsim(int(g) + 1)}
-	if gr.parent >= 0 {
-		out.ParentID = st.groups[gr.parent].id
+// listGroupProjects is GET /groups/:id/projects: include_subgroups,
+// with_shared, archived, order_by/sort, simple, statistics, search,
+// id_after/id_before, last_activity_after/before (paged by pageProjects).
+func listGroupProjects(s *Sim, sc scope, q *params) []item {
+	st := s.st
+	g := sc.i
+	subgroups := q.boolean("include_subgroups", false)
+	withShared := q.boolean("with_shared", true)
+	keyset := q.enum("pagination", "offset", "offset", "keyset") == "keyset"
+	defOrder := "created_at"
+	if keyset {
+		defOrder = "id"
+	}
+	orderBy := q.enum("order_by", defOrder, "id", "name", "path", "created_at", "updated_at", "last_activity_at", "similarity", "star_count")
+	desc := q.enum("sort", "desc", "asc", "desc") == "desc"
+	simple := q.boolean("simple", false)
+	statistics := q.boolean("statistics", false)
+	search := strings.ToLower(q.q.Get("search"))
+	idAfter, idBefore := int64(q.integer("id_after", 0)), int64(q.integer("id_before", 0))
+	activity := q.window("last_activity_after", "last_activity_before")
+	archivedSet := q.has("archived")
+	archived := q.boolean("archived", false)
+	if q.err != "" {
+		return nil
+	}
+	var candidates []int32
+	if subgroups {
+		candidates = st.subtreeProjects(g)
+	} else {
+		candidates = append(candidates, st.groups[g].projects...)
+	}
+	if withShared {
+		for _, p := range st.groups[g].shared {
+			if !slices.Contains(candidates, p) {
+				candidates = append(candidates, p)
+			}
+		}
+	}
+	var idx []int32
+	for _, p := range candidates {
+		pr := &st.projects[p]
+		switch {
+		case archivedSet && pr.archived != archived,
+			idAfter > 0 && pr.id <= idAfter, idBefore > 0 && pr.id >= idBefore,
+			!activity.has(pr.lastActivity),
+			search != "" && !strings.Contains(strings.ToLower(pr.name), search) && !strings.Contains(pr.path, search):
+			continue
+		}
+		idx = append(idx, p)
+	}
+	sortProjects(st, idx, orderBy, desc)
+	out := make([]item, len(idx))
+	for n, p := range idx {
+		out[n] = item{id: st.projects[p].id, render: func() []byte {
+			if simple {
+				return st.renderProjectSimple(p)
+			}
+			return st.renderProject(p, false, statistics)
+		}}
 	}
 	return out
 }
 
-func (st *store) renderGroup(g int32) []byte { return marshal(st.groupJSON(g)) }
-
-func (st *store) renderGroupDetail(g int32, withProjects bool) []byte {
-	out := groupDetailJSON{groupJSON: st.groupJSON(g), SharedWithGroups: []any{},
-		RunnersToken: "GR1348941" + fullSHA(st.groups[g].id)[:20]}
-	if withProjects {
-		projects, shared := []json.RawMessage{}, []json.RawMessage{}
-		for _, p := range st.groups[g].projects {
-			projects = append(projects, st.renderProject(p, false, false))
-		}
-		for _, p := range st.groups[g].shared {
-			shared = append(shared, st.renderProject(p, false, false))
-		}
-		out.Projects, out.SharedProjects = &projects, &shared
+// pageProjects pages a group's projects: keyset paging (pagination=keyset,
+// order_by=id only: 405 otherwise), or offset paging up to OffsetLimit
+// records (405 beyond).
+func pageProjects(s *Sim, r *http.Request, q *params, items []item) *response {
+	keyset := q.enum("pagination", "offset", "offset", "keyset") == "keyset"
+	defOrder := "created_at"
+	if keyset {
+		defOrder = "id"
 	}
-	return marshal(out)
+	orderBy := q.enum("order_by", defOrder, "id", "name", "path", "created_at", "updated_at", "last_activity_at", "similarity", "star_count")
+	desc := q.enum("sort", "desc", "asc", "desc") == "desc"
+	if keyset && orderBy != "id" {
+		return messageResponse(http.StatusMethodNotAllowed, "Keyset pagination is not yet available for this type of request")
+	}
+	page, per := pageParams(r.URL.Query())
+	if keyset {
+		n := min(per, len(items))
+		out := make([][]byte, 0, n)
+		for _, it := range items[:n] {
+			out = append(out, it.render())
+		}
+		var next map[string]string
+		if n < len(items) {
+			last := strconv.FormatInt(items[n-1].id, 10)
+			if desc {
+				next = map[string]string{"id_before": last}
+			} else {
+				next = map[string]string{"id_after": last}
+			}
+		}
+		return keysetList(r, out, per, next)
+	}
+	if page*per > s.opts.OffsetLimit {
+		return messageResponse(http.StatusMethodNotAllowed, fmt.Sprintf("Offset pagination has a maximum allowed offset of %d "+
+			"for requests that return objects of type Project. Remaining records can be retrieved using keyset pagination.", s.opts.OffsetLimit))
+	}
+	return s.offsetList(r, len(items), func(i int) []byte { return items[i].render() })
+}
+
+func sortProjects(st *store, idx []int32, orderBy string, desc bool) {
+	less := func(a, b *project) int {
+		switch orderBy {
+		case "name":
+			return strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name))
+		case "path":
+			return strings.Compare(a.path, b.path)
+		case "created_at":
+			return cmpInt(a.created, b.created)
+		case "updated_at":
+			return cmpInt(a.updated, b.updated)
+		case "last_activity_at":
+			return cmpInt(a.lastActivity, b.lastActivity)
+		case "star_count":
+			return cmpInt(int64(a.stars), int64(b.stars))
+		}
+		return 0
+	}
+	sort.SliceStable(idx, func(i, j int) bool {
+		a, b := &st.projects[idx[i]], &st.projects[idx[j]]
+		c := less(a, b)
+		if c == 0 {
+			c = cmpInt(a.id, b.id)
+		}
+		return (c < 0) != desc
+	})
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 type namespaceJSON struct {
@@ -301,7 +374,7 @@ func (st *store) renderProject(pi int32, detail, statistics bool) []byte {
 		BuildGitStrategy: "fetch", KeepLatestArtifact: true, GroupRunnersEnabled: true,
 		AutoCancelPendingPipelines: "enabled", BuildTimeout: 3600, AutoDevopsDeployStrategy: "continuous",
 		SharedWithGroups: []sharedWithGroup{}, RequestAccessEnabled: true, MergeMethod: "merge", SquashOption: "default_off",
-		AutocloseReferencedIssues: true, XSim: xsim(int(pi) + 1)}
+		AutocloseReferencedIssues: true, XSim: simField(int(pi) + 1)}
 	if p.group >= 0 && g.parent >= 0 {
 		out.Namespace.ParentID = st.groups[g.parent].id
 	}
@@ -331,159 +404,6 @@ func (st *store) renderProject(pi int32, detail, statistics bool) []byte {
 		repo := 1<<20 + h%(200<<20)
 		out.Statistics = &projectStatistics{CommitCount: 10 + int(h%5000), RepositorySize: repo, StorageSize: repo + 4096,
 			WikiSize: 4096, JobArtifactsSize: int64(len(p.pipelines)) * 1024}
-	}
-	return marshal(out)
-}
-
-type memberJSON struct {
-	userJSON
-	AccessLevel       int             `json:"access_level"`
-	CreatedAt         string          `json:"created_at"`
-	CreatedBy         userJSON        `json:"created_by"`
-	ExpiresAt         any             `json:"expires_at"`
-	GroupSAMLIdentity any             `json:"group_saml_identity"`
-	MembershipState   string          `json:"membership_state"`
-	MemberRole        any             `json:"member_role"`
-	XSim              json.RawMessage `json:"x_sim"`
-}
-
-func (st *store) renderMember(m *member) []byte {
-	return marshal(memberJSON{userJSON: st.userJSON(m.user), AccessLevel: m.access, CreatedAt: ts(m.created),
-		CreatedBy: st.userJSON(m.createdBy), ExpiresAt: datep(m.expires), MembershipState: "active", XSim: xsim(int(m.seq))})
-}
-
-type labelJSON struct {
-	ID                     int64           `json:"id"`
-	Name                   string          `json:"name"`
-	Description            string          `json:"description"`
-	DescriptionHTML        string          `json:"description_html"`
-	TextColor              string          `json:"text_color"`
-	Color                  string          `json:"color"`
-	Subscribed             bool            `json:"subscribed"`
-	Priority               any             `json:"priority"`
-	IsProjectLabel         bool            `json:"is_project_label"`
-	OpenIssuesCount        *int            `json:"open_issues_count,omitempty"`
-	ClosedIssuesCount      *int            `json:"closed_issues_count,omitempty"`
-	OpenMergeRequestsCount *int            `json:"open_merge_requests_count,omitempty"`
-	XSim                   json.RawMessage `json:"x_sim"`
-}
-
-// renderLabel renders a label; counts (with_counts=true) are issue and
-// merge request counts of the label within its owner's scope.
-func (st *store) renderLabel(l int32, withCounts bool) []byte {
-	lb := &st.labels[l]
-	out := labelJSON{ID: lb.id, Name: lb.name, Description: "Label " + lb.name + ".",
-		DescriptionHTML: "Label " + lb.name + ".", TextColor: "#FFFFFF", Color: lb.color,
-		IsProjectLabel: lb.project >= 0, XSim: xsim(int(l) + 1)}
-	if lb.priority >= 0 {
-		out.Priority = lb.priority
-	}
-	if withCounts {
-		oi, ci, om := st.labelCounts(l)
-		out.OpenIssuesCount, out.ClosedIssuesCount, out.OpenMergeRequestsCount = &oi, &ci, &om
-	}
-	return marshal(out)
-}
-
-func (st *store) labelCounts(l int32) (openIssues, closedIssues, openMRs int) {
-	lb := &st.labels[l]
-	var projects []int32
-	if lb.project >= 0 {
-		projects = []int32{lb.project}
-	} else {
-		projects = st.subtreeProjects(lb.group)
-	}
-	for _, p := range projects {
-		for _, i := range st.projects[p].issues {
-			is := &st.issues[i]
-			for _, x := range is.labels {
-				if x == l {
-					if is.closed {
-						closedIssues++
-					} else {
-						openIssues++
-					}
-				}
-			}
-		}
-		for _, i := range st.projects[p].mrs {
-			mr := &st.mrs[i]
-			for _, x := range mr.labels {
-				if x == l && mr.state == mrOpened {
-					openMRs++
-				}
-			}
-		}
-	}
-	return
-}
-
-type epicLinks struct {
-	Self       string `json:"self"`
-	EpicIssues string `json:"epic_issues"`
-	Group      string `json:"group"`
-	Parent     any    `json:"parent"`
-}
-
-type epicJSON struct {
-	ID               int64           `json:"id"`
-	IID              int32           `json:"iid"`
-	Color            string          `json:"color"`
-	TextColor        string          `json:"text_color"`
-	GroupID          int64           `json:"group_id"`
-	ParentID         any             `json:"parent_id"`
-	ParentIID        any             `json:"parent_iid"`
-	Title            string          `json:"title"`
-	Description      string          `json:"description"`
-	Confidential     bool            `json:"confidential"`
-	Author           userJSON        `json:"author"`
-	StartDate        any             `json:"start_date"`
-	StartDateIsFixed bool            `json:"start_date_is_fixed"`
-	StartDateFixed   any             `json:"start_date_fixed"`
-	EndDate          any             `json:"end_date"`
-	DueDate          any             `json:"due_date"`
-	DueDateIsFixed   bool            `json:"due_date_is_fixed"`
-	DueDateFixed     any             `json:"due_date_fixed"`
-	State            string          `json:"state"`
-	WebEditURL       string          `json:"web_edit_url"`
-	WebURL           string          `json:"web_url"`
-	Reference        string          `json:"reference"`
-	References       references      `json:"references"`
-	CreatedAt        string          `json:"created_at"`
-	UpdatedAt        string          `json:"updated_at"`
-	ClosedAt         any             `json:"closed_at"`
-	Labels           []string        `json:"labels"`
-	Upvotes          int             `json:"upvotes"`
-	Downvotes        int             `json:"downvotes"`
-	Links            epicLinks       `json:"_links"`
-	Imported         bool            `json:"imported"`
-	ImportedFrom     string          `json:"imported_from"`
-	XSim             json.RawMessage `json:"x_sim"`
-}
-
-func (st *store) renderEpic(e int32) []byte {
-	ep := &st.epics[e]
-	g := &st.groups[ep.group]
-	iid := strconv.Itoa(int(ep.iid))
-	api := externalURL + "/api/v4/groups/" + strconv.FormatInt(g.id, 10)
-	out := epicJSON{ID: ep.id, IID: ep.iid, Color: "#1068bf", TextColor: "#FFFFFF", GroupID: g.id,
-		Title: itemTitle(ep.id, ep.rev), Description: itemDescription("epic", ep.id, ep.rev), Author: st.userJSON(ep.author),
-		StartDate: datep(ep.start), StartDateIsFixed: ep.start != 0, StartDateFixed: datep(ep.start),
-		EndDate: datep(ep.due), DueDate: datep(ep.due), DueDateIsFixed: ep.due != 0, DueDateFixed: datep(ep.due),
-		State: "opened", WebEditURL: "/groups/" + g.fullPath + "/-/epics/" + iid,
-		WebURL: externalURL + "/groups/" + g.fullPath + "/-/epics/" + iid, Reference: "&" + iid,
-		References: references{Short: "&" + iid, Relative: "&" + iid, Full: g.fullPath + "&" + iid},
-		CreatedAt:  ts(ep.created), UpdatedAt: ts(ep.updated), ClosedAt: tsp(ep.closedAt), Labels: st.labelNames(ep.labels),
-		Links: epicLinks{Self: api + "/epics/" + iid, EpicIssues: api + "/epics/" + iid + "/issues", Group: api},
-		XSim:  xsim(int(e) + 1)}
-	if ep.closed {
-		out.State = "closed"
-	}
-	if ep.parent >= 0 {
-		pe := &st.epics[ep.parent]
-		out.ParentID, out.ParentIID = pe.id, pe.iid
-		out.Links.Parent = externalURL + "/api/v4/groups/" + strconv.FormatInt(st.groups[pe.group].id, 10) +
-			"/epics/" + strconv.Itoa(int(pe.iid))
 	}
 	return marshal(out)
 }
@@ -523,4 +443,23 @@ func (st *store) renderProjectSimple(pi int32) []byte {
 		SSHURLToRepo: full.SSHURLToRepo, HTTPURLToRepo: full.HTTPURLToRepo, WebURL: full.WebURL, ReadmeURL: full.ReadmeURL,
 		ForksCount: full.ForksCount, StarCount: full.StarCount, LastActivityAt: full.LastActivityAt,
 		Namespace: full.Namespace, XSim: full.XSim})
+}
+
+func (st *store) renderFork(r *row) []byte {
+	parent := &st.projects[r.scope]
+	owner := st.userJSON(r.user)
+	path := owner.Username + "/" + parent.path
+	ns := newObj().f("id", 100000+owner.ID).f("name", owner.Name).f("path", owner.Username).f("kind", "user").
+		f("full_path", owner.Username).f("parent_id", nil).f("avatar_url", owner.AvatarURL).f("web_url", owner.WebURL)
+	return newObj().f("id", r.id).f("description", "Fork of "+parent.name+".").f("name", parent.name).
+		f("name_with_namespace", owner.Name+" / "+parent.name).f("path", parent.path).f("path_with_namespace", path).
+		f("created_at", ts(r.created)).f("default_branch", "main").f("tag_list", []string{}).f("topics", []string{}).
+		f("ssh_url_to_repo", "git@gitlab.example.com:"+path+".git").f("http_url_to_repo", externalURL+"/"+path+".git").
+		f("web_url", externalURL+"/"+path).f("readme_url", externalURL+"/"+path+"/-/blob/main/README.md").
+		f("forks_count", 0).f("avatar_url", nil).f("star_count", 0).f("last_activity_at", ts(r.updated)).f("namespace", ns).
+		f("visibility", "private").f("owner", owner).f("archived", false).f("forked_from_project", raw(st.renderProjectSimple(r.scope))).done()
+}
+
+func (st *store) renderStarrer(r *row) []byte {
+	return newObj().f("starred_since", ts(r.created)).f("user", st.userJSON(r.user)).done()
 }

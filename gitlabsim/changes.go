@@ -1,21 +1,16 @@
 package gitlabsim
 
-import (
-	"hash/fnv"
-	"slices"
-	"strconv"
-)
+import "slices"
 
-// What Mutate does to the engine's data (called from mutator.run before the
-// touched projects' activity is bumped), and how a Mutation finds every
-// key that changed.
+// What Mutate does to the tables beyond the hand-modelled ones (called from
+// mutator.run before the touched projects' activity is bumped).
 
-// extras makes the engine's changes of one Mutate, all stamped now, and
-// bumps the parents of changed children as GitLab does (a new award, event,
-// note or link touches its issue; see propagate).
-func (m *mutator) extras(n int) {
+// tableChanges makes the changes of one Mutate in the other tables, all
+// stamped now, and bumps the parents of changed children (a new award,
+// event, note or link touches its issue; see propagate).
+func (m *mutator) tableChanges(n int) {
 	st, now := m.st, m.now
-	m.workExtras(now) // the issues, merge requests and pipelines this Mutate created
+	m.newChildren(now) // the issues, merge requests and pipelines this Mutate created
 	m.groupChanges()
 	m.projectChanges(n)
 	m.workChanges(n)
@@ -27,15 +22,15 @@ func (m *mutator) extras(n int) {
 				user = m.anyUser()
 			}
 		}
-		st.x.tab("issue_resource_state_events").add(xrow{scope: t.issue, created: now, updated: now, user: user, ref: -1, flag: flag})
+		st.tab("issue_resource_state_events").add(row{scope: t.issue, created: now, updated: now, user: user, ref: -1, flag: flag})
 	}
 	m.propagate()
 }
 
 // pickRow picks a live row of a table (in a scope, or any when sc < 0) that
 // ok accepts, or returns -1.
-func (m *mutator) pickRow(table string, sc int32, ok func(r *xrow) bool) int32 {
-	tab := m.st.x.tab(table)
+func (m *mutator) pickRow(table string, sc int32, ok func(r *row) bool) int32 {
+	tab := m.st.tab(table)
 	var cand []int32
 	if sc >= 0 {
 		for _, i := range tab.live(sc) {
@@ -58,7 +53,7 @@ func (m *mutator) edit(table string, i int32) {
 	if i < 0 {
 		return
 	}
-	r := &m.st.x.tab(table).rows[i]
+	r := &m.st.tab(table).rows[i]
 	r.rev++
 	r.updated = m.now
 }
@@ -66,8 +61,8 @@ func (m *mutator) edit(table string, i int32) {
 // nextK is an ordinal not yet used in a scope (names follow from it).
 func (m *mutator) nextK(table string, sc int32) int32 {
 	k := int32(0)
-	for i := range m.st.x.tab(table).rows {
-		if r := &m.st.x.tab(table).rows[i]; r.scope == sc && r.k >= k {
+	for i := range m.st.tab(table).rows {
+		if r := &m.st.tab(table).rows[i]; r.scope == sc && r.k >= k {
 			k = r.k + 1
 		}
 	}
@@ -77,39 +72,39 @@ func (m *mutator) nextK(table string, sc int32) int32 {
 func (m *mutator) anyGroup() int32 { return int32(m.r.IntN(len(m.st.groups))) }
 
 func (m *mutator) groupChanges() {
-	st, now, x := m.st, m.now, m.st.x
+	st, now := m.st, m.now
 	m.edit("group_iterations", m.pickRow("group_iterations", -1, nil))
 	g := m.anyGroup()
-	x.tab("group_iterations").add(xrow{scope: g, created: now, updated: now, k: m.nextK("group_iterations", g), user: -1, ref: -1})
+	st.tab("group_iterations").add(row{scope: g, created: now, updated: now, k: m.nextK("group_iterations", g), user: -1, ref: -1})
 	g = m.anyGroup()
-	x.tab("group_badges").add(xrow{scope: g, created: now, updated: now, k: int32(m.r.IntN(len(badgeKinds))), user: -1, ref: -1})
-	if len(x.tab("group_badges").live(0)) > 1 {
-		x.tab("group_badges").del(x.tab("group_badges").live(0)[0])
+	st.tab("group_badges").add(row{scope: g, created: now, updated: now, k: int32(m.r.IntN(len(badgeKinds))), user: -1, ref: -1})
+	if len(st.tab("group_badges").live(0)) > 1 {
+		st.tab("group_badges").del(st.tab("group_badges").live(0)[0])
 	}
 	m.edit("group_wiki_pages", m.pickRow("group_wiki_pages", -1, nil))
 	g = m.anyGroup()
-	x.tab("group_wiki_pages").add(xrow{scope: g, created: now, updated: now, k: m.nextK("group_wiki_pages", g), user: m.anyUser(), ref: -1})
-	if i := m.pickRow("group_wiki_pages", -1, func(r *xrow) bool { return r.created < now }); i >= 0 {
-		x.tab("group_wiki_pages").del(i)
+	st.tab("group_wiki_pages").add(row{scope: g, created: now, updated: now, k: m.nextK("group_wiki_pages", g), user: m.anyUser(), ref: -1})
+	if i := m.pickRow("group_wiki_pages", -1, func(r *row) bool { return r.created < now }); i >= 0 {
+		st.tab("group_wiki_pages").del(i)
 	}
-	x.tab("group_audit_events").add(xrow{scope: m.anyGroup(), created: now, updated: now, user: m.anyUser(),
+	st.tab("group_audit_events").add(row{scope: m.anyGroup(), created: now, updated: now, user: m.anyUser(),
 		k: int32(m.r.IntN(len(auditEvents))), ref: -1})
 	m.edit("group_variables", m.pickRow("group_variables", -1, nil))
 	m.edit("group_hooks", m.pickRow("group_hooks", -1, nil))
 	m.edit("group_push_rules", m.pickRow("group_push_rules", -1, nil))
 	m.edit("group_boards", m.pickRow("group_boards", -1, nil))
-	x.tab("group_runners").add(xrow{scope: m.anyGroup(), created: now, updated: now, user: m.anyUser(), ref: -1})
+	st.tab("group_runners").add(row{scope: m.anyGroup(), created: now, updated: now, user: m.anyUser(), ref: -1})
 	if i := m.pickRow("group_access_requests", -1, nil); i >= 0 {
-		x.tab("group_access_requests").del(i) // denied
+		st.tab("group_access_requests").del(i) // denied
 	}
 	g = m.anyGroup()
 	if u := m.nonMember(st.groups[g].members); u >= 0 && !m.requested("group_access_requests", g, u) {
-		x.tab("group_access_requests").add(xrow{id: st.users[u].id, scope: g, created: now, updated: now, user: u, ref: -1})
+		st.tab("group_access_requests").add(row{id: st.users[u].id, scope: g, created: now, updated: now, user: u, ref: -1})
 	}
 }
 
 func (m *mutator) requested(table string, sc, u int32) bool {
-	tab := m.st.x.tab(table)
+	tab := m.st.tab(table)
 	for _, i := range tab.live(sc) {
 		if tab.rows[i].user == u {
 			return true
@@ -119,14 +114,14 @@ func (m *mutator) requested(table string, sc, u int32) bool {
 }
 
 func (m *mutator) projectChanges(n int) {
-	st, now, x := m.st, m.now, m.st.x
+	st, now := m.st, m.now
 	active := m.eligible(-1, nil)
 	if len(active) == 0 {
 		return
 	}
 	p := m.pickFrom(active)
 	// Pushes to main, with their statuses, and a tag and release.
-	parent := st.branchHead(&xrow{scope: p, k: -1})
+	parent := st.branchHead(&row{scope: p, k: -1})
 	pi := int32(-1)
 	if parent != nil {
 		pi = st.rowIndex("commits", parent)
@@ -134,27 +129,27 @@ func (m *mutator) projectChanges(n int) {
 	for k := 0; k < 2; k++ {
 		pi = m.addCommit(p, now, pi, -1)
 	}
-	if len(x.tab("commit_statuses").live(pi)) == 0 { // CI reports on the pushed head
-		x.tab("commit_statuses").add(xrow{scope: pi, created: now, updated: now, user: m.anyUser(), ref: -1, flag: 2})
+	if len(st.tab("commit_statuses").live(pi)) == 0 { // CI reports on the pushed head
+		st.tab("commit_statuses").add(row{scope: pi, created: now, updated: now, user: m.anyUser(), ref: -1, flag: 2})
 	}
-	tag := x.tab("repository_tags").add(xrow{scope: p, created: now, updated: now, user: m.anyUser(), ref: pi,
+	tag := st.tab("repository_tags").add(row{scope: p, created: now, updated: now, user: m.anyUser(), ref: pi,
 		k: m.nextK("repository_tags", p)})
 	m.addRelease(p, tag, now)
 	m.touched[p] = true
 	// A feature branch goes away (its merge request was dealt with).
-	if i := m.pickRow("repository_branches", -1, func(r *xrow) bool { return r.k >= 0 && r.created < now && !st.projects[r.scope].archived }); i >= 0 {
-		x.tab("repository_branches").del(i)
+	if i := m.pickRow("repository_branches", -1, func(r *row) bool { return r.k >= 0 && r.created < now && !st.projects[r.scope].archived }); i >= 0 {
+		st.tab("repository_branches").del(i)
 	}
 	q := m.pickFrom(active)
 	m.edit("project_wiki_pages", m.pickRow("project_wiki_pages", q, nil))
-	x.tab("project_wiki_pages").add(xrow{scope: q, created: now, updated: now, k: m.nextK("project_wiki_pages", q), user: m.anyUser(), ref: -1})
-	if i := m.pickRow("project_wiki_pages", -1, func(r *xrow) bool { return r.created < now && !st.projects[r.scope].archived }); i >= 0 {
-		x.tab("project_wiki_pages").del(i)
+	st.tab("project_wiki_pages").add(row{scope: q, created: now, updated: now, k: m.nextK("project_wiki_pages", q), user: m.anyUser(), ref: -1})
+	if i := m.pickRow("project_wiki_pages", -1, func(r *row) bool { return r.created < now && !st.projects[r.scope].archived }); i >= 0 {
+		st.tab("project_wiki_pages").del(i)
 	}
-	x.tab("snippets").add(xrow{scope: m.pickFrom(active), created: now, updated: now, user: m.anyUser(), ref: -1})
-	m.edit("snippets", m.pickRow("snippets", -1, func(r *xrow) bool { return r.created < now }))
-	if i := m.pickRow("snippets", -1, func(r *xrow) bool { return r.created < now && r.updated < now }); i >= 0 {
-		x.tab("snippets").del(i)
+	st.tab("snippets").add(row{scope: m.pickFrom(active), created: now, updated: now, user: m.anyUser(), ref: -1})
+	m.edit("snippets", m.pickRow("snippets", -1, func(r *row) bool { return r.created < now }))
+	if i := m.pickRow("snippets", -1, func(r *row) bool { return r.created < now && r.updated < now }); i >= 0 {
+		st.tab("snippets").del(i)
 	}
 	m.edit("feature_flags", m.pickRow("feature_flags", -1, nil))
 	m.edit("pipeline_schedules", m.pickRow("pipeline_schedules", -1, nil))
@@ -164,50 +159,50 @@ func (m *mutator) projectChanges(n int) {
 	m.edit("freeze_periods", m.pickRow("freeze_periods", -1, nil))
 	m.edit("project_boards", m.pickRow("project_boards", -1, nil))
 	if i := m.pickRow("vulnerabilities", -1, nil); i >= 0 {
-		r := &x.tab("vulnerabilities").rows[i]
+		r := &st.tab("vulnerabilities").rows[i]
 		r.flag, r.updated = (r.flag+1)%4, now
 	}
 	// A deployment runs and another finishes.
-	if envs := x.tab("environments").live(p); len(envs) > 0 {
-		x.tab("deployments").add(xrow{scope: p, created: now, updated: now, user: m.anyUser(), ref: envs[0],
+	if envs := st.tab("environments").live(p); len(envs) > 0 {
+		st.tab("deployments").add(row{scope: p, created: now, updated: now, user: m.anyUser(), ref: envs[0],
 			k: m.nextK("deployments", p), flag: depRunning})
 	}
-	if i := m.pickRow("deployments", -1, func(r *xrow) bool { return r.created < now }); i >= 0 {
-		r := &x.tab("deployments").rows[i]
+	if i := m.pickRow("deployments", -1, func(r *row) bool { return r.created < now }); i >= 0 {
+		r := &st.tab("deployments").rows[i]
 		r.flag, r.updated = depSuccess, now
 	}
 	// A finished deployment deleted (GitLab lets maintainers delete them):
 	// a deletion in a table that runs read by update time.
-	if i := m.pickRow("deployments", -1, func(r *xrow) bool { return r.created < now && r.flag != depRunning }); i >= 0 {
-		x.tab("deployments").del(i)
+	if i := m.pickRow("deployments", -1, func(r *row) bool { return r.created < now && r.flag != depRunning }); i >= 0 {
+		st.tab("deployments").del(i)
 	}
-	x.tab("project_audit_events").add(xrow{scope: p, created: now, updated: now, user: m.anyUser(),
+	st.tab("project_audit_events").add(row{scope: p, created: now, updated: now, user: m.anyUser(),
 		k: int32(m.r.IntN(len(auditEvents))), ref: -1})
-	x.tab("deploy_tokens").add(xrow{scope: m.pickFrom(active), created: now, updated: now, user: -1, ref: -1})
+	st.tab("deploy_tokens").add(row{scope: m.pickFrom(active), created: now, updated: now, user: -1, ref: -1})
 	// Container images: a tag pushed, another deleted.
-	if repo := m.pickRow("container_repositories", -1, func(r *xrow) bool { return !st.projects[r.scope].archived }); repo >= 0 {
-		x.tab("container_repository_tags").add(xrow{scope: repo, created: now, updated: now, user: -1, ref: -1,
+	if repo := m.pickRow("container_repositories", -1, func(r *row) bool { return !st.projects[r.scope].archived }); repo >= 0 {
+		st.tab("container_repository_tags").add(row{scope: repo, created: now, updated: now, user: -1, ref: -1,
 			k: m.nextK("container_repository_tags", repo)})
 	}
-	if i := m.pickRow("container_repository_tags", -1, func(r *xrow) bool {
-		return r.created < now && len(x.tab("container_repository_tags").live(r.scope)) > 1
+	if i := m.pickRow("container_repository_tags", -1, func(r *row) bool {
+		return r.created < now && len(st.tab("container_repository_tags").live(r.scope)) > 1
 	}); i >= 0 {
-		x.tab("container_repository_tags").del(i)
+		st.tab("container_repository_tags").del(i)
 	}
-	x.tab("packages").add(xrow{scope: m.pickFrom(active), created: now, updated: now, user: -1, ref: -1,
+	st.tab("packages").add(row{scope: m.pickFrom(active), created: now, updated: now, user: -1, ref: -1,
 		k: int32(m.r.IntN(len(packageKinds) * 3))})
-	if i := m.pickRow("packages", -1, func(r *xrow) bool { return r.created < now }); i >= 0 {
-		x.tab("packages").del(i)
+	if i := m.pickRow("packages", -1, func(r *row) bool { return r.created < now }); i >= 0 {
+		st.tab("packages").del(i)
 	}
 	// A fork and a star (the project's counts follow).
 	f := m.pickFrom(active)
-	x.tab("forks").add(xrow{scope: f, created: now, updated: now, user: m.anyUser(), ref: -1})
+	st.tab("forks").add(row{scope: f, created: now, updated: now, user: m.anyUser(), ref: -1})
 	st.projects[f].forks++
 	if s := m.pickFrom(m.eligible(-1, func(p *project) bool { return p.stars < len(st.users) })); s >= 0 {
 		sp := &st.projects[s]
 		for u := int32(0); u < int32(len(st.users)); u++ {
 			if !m.requested("starrers", s, u) {
-				x.tab("starrers").add(xrow{scope: s, created: now, updated: now, user: u, ref: -1})
+				st.tab("starrers").add(row{scope: s, created: now, updated: now, user: u, ref: -1})
 				sp.stars++
 				break
 			}
@@ -227,7 +222,7 @@ func (m *mutator) projectChanges(n int) {
 // workChanges: award emoji, labels, weights, epic notes and epic issues, and
 // issue links, each bumping its parent.
 func (m *mutator) workChanges(n int) {
-	st, now, x := m.st, m.now, m.st.x
+	st, now := m.st, m.now
 	withIssues := m.eligible(featIssues, func(p *project) bool { return len(p.issues) > 0 })
 	withMRs := m.eligible(featMRs, func(p *project) bool { return len(p.mrs) > 0 })
 	anyIssue := func() int32 {
@@ -243,18 +238,18 @@ func (m *mutator) workChanges(n int) {
 		is := &st.issues[i]
 		if is.upvotes < 200 {
 			is.upvotes++
-			x.tab("issue_award_emoji").add(xrow{scope: i, created: now, updated: now, user: m.anyUser(), ref: -1, k: 0})
+			st.tab("issue_award_emoji").add(row{scope: i, created: now, updated: now, user: m.anyUser(), ref: -1, k: 0})
 		}
 		for _, l := range st.availableLabels(is.project) {
 			if !slices.Contains(is.labels, l) {
 				is.labels = append(is.labels, l)
-				x.tab("issue_resource_label_events").add(xrow{scope: i, created: now, updated: now, user: m.anyUser(), ref: l})
+				st.tab("issue_resource_label_events").add(row{scope: i, created: now, updated: now, user: m.anyUser(), ref: l})
 				m.touchLabels([]int32{l})
 				break
 			}
 		}
 		is.weight = int8((int(is.weight) + 3) % 9)
-		x.tab("issue_resource_weight_events").add(xrow{scope: i, created: now, updated: now, user: m.anyUser(), ref: -1, k: int32(is.weight)})
+		st.tab("issue_resource_weight_events").add(row{scope: i, created: now, updated: now, user: m.anyUser(), ref: -1, k: int32(is.weight)})
 		m.touchLabels(is.labels)
 		if is.closed {
 			is.closed, is.closedAt, is.closedBy = false, 0, -1
@@ -266,14 +261,14 @@ func (m *mutator) workChanges(n int) {
 	}
 	if p := m.pickFrom(withMRs); p >= 0 {
 		i := st.projects[p].mrs[m.r.IntN(len(st.projects[p].mrs))]
-		x.tab("merge_request_award_emoji").add(xrow{scope: i, created: now, updated: now, user: m.anyUser(), ref: -1, k: 3})
+		st.tab("merge_request_award_emoji").add(row{scope: i, created: now, updated: now, user: m.anyUser(), ref: -1, k: 3})
 		m.bumpMR(i)
 	}
 	// Epics: a comment, and (from n = 3 on, like the link below) an issue
 	// added.
 	if len(st.epics) > 0 {
 		e := int32(m.r.IntN(len(st.epics)))
-		x.tab("epic_notes").add(xrow{scope: e, created: now, updated: now, user: m.anyUser(), ref: -1})
+		st.tab("epic_notes").add(row{scope: e, created: now, updated: now, user: m.anyUser(), ref: -1})
 		m.bumpEpic(e)
 		e = int32(m.r.IntN(len(st.epics)))
 		for _, p := range st.subtreeProjects(st.epics[e].group) {
@@ -286,7 +281,7 @@ func (m *mutator) workChanges(n int) {
 			}
 			added := false
 			for _, i := range pr.issues {
-				if _, taken := x.issueEpic[i]; !taken {
+				if _, taken := st.issueEpic[i]; !taken {
 					m.addEpicIssue(e, i, now)
 					m.bumpEpic(e)
 					m.bumpIssue(i)
@@ -340,9 +335,9 @@ func (m *mutator) bumpEpic(e int32) {
 // links, epic issues, closes_issues and pipelines list the changed object
 // whole). The simulator's rule, so that an incremental export sees them.
 func (m *mutator) propagate() {
-	st, now, x := m.st, m.now, m.st.x
+	st, now := m.st, m.now
 	changed := func(i int32) bool { return st.issues[i].updated == now }
-	links := x.tab("issue_links")
+	links := st.tab("issue_links")
 	var bump []int32
 	for i := range st.issues {
 		if !changed(int32(i)) {
@@ -357,7 +352,7 @@ func (m *mutator) propagate() {
 	for _, i := range bump {
 		m.bumpIssue(i)
 	}
-	epicIssues := x.tab("epic_issues")
+	epicIssues := st.tab("epic_issues")
 	for e := range st.epics {
 		for _, r := range epicIssues.live(int32(e)) {
 			if changed(epicIssues.rows[r].ref) && st.epics[e].updated != now {
@@ -370,81 +365,15 @@ func (m *mutator) propagate() {
 		if st.mrs[i].updated == now {
 			continue
 		}
-		for _, is := range x.mrCloses[mr] {
+		for _, is := range st.mrCloses[mr] {
 			if changed(is) && st.mrs[i].updated != now {
 				m.bumpMR(mr)
 			}
 		}
-		for _, pl := range x.mrPipes[mr] {
+		for _, pl := range st.mrPipes[mr] {
 			if st.pipelines[pl].updated == now && st.mrs[i].updated != now {
 				m.bumpMR(mr)
 			}
-		}
-	}
-}
-
-// digest is a table's objects: key -> hash of the rendered object, and
-// key -> numeric id (for Mutation.Changed).
-type digest struct {
-	hash map[string]uint64
-	id   map[string]int64
-}
-
-// digests renders every table (the caller holds s.mu).
-func (s *Sim) digests() map[string]digest {
-	keys := TableKeys()
-	out := map[string]digest{}
-	for table, objs := range s.expectedLocked() {
-		d := digest{hash: map[string]uint64{}, id: map[string]int64{}}
-		for _, o := range objs {
-			h := fnv.New64a()
-			h.Write(o)
-			k := keyOf(o, keys[table])
-			d.hash[k] = h.Sum64()
-			if v, ok := lookupField(o, "id"); ok {
-				if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
-					d.id[k] = n
-				}
-			}
-		}
-		out[table] = d
-	}
-	return out
-}
-
-// diff fills the Mutation's ChangedKeys and Deleted from the tables before
-// and after, and Changed for the engine's tables (ids of the changed or
-// created objects that have a numeric id).
-func diff(before, after map[string]digest, out *Mutation) {
-	core := map[string]bool{}
-	for _, t := range coreTables {
-		core[t.name] = true
-	}
-	for table, a := range after {
-		b := before[table]
-		for k, h := range a.hash {
-			if old, ok := b.hash[k]; !ok || old != h {
-				out.ChangedKeys[table] = append(out.ChangedKeys[table], k)
-				if id, ok := a.id[k]; ok && !core[table] {
-					out.Changed[table] = append(out.Changed[table], id)
-				}
-			}
-		}
-		for k := range b.hash {
-			if _, ok := a.hash[k]; !ok {
-				out.Deleted[table] = append(out.Deleted[table], k)
-			}
-		}
-	}
-	for _, m := range []map[string][]string{out.ChangedKeys, out.Deleted} {
-		for t := range m {
-			slices.Sort(m[t])
-		}
-	}
-	for t := range out.Changed {
-		if !core[t] {
-			slices.Sort(out.Changed[t])
-			out.Changed[t] = slices.Compact(out.Changed[t])
 		}
 	}
 }
