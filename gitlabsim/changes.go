@@ -6,8 +6,8 @@ import "slices"
 // mutator.run before the touched projects' activity is bumped).
 
 // tableChanges makes the changes of one Mutate in the other tables, all
-// stamped now, and bumps the parents of changed children (a new award,
-// event, note or link touches its issue; see propagate).
+// stamped now; a child moves its parent exactly when GitLab does (see each
+// change).
 func (m *mutator) tableChanges(n int) {
 	st, now := m.st, m.now
 	m.newChildren(now) // the issues, merge requests and pipelines this Mutate created
@@ -24,7 +24,6 @@ func (m *mutator) tableChanges(n int) {
 		}
 		st.tab("issue_resource_state_events").add(row{scope: t.issue, created: now, updated: now, user: user, ref: -1, flag: flag})
 	}
-	m.propagate()
 }
 
 // pickRow picks a live row of a table (in a scope, or any when sc < 0) that
@@ -219,8 +218,9 @@ func (m *mutator) projectChanges(n int) {
 	}
 }
 
-// workChanges: award emoji, labels, weights, epic notes and epic issues, and
-// issue links, each bumping its parent.
+// workChanges: award emoji, labels, weights and states of issues, epic
+// notes and epic issues, and issue links, each moving its parent exactly
+// when GitLab does.
 func (m *mutator) workChanges(n int) {
 	st, now := m.st, m.now
 	withIssues := m.eligible(featIssues, func(p *project) bool { return len(p.issues) > 0 })
@@ -232,22 +232,47 @@ func (m *mutator) workChanges(n int) {
 		}
 		return st.projects[p].issues[m.r.IntN(len(st.projects[p].issues))]
 	}
-	// One issue gets an award, a label, a new weight, and is closed or
-	// reopened (each with its event); a merge request gets an award.
+	// Award emoji (awards.go): none moves its issue or merge request; a
+	// note's moves the note.
+	if i := anyIssue(); i >= 0 {
+		m.award("issue", i, awardUp)
+	}
+	if p := m.pickFrom(withMRs); p >= 0 {
+		i := st.projects[p].mrs[m.r.IntN(len(st.projects[p].mrs))]
+		m.award("merge_request", i, int32(3+m.r.IntN(2)))
+		if m.r.IntN(2) == 0 {
+			m.award("merge_request", i, awardDown)
+		}
+	}
+	if nt := m.pickNote(false, func(nt *note) bool { return !nt.system }); nt >= 0 {
+		m.award("issue_note", nt, awardUp)
+	}
+	if nt := m.pickNote(true, func(nt *note) bool { return !nt.system }); nt >= 0 {
+		m.award("merge_request_note", nt, int32(2+m.r.IntN(3)))
+	}
+	if a := m.pickRow("issue_award_emoji", -1, func(r *row) bool {
+		return r.created < now && !st.projects[st.issues[r.scope].project].archived
+	}); a >= 0 {
+		m.unaward("issue", a)
+	}
+	// A label added to an issue: IssuableBaseService applies it with
+	// issuable.touch (app/services/issuable_base_service.rb), throttled.
 	if i := anyIssue(); i >= 0 {
 		is := &st.issues[i]
-		if is.upvotes < 200 {
-			is.upvotes++
-			st.tab("issue_award_emoji").add(row{scope: i, created: now, updated: now, user: m.anyUser(), ref: -1, k: 0})
-		}
 		for _, l := range st.availableLabels(is.project) {
 			if !slices.Contains(is.labels, l) {
 				is.labels = append(is.labels, l)
 				st.tab("issue_resource_label_events").add(row{scope: i, created: now, updated: now, user: m.anyUser(), ref: l})
 				m.touchLabels([]int32{l})
+				m.touchWork(false, i)
 				break
 			}
 		}
+	}
+	// Another issue gets a new weight and is closed or reopened (columns:
+	// the update saves it, updated_at moves), each with its event.
+	if i := anyIssue(); i >= 0 {
+		is := &st.issues[i]
 		is.weight = int8((int(is.weight) + 3) % 9)
 		st.tab("issue_resource_weight_events").add(row{scope: i, created: now, updated: now, user: m.anyUser(), ref: -1, k: int32(is.weight)})
 		m.touchLabels(is.labels)
@@ -259,13 +284,11 @@ func (m *mutator) workChanges(n int) {
 		m.toggled = append(m.toggled, toggle{i, is.closed})
 		m.bumpIssue(i)
 	}
-	if p := m.pickFrom(withMRs); p >= 0 {
-		i := st.projects[p].mrs[m.r.IntN(len(st.projects[p].mrs))]
-		st.tab("merge_request_award_emoji").add(row{scope: i, created: now, updated: now, user: m.anyUser(), ref: -1, k: 3})
-		m.bumpMR(i)
-	}
-	// Epics: a comment, and (from n = 3 on, like the link below) an issue
-	// added.
+	// Epics: a comment (EE Note#touch_noteable touches the epic), and (from
+	// n = 3 on, like the link below) an issue added: the system notes on
+	// the epic and on the issue touch both (SystemNoteService.epic_issue,
+	// issue_on_epic); the issue's later changes never move the epic
+	// (EpicIssue belongs_to :epic, :issue without touch).
 	if len(st.epics) > 0 {
 		e := int32(m.r.IntN(len(st.epics)))
 		st.tab("epic_notes").add(row{scope: e, created: now, updated: now, user: m.anyUser(), ref: -1})
@@ -283,8 +306,9 @@ func (m *mutator) workChanges(n int) {
 			for _, i := range pr.issues {
 				if _, taken := st.issueEpic[i]; !taken {
 					m.addEpicIssue(e, i, now)
+					st.tab("epic_notes").add(row{scope: e, created: now, updated: now, user: m.anyUser(), ref: -1, flag: 1})
 					m.bumpEpic(e)
-					m.bumpIssue(i)
+					m.addNote(false, i, true)
 					added = true
 					break
 				}
@@ -294,7 +318,10 @@ func (m *mutator) workChanges(n int) {
 			}
 		}
 	}
-	// Two issues linked.
+	// Two issues linked: IssuableLinks::CreateService adds a system note to
+	// each (SystemNoteService.relate_issuable), which touches it
+	// (throttled); a linked issue's later changes never move the other
+	// (IssueLink belongs_to :source, :target without touch).
 	if p := m.pickFrom(withIssues); p >= 0 && n >= 3 {
 		var free []int32
 		for _, i := range st.projects[p].issues {
@@ -304,8 +331,8 @@ func (m *mutator) workChanges(n int) {
 		}
 		if len(free) >= 2 {
 			m.linkPair(free[0], free[len(free)-1], now)
-			m.bumpIssue(free[0])
-			m.bumpIssue(free[len(free)-1])
+			m.addNote(false, free[0], true)
+			m.addNote(false, free[len(free)-1], true)
 		}
 	}
 }
@@ -317,63 +344,7 @@ func (m *mutator) bumpIssue(i int32) {
 	m.touched[is.project] = true
 }
 
-func (m *mutator) bumpMR(i int32) {
-	mr := &m.st.mrs[i]
-	mr.updated = m.now
-	m.mark("merge_requests", mr.id)
-	m.touched[mr.project] = true
-}
-
 func (m *mutator) bumpEpic(e int32) {
 	m.st.epics[e].updated = m.now
 	m.mark("epics", m.st.epics[e].id)
-}
-
-// propagate bumps the parents whose children embed an object that changed:
-// an issue linked to a changed issue, the epic of a changed issue, a merge
-// request closing a changed issue or running a changed pipeline (their
-// links, epic issues, closes_issues and pipelines list the changed object
-// whole). The simulator's rule, so that an incremental export sees them.
-func (m *mutator) propagate() {
-	st, now := m.st, m.now
-	changed := func(i int32) bool { return st.issues[i].updated == now }
-	links := st.tab("issue_links")
-	var bump []int32
-	for i := range st.issues {
-		if !changed(int32(i)) {
-			continue
-		}
-		for _, l := range links.live(int32(i)) {
-			if b := links.rows[l].ref; !changed(b) {
-				bump = append(bump, b)
-			}
-		}
-	}
-	for _, i := range bump {
-		m.bumpIssue(i)
-	}
-	epicIssues := st.tab("epic_issues")
-	for e := range st.epics {
-		for _, r := range epicIssues.live(int32(e)) {
-			if changed(epicIssues.rows[r].ref) && st.epics[e].updated != now {
-				m.bumpEpic(int32(e))
-			}
-		}
-	}
-	for i := range st.mrs {
-		mr := int32(i)
-		if st.mrs[i].updated == now {
-			continue
-		}
-		for _, is := range st.mrCloses[mr] {
-			if changed(is) && st.mrs[i].updated != now {
-				m.bumpMR(mr)
-			}
-		}
-		for _, pl := range st.mrPipes[mr] {
-			if st.pipelines[pl].updated == now && st.mrs[i].updated != now {
-				m.bumpMR(mr)
-			}
-		}
-	}
 }

@@ -95,6 +95,9 @@ func TestEngineServesExpected(t *testing.T) {
 	s := start(t, Options{Seed: 5, Admin: true})
 	exp := s.Expected()
 	for _, table := range tables {
+		if table.unlisted {
+			continue
+		}
 		got := s.readCatalog(table)
 		if len(exp[table.name]) == 0 {
 			t.Errorf("%s: Expected holds nothing", table.name)
@@ -325,8 +328,7 @@ func TestEngineFilters(t *testing.T) {
 }
 
 // TestMutateEngine: Mutate changes, creates and deletes the rows'
-// objects, and bumps the parent of every changed child, so that an
-// incremental export that reads children of updated parents sees them.
+// objects.
 func TestMutateEngine(t *testing.T) {
 	s := start(t, Options{Seed: 5})
 	s.Advance(time.Minute)
@@ -355,36 +357,8 @@ func TestMutateEngine(t *testing.T) {
 			}
 		}
 	}
-	// Parents of changed children were updated now.
-	updated := map[string]map[string]string{}
-	for _, table := range []string{"issues", "merge_requests", "pipelines", "epics"} {
-		updated[table] = map[string]string{}
-		for _, o := range objects(t, after[table]) {
-			updated[table][fmt.Sprint(o["id"])] = fmt.Sprint(o["updated_at"])
-		}
-	}
-	parents := map[scopeKind][2]string{scIssue: {"issue_id", "issues"}, scMR: {"merge_request_id", "merge_requests"},
-		scPipeline: {"pipeline_id", "pipelines"}, scEpic: {"epic_id", "epics"}}
-	for _, table := range tables {
-		parent, ok := parents[table.scope]
-		if !ok || table.marked {
-			continue
-		}
-		changed := map[string]bool{}
-		for _, k := range m.ChangedKeys[table.name] {
-			changed[k] = true
-		}
-		for _, o := range objects(t, after[table.name]) {
-			raw, _ := json.Marshal(o)
-			if !changed[keyOf(raw, keys[table.name])] {
-				continue
-			}
-			if u := updated[parent[1]][fmt.Sprint(o[parent[0]])]; u != stamp {
-				t.Errorf("%s %s changed, but its parent %s %v was updated at %s, not %s", table.name, keyOf(raw, keys[table.name]),
-					parent[1], o[parent[0]], u, stamp)
-			}
-		}
-	}
+	// Which parents move with their children is GitLab's rule, tested in
+	// signals_test.go.
 	// Objects of incremental tables changed now carry now in their filter's field.
 	for table, field := range map[string]string{"commits": "committed_date", "deployments": "updated_at",
 		"project_events": "created_at", "group_audit_events": "created_at", "group_iterations": "updated_at"} {

@@ -10,7 +10,9 @@ import (
 func TableNames() []string {
 	var out []string
 	for _, t := range tables {
-		out = append(out, t.name)
+		if !t.unlisted {
+			out = append(out, t.name)
+		}
 	}
 	sort.Strings(out)
 	return out
@@ -23,7 +25,9 @@ func TableNames() []string {
 func TableKeys() map[string][]string {
 	out := map[string][]string{}
 	for _, t := range tables {
-		out[t.name] = t.keys
+		if !t.unlisted {
+			out[t.name] = t.keys
+		}
 	}
 	return out
 }
@@ -100,6 +104,9 @@ func (s *Sim) expectedLocked() map[string][]json.RawMessage {
 	st := s.st
 	out := map[string][]json.RawMessage{}
 	for _, t := range tables {
+		if t.unlisted {
+			continue
+		}
 		items, scopes := s.expectedOf(t)
 		list := make([]json.RawMessage, 0, len(items))
 		var adds []kv
@@ -121,7 +128,9 @@ func (s *Sim) Counts() map[string]int {
 	defer s.mu.RUnlock()
 	c := map[string]int{}
 	for _, t := range tables {
-		c[t.name] = s.countOf(t)
+		if !t.unlisted {
+			c[t.name] = s.countOf(t)
+		}
 	}
 	return c
 }

@@ -6,6 +6,7 @@ package gitlabsim
 // DeclaredTable is a table as the simulator declares it.
 type DeclaredTable struct {
 	Name      string
+	Unlisted  bool // served, not in Expected: the catalog has no such table
 	Keys      []string
 	Tier      string // Free, Premium, Ultimate
 	Endpoints []DeclaredEndpoint
@@ -32,7 +33,7 @@ var ParentTables = map[string]string{"group": "groups", "project": "projects", "
 func DeclaredTables() []DeclaredTable {
 	var out []DeclaredTable
 	for _, t := range tables {
-		d := DeclaredTable{Name: t.name, Keys: t.keys, Tier: []string{"Free", "Premium", "Ultimate"}[t.tier]}
+		d := DeclaredTable{Name: t.name, Unlisted: t.unlisted, Keys: t.keys, Tier: []string{"Free", "Premium", "Ultimate"}[t.tier]}
 		for _, e := range t.endpoints {
 			de := DeclaredEndpoint{Path: e.path, Scope: scopeNames[e.scope], Read: []string{"", "root", "each"}[e.read],
 				Query: e.query, Single: e.single, After: e.filter.after, Before: e.filter.before, Date: e.filter.kind == filterDate}

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 )
 
 // Issues (one stream for a group's tree, or a project's), and the children
@@ -22,8 +21,6 @@ func init() {
 			count: func(st *store, sc scope) int { return st.workCount(sc.i, issueKind) },
 			also: []*endpoint{{path: "projects/:id/issues", scope: scProject, filter: updatedWindow,
 				list: func(s *Sim, sc scope, q *params) []item { return s.listWork(q, []int32{sc.i}, issueKind) }}}},
-		&table{name: "issue_award_emoji", keys: []string{"id"}, path: "projects/:id/issues/:iid/award_emoji", scope: scIssue,
-			list: childRows("issue_award_emoji", (*store).renderAward), count: rowCount("issue_award_emoji")},
 		&table{name: "issue_resource_label_events", keys: []string{"id"}, path: "projects/:id/issues/:iid/resource_label_events", scope: scIssue,
 			list: childRows("issue_resource_label_events", (*store).renderLabelEvent), count: rowCount("issue_resource_label_events")},
 		&table{name: "issue_resource_state_events", keys: []string{"id"}, path: "projects/:id/issues/:iid/resource_state_events", scope: scIssue,
@@ -331,8 +328,6 @@ type references struct {
 	Full     string `json:"full"`
 }
 
-var awardNames = []string{"thumbsup", "thumbsdown", "tada", "rocket", "eyes"}
-
 // Resource event flags.
 const (
 	evAdd = iota
@@ -345,21 +340,6 @@ const (
 	stateReopened
 	stateMerged
 )
-
-// resourceOf names the resource an event or award belongs to.
-func (st *store) resourceOf(table string, r *row) (typ string, id int64) {
-	if strings.HasPrefix(table, "merge_request") {
-		return "MergeRequest", st.mrs[r.scope].id
-	}
-	return "Issue", st.issues[r.scope].id
-}
-
-func (st *store) renderAward(table string, r *row) []byte {
-	typ, id := st.resourceOf(table, r)
-	return newObj().f("id", r.id).f("name", awardNames[int(r.k)%len(awardNames)]).f("user", st.userJSON(r.user)).
-		f("created_at", ts(r.created)).f("updated_at", ts(r.updated)).f("awardable_id", id).f("awardable_type", typ).
-		f("url", nil).done()
-}
 
 func (st *store) renderLabelEvent(table string, r *row) []byte {
 	typ, id := st.resourceOf(table, r)

@@ -22,8 +22,6 @@ func init() {
 			count: func(st *store, sc scope) int { return st.workCount(sc.i, mrKind) },
 			also: []*endpoint{{path: "projects/:id/merge_requests", scope: scProject, filter: updatedWindow,
 				list: func(s *Sim, sc scope, q *params) []item { return s.listWork(q, []int32{sc.i}, mrKind) }}}},
-		&table{name: "merge_request_award_emoji", keys: []string{"id"}, path: "projects/:id/merge_requests/:iid/award_emoji", scope: scMR,
-			list: childRows("merge_request_award_emoji", (*store).renderAward), count: rowCount("merge_request_award_emoji")},
 		&table{name: "merge_request_approvals", keys: []string{"merge_request_id"}, path: "projects/:id/merge_requests/:iid/approvals",
 			scope: scMR, single: true, list: func(s *Sim, sc scope, q *params) []item {
 				return []item{{render: func() []byte { return s.st.renderApprovals(sc.i) }}}

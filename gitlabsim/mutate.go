@@ -72,20 +72,40 @@ func (s *Sim) mutate(n int, record bool) Mutation {
 		before = s.digests()
 	}
 	s.mutations++
-	m := &mutator{
-		gen:     &gen{st: s.st, o: s.opts, r: rand.New(rand.NewPCG(uint64(s.opts.Seed), uint64(s.mutations)*0x9E3779B97F4A7C15))},
-		now:     now,
-		changed: map[string]map[int64]bool{},
-		touched: map[int32]bool{},
-		round:   s.mutations,
-	}
+	m := s.newMutator(now, uint64(s.mutations)*0x9E3779B97F4A7C15)
+	m.round = s.mutations
 	m.run(n)
 	s.version++
 	out := m.result()
 	if record {
+		out.Changed = map[string][]int64{}
 		diff(before, s.digests(), &out)
 	}
 	return out
+}
+
+// newMutator prepares a change of the data at now, with a generator of its
+// own (stream picks it).
+func (s *Sim) newMutator(now int64, stream uint64) *mutator {
+	return &mutator{
+		gen:     &gen{st: s.st, o: s.opts, r: rand.New(rand.NewPCG(uint64(s.opts.Seed), stream))},
+		now:     now,
+		changed: map[string]map[int64]bool{},
+		touched: map[int32]bool{},
+	}
+}
+
+// change runs f as one change of the data at s.Now(), under the write lock:
+// the scenario methods (Award, AddNote, Push...), each deterministic given
+// the seed and the number of earlier scenario calls.
+func (s *Sim) change(f func(m *mutator)) {
+	now := s.Now().UnixMilli()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changes++
+	m := s.newMutator(now, uint64(s.changes)<<32|0x2545F491)
+	f(m)
+	s.version++
 }
 
 type toggle struct {
@@ -183,26 +203,27 @@ func (m *mutator) run(n int) {
 		m.mark("merge_requests", mr.id)
 		m.touched[p] = true
 	}
-	// Notes, bumping their parents.
+	// Notes, touching their noteables (throttled); a comment edited, another
+	// deleted.
 	for k := 0; k < n; k++ {
 		if (k%2 == 0 || len(withMRs) == 0) && len(withIssues) > 0 {
 			p := m.pickFrom(withIssues)
 			i := st.projects[p].issues[m.r.IntN(len(st.projects[p].issues))]
-			nt := m.newNote(&st.issueNotes, i)
-			st.issues[i].notes = append(st.issues[i].notes, nt)
-			st.issues[i].updated = m.now
-			m.mark("issue_notes", st.issueNotes[nt].id)
-			m.mark("issues", st.issues[i].id)
-			m.touched[p] = true
+			m.addNote(false, i, m.r.IntN(4) == 0)
 		} else if len(withMRs) > 0 {
 			p := m.pickFrom(withMRs)
 			i := st.projects[p].mrs[m.r.IntN(len(st.projects[p].mrs))]
-			nt := m.newNote(&st.mrNotes, i)
-			st.mrs[i].notes = append(st.mrs[i].notes, nt)
-			st.mrs[i].updated = m.now
-			m.mark("merge_request_notes", st.mrNotes[nt].id)
-			m.mark("merge_requests", st.mrs[i].id)
-			m.touched[p] = true
+			m.addNote(true, i, m.r.IntN(4) == 0)
+		}
+	}
+	for k, mr := range []bool{false, true, false} {
+		n := m.pickNote(mr, func(nt *note) bool { return !nt.system && nt.created < m.now })
+		switch {
+		case n < 0:
+		case k < 2:
+			m.editNote(mr, n)
+		default:
+			m.deleteNote(mr, n)
 		}
 	}
 	// New issues and merge requests.
@@ -235,14 +256,6 @@ func (m *mutator) run(n int) {
 		st.projects[p].lastActivity = m.now
 		m.mark("projects", st.projects[p].id)
 	}
-}
-
-func (m *mutator) newNote(list *[]note, parent int32) int32 {
-	nt := note{id: m.st.next.note, parent: parent, author: m.anyUser(), created: m.now, updated: m.now,
-		system: m.r.IntN(4) == 0}
-	m.st.next.note++
-	*list = append(*list, nt)
-	return int32(len(*list) - 1)
 }
 
 // pipelines adds a running pipeline to every touched project and retries
@@ -407,17 +420,16 @@ func (s *Sim) digests() map[string]digest {
 	return out
 }
 
-// diff fills the Mutation's ChangedKeys and Deleted from the tables before
-// and after, and Changed for the tables whose changes Mutate does not mark
-// (ids of the changed or created objects that have a numeric id).
+// diff fills the Mutation from the tables before and after: ChangedKeys,
+// Deleted, and Changed (the ids of the changed or created objects that have
+// a numeric id).
 func diff(before, after map[string]digest, out *Mutation) {
-	marked := func(t string) bool { return tableByName[t] != nil && tableByName[t].marked }
 	for table, a := range after {
 		b := before[table]
 		for k, h := range a.hash {
 			if old, ok := b.hash[k]; !ok || old != h {
 				out.ChangedKeys[table] = append(out.ChangedKeys[table], k)
-				if id, ok := a.id[k]; ok && !marked(table) {
+				if id, ok := a.id[k]; ok {
 					out.Changed[table] = append(out.Changed[table], id)
 				}
 			}
@@ -434,9 +446,7 @@ func diff(before, after map[string]digest, out *Mutation) {
 		}
 	}
 	for t := range out.Changed {
-		if !marked(t) {
-			slices.Sort(out.Changed[t])
-			out.Changed[t] = slices.Compact(out.Changed[t])
-		}
+		slices.Sort(out.Changed[t])
+		out.Changed[t] = slices.Compact(out.Changed[t])
 	}
 }

@@ -2,8 +2,11 @@ package gitlabsim
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"sort"
+	"strconv"
 )
 
 // Notes of issues and merge requests (and their discussions).
@@ -119,6 +122,9 @@ func (st *store) renderNote(mr bool, i int32) []byte {
 		out.ProjectID = st.projects[parent.project].id
 	}
 	out.ID, out.Body, out.Author = n.id, noteBody(n.id, n.system), st.userJSON(n.author)
+	if n.rev > 0 {
+		out.Body += " (edited " + strconv.Itoa(int(n.rev)) + ")"
+	}
 	out.CreatedAt, out.UpdatedAt, out.System = ts(n.created), ts(n.updated), n.system
 	out.Confidential, out.Internal, out.XSim = n.internal, n.internal, simField(int(i)+1)
 	if mr && !n.system && n.id%3 == 0 {
@@ -150,4 +156,202 @@ func (st *store) discussions(mr bool, notes []int32) []item {
 		}}
 	}
 	return out
+}
+
+// AddNote adds a comment by a user to an issue or a merge request (kind
+// "issue" or "merge_request", parentID its id) at s.Now(), and returns the
+// note's id. Like GitLab (app/models/note.rb: after_save :touch_noteable)
+// it touches the noteable, which issues and merge requests throttle
+// (app/models/concerns/throttled_touch.rb: no touch while their
+// updated_at is a minute old or less). It panics on an unknown kind or
+// parent (a mistake in the calling test).
+func (s *Sim) AddNote(kind string, parentID int64) (noteID int64) {
+	s.change(func(m *mutator) {
+		mr, i := m.st.noteable(kind, parentID)
+		if i < 0 {
+			panic(fmt.Sprintf("gitlabsim: AddNote: no %s %d", kind, parentID))
+		}
+		n := m.addNote(mr, i, false)
+		noteID = m.st.noteList(mr)[n].id
+	})
+	return noteID
+}
+
+// DeleteNote deletes a note of an issue or a merge request (kind "issue" or
+// "merge_request"), with its award emoji. GitLab does not touch the
+// noteable (the touch is after_save, not on destroy); its
+// user_notes_count changes. Unknown notes are ignored.
+func (s *Sim) DeleteNote(kind string, noteID int64) {
+	s.change(func(m *mutator) {
+		mr := kind == "merge_request"
+		if !mr && kind != "issue" {
+			panic("gitlabsim: DeleteNote: unknown kind " + kind)
+		}
+		list := m.st.noteList(mr)
+		for n := range list {
+			if list[n].id == noteID {
+				m.deleteNote(mr, int32(n))
+				return
+			}
+		}
+	})
+}
+
+// noteable finds the issue or merge request of an id: whether it is a
+// merge request, and its index (-1 when there is none).
+func (st *store) noteable(kind string, id int64) (bool, int32) {
+	switch kind {
+	case "issue":
+		for i := range st.issues {
+			if st.issues[i].id == id {
+				return false, int32(i)
+			}
+		}
+	case "merge_request":
+		for i := range st.mrs {
+			if st.mrs[i].id == id {
+				return true, int32(i)
+			}
+		}
+	default:
+		panic("gitlabsim: unknown noteable kind " + kind)
+	}
+	return false, -1
+}
+
+// noteList is the notes of issues, or of merge requests.
+func (st *store) noteList(mr bool) []note {
+	if mr {
+		return st.mrNotes
+	}
+	return st.issueNotes
+}
+
+// notesOf is the note list of issue or merge request i.
+func (st *store) notesOf(mr bool, i int32) *[]int32 {
+	if mr {
+		return &st.mrs[i].notes
+	}
+	return &st.issues[i].notes
+}
+
+// addNote adds a note (a comment, or a system note) by a user to issue or
+// merge request i at now, touching it (throttled).
+func (m *mutator) addNote(mr bool, i int32, system bool) int32 {
+	st := m.st
+	nt := note{id: st.next.note, parent: i, author: m.anyUser(), created: m.now, updated: m.now, system: system}
+	st.next.note++
+	list := &st.issueNotes
+	table := "issue_notes"
+	if mr {
+		list, table = &st.mrNotes, "merge_request_notes"
+	}
+	*list = append(*list, nt)
+	n := int32(len(*list) - 1)
+	notes := st.notesOf(mr, i)
+	*notes = append(*notes, n)
+	m.mark(table, nt.id)
+	m.touchWork(mr, i) // and user_notes_count
+	if !system {
+		m.touched[m.workProject(mr, i)] = true // a comment is an event of the project
+	}
+	return n
+}
+
+// workProject is the project of issue or merge request i.
+func (m *mutator) workProject(mr bool, i int32) int32 {
+	if mr {
+		return m.st.mrs[i].project
+	}
+	return m.st.issues[i].project
+}
+
+// editNote edits the body of note n at now, touching its noteable
+// (after_save, throttled).
+func (m *mutator) editNote(mr bool, n int32) {
+	list := m.st.noteList(mr)
+	nt := &list[n]
+	nt.rev++
+	nt.updated = m.now
+	if mr {
+		m.mark("merge_request_notes", nt.id)
+	} else {
+		m.mark("issue_notes", nt.id)
+	}
+	m.touchWork(mr, nt.parent)
+}
+
+// deleteNote deletes note n with its award emoji, without touching its
+// noteable.
+func (m *mutator) deleteNote(mr bool, n int32) {
+	st := m.st
+	nt := st.noteList(mr)[n]
+	notes := st.notesOf(mr, nt.parent)
+	if i := slices.Index(*notes, n); i >= 0 {
+		*notes = slices.Delete(*notes, i, i+1)
+	} else {
+		return
+	}
+	kind := "issue_note"
+	if mr {
+		kind = "merge_request_note"
+	}
+	tab := st.tab(awardTables[kind])
+	for _, a := range append([]int32(nil), tab.live(n)...) {
+		tab.del(a)
+	}
+	m.markWork(mr, nt.parent)
+}
+
+// touchWork is Issue#touch / MergeRequest#touch with ThrottledTouch
+// (app/models/concerns/throttled_touch.rb): updated_at moves to now only
+// when it is more than a minute old.
+func (m *mutator) touchWork(mr bool, i int32) {
+	if mr {
+		x := &m.st.mrs[i]
+		if m.now-x.updated > msPerMinute {
+			x.updated = m.now
+		}
+	} else {
+		x := &m.st.issues[i]
+		if m.now-x.updated > msPerMinute {
+			x.updated = m.now
+		}
+	}
+	m.markWork(mr, i)
+}
+
+// markWork marks issue or merge request i as changed (its rendering).
+func (m *mutator) markWork(mr bool, i int32) {
+	if mr {
+		m.mark("merge_requests", m.st.mrs[i].id)
+	} else {
+		m.mark("issues", m.st.issues[i].id)
+	}
+}
+
+// pickNote picks a note of a project that can change (see eligible) that ok
+// accepts, or returns -1.
+func (m *mutator) pickNote(mr bool, ok func(nt *note) bool) int32 {
+	feature := featIssues
+	if mr {
+		feature = featMRs
+	}
+	projects := m.eligible(feature, nil)
+	list := m.st.noteList(mr)
+	var cand []int32
+	for _, p := range projects {
+		items := m.st.projects[p].issues
+		if mr {
+			items = m.st.projects[p].mrs
+		}
+		for _, i := range items {
+			for _, n := range *m.st.notesOf(mr, i) {
+				if ok(&list[n]) {
+					cand = append(cand, n)
+				}
+			}
+		}
+	}
+	return m.pickFrom(cand)
 }

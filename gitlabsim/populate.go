@@ -361,6 +361,7 @@ func (g *gen) issueChildren(i int32, now int64) {
 	st := g.st
 	is := &st.issues[i]
 	g.awards("issue_award_emoji", i, int(is.upvotes), int(is.downvotes), is.created, is.updated, now)
+	g.noteAwards(false, is.notes, is.updated, now)
 	for n, l := range is.labels {
 		st.tab("issue_resource_label_events").add(row{scope: i, created: at(is.created+int64(n+1)*1000, now), user: is.author, ref: l})
 	}
@@ -372,6 +373,26 @@ func (g *gen) issueChildren(i int32, now int64) {
 	}
 	if is.weight >= 0 {
 		st.tab("issue_resource_weight_events").add(row{scope: i, created: at(is.created+6000, now), user: is.author, ref: -1, k: int32(is.weight)})
+	}
+}
+
+// noteAwards gives some comments of an issue or merge request an award
+// emoji, before to (or at now): each moves its note's updated_at
+// (Note#bump_updated_at).
+func (g *gen) noteAwards(mr bool, notes []int32, to, now int64) {
+	st := g.st
+	list, table := st.issueNotes, "issue_note_award_emoji"
+	if mr {
+		list, table = st.mrNotes, "merge_request_note_award_emoji"
+	}
+	for _, n := range notes {
+		nt := &list[n]
+		if nt.system || !g.chance(10) {
+			continue
+		}
+		c := at(g.between(nt.created, max(nt.created, to)), now)
+		st.tab(table).add(row{scope: n, created: c, updated: c, user: g.anyUser(), ref: -1, k: int32(g.r.IntN(len(awardNames)))})
+		nt.updated = max(nt.updated, c)
 	}
 }
 
@@ -404,6 +425,7 @@ func (g *gen) mrChildren(i int32, now int64) {
 	mr := &st.mrs[i]
 	p := mr.project
 	g.awards("merge_request_award_emoji", i, int(mr.upvotes), int(mr.downvotes), mr.created, mr.updated, now)
+	g.noteAwards(true, mr.notes, mr.updated, now)
 	for n, l := range mr.labels {
 		st.tab("merge_request_resource_label_events").add(row{scope: i, created: at(mr.created+int64(n+1)*1000, now), user: mr.author, ref: l})
 	}

@@ -75,7 +75,8 @@ type Sim struct {
 	mu        sync.RWMutex // guards st, version, mutations
 	st        *store
 	version   uint64 // bumped by every change of the data
-	mutations int
+	mutations int    // Mutate calls
+	changes   int    // scenario calls (Award, AddNote, Push...)
 
 	clockOffset atomic.Int64     // sim clock = real clock + offset (ns)
 	clock       func() time.Time // the real clock (time.Now; tests fix it)

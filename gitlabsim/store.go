@@ -113,6 +113,7 @@ type note struct {
 	parent           int32 // index of the issue or merge request
 	author           int32
 	created, updated int64
+	rev              uint16 // edits of the body
 	system, internal bool
 }
 
