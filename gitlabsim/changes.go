@@ -1,6 +1,10 @@
 package gitlabsim
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // What Mutate does to the tables beyond the hand-modelled ones (called from
 // mutator.run before the touched projects' activity is bumped).
@@ -119,26 +123,7 @@ func (m *mutator) projectChanges(n int) {
 		return
 	}
 	p := m.pickFrom(active)
-	// Pushes to main, with their statuses, and a tag and release.
-	parent := st.branchHead(&row{scope: p, k: -1})
-	pi := int32(-1)
-	if parent != nil {
-		pi = st.rowIndex("commits", parent)
-	}
-	for k := 0; k < 2; k++ {
-		pi = m.addCommit(p, now, pi, -1)
-	}
-	if len(st.tab("commit_statuses").live(pi)) == 0 { // CI reports on the pushed head
-		st.tab("commit_statuses").add(row{scope: pi, created: now, updated: now, user: m.anyUser(), ref: -1, flag: 2})
-	}
-	tag := st.tab("repository_tags").add(row{scope: p, created: now, updated: now, user: m.anyUser(), ref: pi,
-		k: m.nextK("repository_tags", p)})
-	m.addRelease(p, tag, now)
-	m.touched[p] = true
-	// A feature branch goes away (its merge request was dealt with).
-	if i := m.pickRow("repository_branches", -1, func(r *row) bool { return r.k >= 0 && r.created < now && !st.projects[r.scope].archived }); i >= 0 {
-		st.tab("repository_branches").del(i)
-	}
+	m.pushes(p, active)
 	q := m.pickFrom(active)
 	m.edit("project_wiki_pages", m.pickRow("project_wiki_pages", q, nil))
 	st.tab("project_wiki_pages").add(row{scope: q, created: now, updated: now, k: m.nextK("project_wiki_pages", q), user: m.anyUser(), ref: -1})
@@ -347,4 +332,65 @@ func (m *mutator) bumpIssue(i int32) {
 func (m *mutator) bumpEpic(e int32) {
 	m.st.epics[e].updated = m.now
 	m.mark("epics", m.st.epics[e].id)
+}
+
+// pushes makes the pushes of one Mutate (git.go), each with its push
+// event: a fast-forward of main in project p (two commits committed now,
+// an external CI status on its head, a tag and a release); old local work
+// (committed days ago) pushed to a new branch; an open merge request's
+// branch merged into main with its commits, however old, its branch
+// deleted; another merge request's branch force-pushed; a stale branch
+// deleted.
+func (m *mutator) pushes(p int32, active []int32) {
+	st, now := m.st, m.now
+	user := m.commitUser(p)
+	head := m.pushCommits(p, st.head(p, defaultBranch), 2, now, user)
+	m.pushed(p, defaultBranch, head, user)
+	name := statusNames[m.r.IntN(len(statusNames))]
+	m.postStatus(p, head, name, stRunning, m.statusUser(name))
+	tag := st.tab("repository_tags").add(row{scope: p, created: now, updated: now, user: user, ref: head,
+		k: m.nextK("repository_tags", p)})
+	m.addRelease(p, tag, now)
+
+	// Old local work: commits made days before they are pushed, on a new
+	// branch.
+	q := m.pickFrom(active)
+	user = m.commitUser(q)
+	age := int64(2+m.r.IntN(20)) * msPerDay
+	branch := fmt.Sprintf("wip/%d-%s", m.round, slug(pick(subjects, int64(m.round))))
+	if st.branchRow(q, branch) < 0 {
+		old := m.pushCommits(q, st.head(q, defaultBranch), 1+m.r.IntN(3), now-age, user)
+		m.pushed(q, branch, old, user)
+	}
+
+	var open []int32
+	for _, x := range active {
+		for _, i := range st.projects[x].mrs {
+			if mr := &st.mrs[i]; mr.state == mrOpened && !mr.draft && mr.created < now && st.branchRow(x, st.mrBranch(i)) >= 0 {
+				open = append(open, i)
+			}
+		}
+	}
+	// An open merge request merged: its branch's commits are old.
+	if i := m.pickFrom(open); i >= 0 {
+		m.mergeMR(i, m.commitUser(st.mrs[i].project), true)
+		m.touched[st.mrs[i].project] = true
+		open = slices.DeleteFunc(open, func(x int32) bool { return x == i })
+	}
+	// A force-push rewrites another one's last commit.
+	if i := m.pickFrom(open); i >= 0 {
+		x := st.mrs[i].project
+		b := st.mrBranch(i)
+		old := st.head(x, b)
+		user := st.mrs[i].author
+		head := m.pushCommits(x, st.tab("commits").rows[old].ref, 1, now, user)
+		m.pushed(x, b, head, user)
+	}
+	// A stale branch deleted: old work pushed by an earlier round.
+	if i := m.pickRow("repository_branches", -1, func(r *row) bool {
+		return strings.HasPrefix(st.names[r.k], "wip/") && r.created < now && !st.projects[r.scope].archived
+	}); i >= 0 {
+		r := st.tab("repository_branches").rows[i]
+		m.pushed(r.scope, st.names[r.k], -1, m.commitUser(r.scope))
+	}
 }

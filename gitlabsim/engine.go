@@ -74,6 +74,9 @@ const (
 	// filterDate: the events API's after / before: dates, exclusive
 	// (after=D: created from the day after D on; before=D: before D).
 	filterDate
+	// filterListed: the endpoint's list applies the window itself (git
+	// log's --after / --before).
+	filterListed
 )
 
 // filter is the time window an endpoint is asked for.
@@ -500,8 +503,9 @@ func (st *store) available(t *table, sc scope) *response {
 
 // listed is a list and its parameters' error, as cached.
 type listed struct {
-	items []item
-	err   string
+	items     []item
+	err       string
+	asMessage bool
 }
 
 // serve answers a request of an available endpoint: the scope's objects
@@ -525,8 +529,11 @@ func (s *Sim) serve(r *http.Request, e *endpoint, sc scope) *response {
 	l := s.cache.get(s.version, r.URL.EscapedPath()+"?"+cq.Encode(), func() listed {
 		lq := newParams(r.URL.Query())
 		items := e.list(s, sc, lq)
-		return listed{items, lq.err}
+		return listed{items, lq.err, lq.asMessage}
 	})
+	if l.err != "" && l.asMessage {
+		return messageResponse(http.StatusBadRequest, l.err)
+	}
 	if l.err != "" {
 		return badRequest(l.err)
 	}
@@ -569,11 +576,18 @@ func (st *store) scopes(kind scopeKind) []scope {
 		n = len(st.pipelines)
 	case scEpic:
 		n = len(st.epics)
-	case scCommit, scRegistry:
-		tab := st.tab("commits")
-		if kind == scRegistry {
-			tab = st.tab("container_repositories")
+	case scCommit:
+		// The commits the commits table lists: those every branch and tag
+		// reaches.
+		var out []scope
+		for p := range st.projects {
+			for _, c := range st.walk(st.refTips(int32(p)), nil, walkOptions{}) {
+				out = append(out, scope{kind, c})
+			}
 		}
+		return out
+	case scRegistry:
+		tab := st.tab("container_repositories")
 		var out []scope
 		for p := range st.projects {
 			for _, i := range tab.live(int32(p)) {

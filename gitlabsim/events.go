@@ -30,7 +30,7 @@ func listEvents(s *Sim, sc scope, q *params) []item {
 	for _, i := range tab.live(sc.i) {
 		r := &tab.rows[i]
 		kind := eventKinds[r.k]
-		if (action != "" && kind.action != action) || (target != "" && strings.ToLower(strings.ReplaceAll(kind.target, " ", "_")) != target) {
+		if (action != "" && kind.filter != action) || (target != "" && strings.ToLower(kind.target) != target) {
 			continue
 		}
 		out = append(out, item{at: r.created, render: func() []byte { return st.renderEvent(r) }})
@@ -51,8 +51,12 @@ const (
 	numEventKinds
 )
 
-var eventKinds = []struct{ action, target string }{
-	{"pushed to", ""}, {"opened", "Issue"}, {"opened", "MergeRequest"}, {"closed", "Issue"}, {"joined", ""},
+// eventKinds: the action_name GitLab renders (Event#action_name; pushes'
+// depend on the push), the action the events API filters by (action=), the
+// target type.
+var eventKinds = []struct{ action, filter, target string }{
+	{"pushed to", "pushed", ""}, {"opened", "created", "Issue"}, {"opened", "created", "MergeRequest"}, {"closed", "closed", "Issue"},
+	{"joined", "joined", ""},
 }
 
 func (st *store) renderEvent(r *row) []byte {
@@ -60,6 +64,7 @@ func (st *store) renderEvent(r *row) []byte {
 	kind := eventKinds[r.k]
 	u := st.userJSON(r.user)
 	var targetID, targetIID, targetType, title any
+	action := kind.action
 	switch r.k {
 	case evIssueOpened, evIssueClosed:
 		is := &st.issues[r.ref]
@@ -68,16 +73,71 @@ func (st *store) renderEvent(r *row) []byte {
 		mr := &st.mrs[r.ref]
 		targetID, targetIID, targetType, title = mr.id, mr.iid, kind.target, itemTitle(mr.id, r.rev)
 	}
-	o := newObj().f("id", r.id).f("project_id", p.id).f("action_name", kind.action).f("target_id", targetID).
+	ev, isPush := st.pushes[r.id]
+	if isPush {
+		// Event#action_name: "pushed new" for a new ref, "deleted" for a
+		// removed one (app/models/event.rb).
+		switch {
+		case ev.from < 0:
+			action = "pushed new"
+		case ev.to < 0:
+			action = "deleted"
+		}
+	}
+	o := newObj().f("id", r.id).f("project_id", p.id).f("action_name", action).f("target_id", targetID).
 		f("target_iid", targetIID).f("target_type", targetType).f("author_id", u.ID).f("target_title", title).
 		f("created_at", ts(r.created)).f("author", u).f("imported", false).f("imported_from", "none")
-	if r.k == evPushed {
-		sha := fullSHA(r.id + 6<<40)
-		o.f("push_data", newObj().f("commit_count", 1+r.id%3).f("action", "pushed").f("ref_type", "branch").
-			f("commit_from", fullSHA(r.id+7<<40)).f("commit_to", sha).f("ref", "main").f("commit_title", commitTitle(r)).
-			f("ref_count", nil))
+	if isPush {
+		o.f("push_data", st.pushData(ev))
 	}
 	return o.f("author_username", u.Username).done()
+}
+
+// pushData is a push event's payload as PushEventPayloadService builds it
+// (app/services/push_event_payload_service.rb): action created / removed
+// / pushed, commit_from null for a new ref, commit_to null for a removed
+// one, the trimmed ref, the title (first line, at most 70 characters) of
+// the newest commit pushed.
+func (st *store) pushData(ev push) *obj {
+	rows := st.tab("commits").rows
+	sha := func(c int32) any {
+		if c < 0 {
+			return nil
+		}
+		return commitSHA(&rows[c])
+	}
+	action := "pushed"
+	switch {
+	case ev.from < 0:
+		action = "created"
+	case ev.to < 0:
+		action = "removed"
+	}
+	var title any
+	if ev.title >= 0 {
+		t := commitTitle(&rows[ev.title])
+		if _, merge := st.mergeParents[ev.title]; merge {
+			t = "Merge branch '" + st.branchNameOf(rows[ev.title].scope, st.mergeParents[ev.title]) + "' into '" + defaultBranch + "'"
+		}
+		if len(t) > 70 {
+			t = t[:67] + "..."
+		}
+		title = t
+	}
+	return newObj().f("commit_count", ev.count).f("action", action).f("ref_type", "branch").f("commit_from", sha(ev.from)).
+		f("commit_to", sha(ev.to)).f("ref", st.names[ev.name]).f("commit_title", title).f("ref_count", nil)
+}
+
+// addPushEvent records a push of project p by user at t.
+func (st *store) addPushEvent(p, user int32, t int64, ev push) {
+	tab := st.tab("project_events")
+	i := tab.add(row{scope: p, created: t, updated: t, user: user, ref: -1, k: evPushed})
+	st.pushes[tab.rows[i].id] = ev
+}
+
+// pushEvent records a push at now (and the project's activity).
+func (m *mutator) pushEvent(p, user int32, ev push) {
+	m.st.addPushEvent(p, user, m.now, ev)
 }
 
 // listAudit lists audit events, newest first.

@@ -468,7 +468,7 @@ func (g *gen) newMR(pi int32, created, updated int64, labels []int32, notes int)
 func (g *gen) newPipeline(pi int32, c int64, status int) int32 {
 	st := g.st
 	pl := pipeline{id: st.next.pipeline, iid: int32(len(st.projects[pi].pipelines) + 1), project: pi, created: c,
-		source: uint8(g.r.IntN(len(pipelineSources))), onDefault: g.r.IntN(10) < 7, user: g.anyUser()}
+		source: uint8(g.r.IntN(generatedSources)), onDefault: g.r.IntN(10) < 7, user: g.anyUser(), commit: -1, ref: -1}
 	st.next.pipeline++
 	if status < 0 {
 		status = []int{stSuccess, stSuccess, stSuccess, stSuccess, stSuccess, stSuccess, stFailed, stFailed, stFailed,

@@ -117,12 +117,12 @@ func (st *store) renderMR(i int32) []byte {
 		Description: itemDescription("merge request", mr.id, mr.rev), State: mrStates[mr.state],
 		CreatedAt: ts(mr.created), UpdatedAt: ts(mr.updated), MergedBy: st.userp(mr.mergedBy), MergeUser: st.userp(mr.mergedBy),
 		MergedAt: tsp(mr.merged), ClosedBy: st.userp(mr.closedBy), ClosedAt: tsp(mr.closedAt),
-		TargetBranch: "main", SourceBranch: "feature/" + iid + "-" + slug(pick(subjects, mix(mr.id)>>8)),
+		TargetBranch: defaultBranch, SourceBranch: st.mrBranch(i),
 		UserNotesCount: st.userNotes(st.mrNotes, mr.notes), Upvotes: int(mr.upvotes), Downvotes: int(mr.downvotes),
 		Author: st.userJSON(mr.author), Assignees: st.usersJSON(mr.assignees), Reviewers: st.usersJSON(mr.reviewers),
 		SourceProjectID: p.id, TargetProjectID: p.id, Labels: st.labelNames(mr.labels), Draft: mr.draft,
 		WorkInProgress: mr.draft, Milestone: st.milestonep(mr.milestone), MergeStatus: "can_be_merged",
-		DetailedMergeStatus: "mergeable", SHA: fullSHA(mr.id), PreparedAt: ts(mr.created + 1000),
+		DetailedMergeStatus: "mergeable", SHA: st.mrSHA(i), PreparedAt: ts(mr.created + 1000),
 		Reference: "!" + iid, References: references{Short: "!" + iid, Relative: "!" + iid, Full: p.fullPath + "!" + iid},
 		WebURL:    externalURL + "/" + p.fullPath + "/-/merge_requests/" + iid,
 		TimeStats: makeTimeStats(mr.id), TaskCompletionStatus: taskCompletion{}, BlockingDiscussionsResolved: true,
@@ -134,7 +134,9 @@ func (st *store) renderMR(i int32) []byte {
 	switch mr.state {
 	case mrMerged:
 		out.MergeStatus, out.DetailedMergeStatus = "merged", "not_open"
-		out.MergeCommitSHA = fullSHA(mr.id + 1)
+		if c, ok := st.mrMerge[i]; ok {
+			out.MergeCommitSHA = commitSHA(&st.tab("commits").rows[c])
+		}
 	case mrClosed, mrLocked:
 		out.DetailedMergeStatus = "not_open"
 	case mrOpened:
@@ -149,7 +151,7 @@ func (st *store) renderMR(i int32) []byte {
 func listMRCommits(s *Sim, sc scope, q *params) []item {
 	st := s.st
 	items := st.rowItems("merge_request_commits", sc.i, atNone, func(r *row) []byte {
-		return st.commitObj(&st.tab("commits").rows[r.ref], false).done()
+		return st.commitObj(r.ref, false).done()
 	})
 	slices.Reverse(items)
 	return items
@@ -272,4 +274,56 @@ func (st *store) renderApprovalRule(i int32) []byte {
 	return newObj().f("id", 9000000+mr.id).f("name", "All Members").f("rule_type", "any_approver").f("report_type", nil).
 		f("eligible_approvers", []any{}).f("approvals_required", 1).f("users", []any{}).f("groups", []any{}).
 		f("contains_hidden_groups", false).f("section", nil).f("source_rule", nil).f("overridden", false).done()
+}
+
+// mrBranch is merge request i's source branch.
+func (st *store) mrBranch(i int32) string {
+	mr := &st.mrs[i]
+	return "feature/" + strconv.Itoa(int(mr.iid)) + "-" + slug(pick(subjects, mix(mr.id)>>8))
+}
+
+// mrHead is the newest commit of merge request i, or -1.
+func (st *store) mrHead(i int32) int32 {
+	if rows := st.tab("merge_request_commits").live(i); len(rows) > 0 {
+		return st.tab("merge_request_commits").rows[rows[len(rows)-1]].ref
+	}
+	return -1
+}
+
+// mrSHA is the sha of merge request i's head.
+func (st *store) mrSHA(i int32) string {
+	if c := st.mrHead(i); c >= 0 {
+		return commitSHA(&st.tab("commits").rows[c])
+	}
+	return fullSHA(st.mrs[i].id)
+}
+
+// mergeMR merges merge request i into the default branch now, by user, as
+// GitLab's merge does (MergeRequests::MergeService): a merge commit
+// (parents: the target's head, the source's), the target's push event,
+// the merge request merged — a state change saves it: its updated_at moves —
+// with a "merged" state event; the source branch is removed when
+// removeBranch ("Delete source branch").
+func (m *mutator) mergeMR(i int32, user int32, removeBranch bool) {
+	st := m.st
+	mr := &st.mrs[i]
+	p := mr.project
+	src, dst := st.head(p, st.mrBranch(i)), st.head(p, defaultBranch)
+	if src < 0 {
+		src = st.mrHead(i)
+	}
+	c := src
+	if dst >= 0 && src >= 0 {
+		c = st.newCommit(p, m.now, user, dst, src)
+	}
+	if c >= 0 {
+		m.pushed(p, defaultBranch, c, user)
+		st.mrMerge[i] = c
+	}
+	mr.state, mr.merged, mr.mergedBy, mr.updated = mrMerged, m.now, user, m.now
+	st.tab("merge_request_resource_state_events").add(row{scope: i, created: m.now, updated: m.now, user: user, ref: -1, flag: stateMerged})
+	m.mark("merge_requests", mr.id)
+	if removeBranch && st.branchRow(p, st.mrBranch(i)) >= 0 {
+		m.pushed(p, st.mrBranch(i), -1, user)
+	}
 }

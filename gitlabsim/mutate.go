@@ -273,6 +273,7 @@ func (m *mutator) pipelines() {
 		}
 		pl := m.newPipeline(p, m.now, stRunning)
 		x := &st.pipelines[pl]
+		x.commit, x.ref, x.onDefault = st.head(p, defaultBranch), st.name(defaultBranch), true
 		x.started, x.updated, x.finished = m.now, m.now, 0
 		for _, j := range x.jobs {
 			jb := &st.jobs[j]

@@ -14,6 +14,9 @@ import (
 type params struct {
 	q   url.Values
 	err string
+	// asMessage: err is answered as GitLab's own 400 {"message": "..."}
+	// (render_api_error!), not Grape's {"error": "..."}.
+	asMessage bool
 }
 
 func newParams(q url.Values) *params { return &params{q: q} }
@@ -21,6 +24,13 @@ func newParams(q url.Values) *params { return &params{q: q} }
 func (p *params) fail(msg string) {
 	if p.err == "" {
 		p.err = msg
+	}
+}
+
+// failMessage fails the request with 400 {"message": msg}.
+func (p *params) failMessage(msg string) {
+	if p.err == "" {
+		p.err, p.asMessage = msg, true
 	}
 }
 

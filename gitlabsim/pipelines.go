@@ -38,7 +38,7 @@ func init() {
 	)
 }
 
-// listPipelines: status, ref, source, scope, created window, order_by id
+// listPipelines: status, ref, sha, source, scope, created window, order_by id
 // (default)|status|ref|updated_at|user_id, sort desc; the engine filters
 // updated_after / updated_before.
 func listPipelines(s *Sim, sc scope, q *params) []item {
@@ -46,7 +46,7 @@ func listPipelines(s *Sim, sc scope, q *params) []item {
 	p := sc.i
 	status := q.enum("status", "", pipelineStatuses...)
 	scope := q.enum("scope", "", "running", "pending", "finished", "branches", "tags")
-	ref := q.q.Get("ref")
+	ref, sha := q.q.Get("ref"), q.q.Get("sha")
 	source := q.enum("source", "", pipelineSources...)
 	created := q.window("created_after", "created_before")
 	orderBy := q.enum("order_by", "id", "id", "status", "ref", "updated_at", "user_id")
@@ -60,7 +60,7 @@ func listPipelines(s *Sim, sc scope, q *params) []item {
 		st8 := pipelineStatuses[pl.status]
 		switch {
 		case status != "" && st8 != status, source != "" && pipelineSources[pl.source] != source,
-			ref != "" && st.pipelineRef(pl) != ref, !created.has(pl.created),
+			ref != "" && st.pipelineRef(pl) != ref, sha != "" && st.pipelineSHA(pl) != sha, !created.has(pl.created),
 			scope == "running" && st8 != "running", scope == "pending" && st8 != "pending",
 			scope == "finished" && !slices.Contains([]string{"success", "failed", "canceled", "skipped"}, st8),
 			scope == "tags":
@@ -136,16 +136,34 @@ type pipelineJSON struct {
 }
 
 func (st *store) pipelineRef(pl *pipeline) string {
+	if pl.ref >= 0 {
+		return st.names[pl.ref]
+	}
 	if pl.onDefault {
-		return "main"
+		return defaultBranch
 	}
 	return "feature/" + slug(pick(subjects, mix(pl.id)))
 }
 
+// pipelineSHA is the sha of a pipeline's commit.
+func (st *store) pipelineSHA(pl *pipeline) string {
+	if pl.commit >= 0 {
+		return commitSHA(&st.tab("commits").rows[pl.commit])
+	}
+	return fullSHA(pl.id)
+}
+
+// pipelineCommit is a pipeline's commit entity (null without one).
+func (st *store) pipelineCommit(pl *pipeline) any {
+	if pl.commit < 0 {
+		return nil
+	}
+	return raw(st.commitObj(pl.commit, false).done())
+}
 func (st *store) renderPipeline(i int32) []byte {
 	pl := &st.pipelines[i]
 	p := &st.projects[pl.project]
-	return marshal(pipelineJSON{ID: pl.id, IID: pl.iid, ProjectID: p.id, SHA: fullSHA(pl.id), Ref: st.pipelineRef(pl),
+	return marshal(pipelineJSON{ID: pl.id, IID: pl.iid, ProjectID: p.id, SHA: st.pipelineSHA(pl), Ref: st.pipelineRef(pl),
 		Status: pipelineStatuses[pl.status], Source: pipelineSources[pl.source], CreatedAt: ts(pl.created),
 		UpdatedAt: ts(pl.updated), WebURL: externalURL + "/" + p.fullPath + "/-/pipelines/" + strconv.FormatInt(pl.id, 10),
 		XSim: simField(int(i) + 1)})
@@ -162,22 +180,6 @@ type jobUserJSON struct {
 	Twitter      string `json:"twitter"`
 	WebsiteURL   string `json:"website_url"`
 	Organization string `json:"organization"`
-}
-
-type commitJSON struct {
-	ID             string   `json:"id"`
-	ShortID        string   `json:"short_id"`
-	CreatedAt      string   `json:"created_at"`
-	ParentIDs      []string `json:"parent_ids"`
-	Title          string   `json:"title"`
-	Message        string   `json:"message"`
-	AuthorName     string   `json:"author_name"`
-	AuthorEmail    string   `json:"author_email"`
-	AuthoredDate   string   `json:"authored_date"`
-	CommitterName  string   `json:"committer_name"`
-	CommitterEmail string   `json:"committer_email"`
-	CommittedDate  string   `json:"committed_date"`
-	WebURL         string   `json:"web_url"`
 }
 
 type jobPipelineJSON struct {
@@ -224,7 +226,7 @@ type jobJSON struct {
 	Duration          any             `json:"duration"`
 	QueuedDuration    any             `json:"queued_duration"`
 	User              jobUserJSON     `json:"user"`
-	Commit            commitJSON      `json:"commit"`
+	Commit            any             `json:"commit"`
 	Pipeline          jobPipelineJSON `json:"pipeline"`
 	FailureReason     string          `json:"failure_reason,omitempty"`
 	WebURL            string          `json:"web_url"`
@@ -244,17 +246,13 @@ func (st *store) renderJob(i int32) []byte {
 	pl := &st.pipelines[j.pipeline]
 	p := &st.projects[pl.project]
 	u := st.userJSON(j.user)
-	sha := fullSHA(pl.id)
+	sha := st.pipelineSHA(pl)
 	ref := st.pipelineRef(pl)
 	kind := jobNames[j.kind]
 	out := jobJSON{ID: j.id, Status: pipelineStatuses[j.status], Stage: kind.stage, Name: kind.name, Ref: ref,
 		AllowFailure: j.allowFailure, CreatedAt: ts(j.created), StartedAt: tsp(j.started), FinishedAt: tsp(j.finished),
-		User: jobUserJSON{userJSON: u, CreatedAt: ts(st.users[j.user].created)},
-		Commit: commitJSON{ID: sha, ShortID: sha[:8], CreatedAt: ts(pl.created - 60000), ParentIDs: []string{fullSHA(pl.id - 1)},
-			Title: itemTitle(pl.id, 0), Message: itemTitle(pl.id, 0) + "\n", AuthorName: u.Name,
-			AuthorEmail: u.Username + "@example.com", AuthoredDate: ts(pl.created - 60000), CommitterName: u.Name,
-			CommitterEmail: u.Username + "@example.com", CommittedDate: ts(pl.created - 60000),
-			WebURL: externalURL + "/" + p.fullPath + "/-/commit/" + sha},
+		User:     jobUserJSON{userJSON: u, CreatedAt: ts(st.users[j.user].created)},
+		Commit:   st.pipelineCommit(pl),
 		Pipeline: jobPipelineJSON{ID: pl.id, ProjectID: p.id, Ref: ref, SHA: sha, Status: pipelineStatuses[pl.status]},
 		WebURL:   externalURL + "/" + p.fullPath + "/-/jobs/" + strconv.FormatInt(j.id, 10),
 		Project:  map[string]bool{"ci_job_token_scope_enabled": false}, Artifacts: []artifactJSON{},
@@ -296,22 +294,18 @@ func (st *store) renderBridge(i int32) []byte {
 		started = ts(pl.started + 1000)
 	}
 	basic := func(id int64, path string) *obj {
-		return newObj().f("id", id).f("iid", pl.iid).f("project_id", p.id).f("sha", fullSHA(pl.id)).f("ref", st.pipelineRef(pl)).
+		return newObj().f("id", id).f("iid", pl.iid).f("project_id", p.id).f("sha", st.pipelineSHA(pl)).f("ref", st.pipelineRef(pl)).
 			f("status", status).f("source", pipelineSources[pl.source]).f("created_at", ts(pl.created)).
 			f("updated_at", ts(pl.updated)).f("web_url", externalURL+"/"+path+"/-/pipelines/"+strconv.FormatInt(id, 10))
 	}
 	if pl.started != 0 {
 		downstream = basic(20000000+pl.id, "acme/deployments")
 	}
-	sha := fullSHA(pl.id)
 	return newObj().f("id", id).f("name", "trigger:deploy").f("stage", "deploy").f("status", status).
 		f("ref", st.pipelineRef(pl)).f("tag", false).f("coverage", nil).f("allow_failure", false).
 		f("created_at", ts(pl.created)).f("started_at", started).f("finished_at", finished).f("erased_at", nil).
 		f("duration", duration).f("queued_duration", 1.0).f("user", u).
-		f("commit", newObj().f("id", sha).f("short_id", sha[:8]).f("created_at", ts(pl.created-60000)).
-			f("parent_ids", []string{fullSHA(pl.id - 1)}).f("title", itemTitle(pl.id, 0)).f("message", itemTitle(pl.id, 0)+"\n").
-			f("author_name", u.Name).f("author_email", u.Username+"@example.com").f("authored_date", ts(pl.created-60000)).
-			f("committer_name", u.Name).f("committer_email", u.Username+"@example.com").f("committed_date", ts(pl.created-60000))).
+		f("commit", st.pipelineCommit(pl)).
 		f("pipeline", basic(pl.id, p.fullPath)).f("web_url", externalURL+"/"+p.fullPath+"/-/jobs/"+strconv.FormatInt(id, 10)).
 		f("downstream_pipeline", downstream).done()
 }

@@ -1,6 +1,10 @@
 package gitlabsim
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+	"sort"
+	"strconv"
+)
 
 // Generation of every table's objects beyond the hand-modelled ones
 // (generate.go): settings of groups and projects, repositories, CI/CD,
@@ -23,6 +27,9 @@ func populate(st *store, o Options) {
 		g.epicChildren(int32(e), 0)
 	}
 	g.newChildren(0)
+	for pl := range st.pipelines {
+		g.pipelineCommit(int32(pl))
+	}
 }
 
 // newChildren gives the issues, merge requests and pipelines that have no
@@ -194,16 +201,10 @@ func (g *gen) projectObjects(pi int32) {
 			add("project_access_requests", row{id: st.users[u].id, user: u, ref: -1, created: c})
 		}
 	}
-	// The repository: a line of commits on main, tags on some of them,
-	// releases of some tags; merge request branches come with each merge
-	// request (mrChildren).
-	parent := int32(-1)
-	var mainCommits []int32
-	for _, c := range g.sortedTimes(3+g.upTo(2), p.created, st.hi-msPerDay) {
-		parent = g.addCommit(pi, c, parent, -1)
-		mainCommits = append(mainCommits, parent)
-	}
-	add("repository_branches", row{user: -1, ref: -1, k: -1, created: p.created})
+	// The repository (git.go): main's commits, the merge requests'
+	// branches, merged or deleted, with their push events; tags on some of
+	// main's first commits, releases of some tags.
+	mainCommits, pushes := g.repository(pi)
 	add("protected_branches", row{user: -1, ref: -1, created: p.created})
 	if pi == 0 || g.chance(50) {
 		add("protected_tags", row{user: -1, ref: -1, created: p.created})
@@ -268,9 +269,7 @@ func (g *gen) projectObjects(pi int32) {
 	if pi == 0 {
 		n = busyEvents
 	}
-	for _, c := range g.sortedTimes(n, p.created, st.hi) {
-		g.addEvent(pi, c)
-	}
+	g.events(pi, g.sortedTimes(n, p.created, st.hi), pushes)
 	for _, c := range g.sortedTimes(1+g.upTo(1), p.created, st.hi) {
 		add("project_audit_events", row{user: g.anyUser(), ref: -1, k: int32(g.r.IntN(len(auditEvents))), created: c})
 	}
@@ -310,18 +309,6 @@ func (g *gen) projectObjects(pi int32) {
 	}
 }
 
-// addCommit adds a commit of project p at t; mr is the merge request whose
-// branch holds it, or -1 for main.
-func (g *gen) addCommit(p int32, t int64, parent, mr int32) int32 {
-	st := g.st
-	i := st.tab("commits").add(row{scope: p, created: t, updated: t, user: g.anyUser(), ref: parent, k: mr})
-	for n := g.upTo(2); n > 0; n-- {
-		st.tab("commit_statuses").add(row{scope: i, created: t, updated: t, user: g.anyUser(), ref: -1,
-			k: int32(g.r.IntN(len(statusNames))), flag: uint8(g.r.IntN(3))})
-	}
-	return i
-}
-
 func (g *gen) addRelease(p, tag int32, now int64) {
 	st := g.st
 	t := st.tab("repository_tags").rows[tag]
@@ -329,23 +316,24 @@ func (g *gen) addRelease(p, tag int32, now int64) {
 	st.tab("releases").add(row{scope: p, created: c, updated: c, user: g.anyUser(), ref: tag, k: int32(g.upTo(2))})
 }
 
-// addEvent adds an activity event of project p at t. Its target's title is
-// the one the target had then.
+// addEvent adds an activity event of project p at t (not a push: pushes
+// come with the repository). Its target's title is the one the target had
+// then.
 func (g *gen) addEvent(p int32, t int64) {
 	st := g.st
 	pr := &st.projects[p]
-	r := row{scope: p, created: t, updated: t, user: g.anyUser(), ref: -1, k: int32(g.r.IntN(numEventKinds))}
+	r := row{scope: p, created: t, updated: t, user: g.anyUser(), ref: -1, k: int32(1 + g.r.IntN(numEventKinds-1))}
 	switch r.k {
 	case evIssueOpened, evIssueClosed:
 		if len(pr.issues) == 0 {
-			r.k = evPushed
+			r.k = evJoined
 			break
 		}
 		i := pr.issues[g.r.IntN(len(pr.issues))]
 		r.ref, r.rev = i, st.issues[i].rev
 	case evMROpened:
 		if len(pr.mrs) == 0 {
-			r.k = evPushed
+			r.k = evJoined
 			break
 		}
 		i := pr.mrs[g.r.IntN(len(pr.mrs))]
@@ -438,20 +426,18 @@ func (g *gen) mrChildren(i int32, now int64) {
 	if mr.milestone >= 0 {
 		st.tab("merge_request_resource_milestone_events").add(row{scope: i, created: at(mr.created+5000, now), user: mr.author, ref: mr.milestone})
 	}
-	parent := int32(-1)
-	commits := st.tab("commits")
-	for _, c := range commits.live(p) {
-		if r := &commits.rows[c]; r.k < 0 && r.created <= mr.created && (parent < 0 || r.created >= commits.rows[parent].created) {
-			parent = c
+	if now != 0 {
+		// A merge request opened now: its branch, pushed just before, from
+		// main's head (at generation, repository builds the branches).
+		user := mr.author
+		head := st.head(p, defaultBranch)
+		for k, n := 0, 1+g.upTo(1); k < n; k++ {
+			head = st.newCommit(p, now-int64(n-1-k)*msPerMinute, user, headList(head)...)
+			st.tab("merge_request_commits").add(row{scope: i, ref: head, created: now, user: -1})
 		}
-	}
-	for _, t := range g.sortedTimes(1+g.upTo(1), max(st.projects[p].created, mr.created-2*3600*1000), mr.created) {
-		c := g.addCommit(p, at(t, now), parent, i)
-		st.tab("merge_request_commits").add(row{scope: i, ref: c, created: at(t, now), user: -1})
-		parent = c
-	}
-	if mr.state == mrOpened || mr.state == mrLocked {
-		st.tab("repository_branches").add(row{scope: p, k: i, created: at(mr.created, now), user: -1, ref: -1})
+		from := st.head(p, st.mrBranch(i))
+		st.setBranch(p, st.mrBranch(i), head, now)
+		st.addPushEvent(p, user, now, push{from: from, to: head, name: st.name(st.mrBranch(i)), count: int32(len(st.tab("merge_request_commits").live(i))), title: head})
 	}
 	if issues := st.projects[p].issues; len(issues) > 0 && g.chance(40) {
 		is := issues[g.r.IntN(len(issues))]
@@ -513,4 +499,155 @@ func (g *gen) linkPair(a, b int32, t int64) {
 		back = 2
 	}
 	tab.add(row{id: tab.rows[r].id, scope: b, ref: a, created: t, updated: t, user: u, flag: back})
+}
+
+// timedPush is a push of the generated history.
+type timedPush struct {
+	t    int64
+	user int32
+	ev   push
+}
+
+// repository builds project p's history (git.go) in time order: main's
+// commits (the first push is "pushed new"), each merge request's branch
+// (1-2 commits before it was opened, from main's head then), merged into
+// main with a merge commit when it was merged and then deleted, deleted
+// when it was closed; open merge requests keep their branches. It returns
+// main's own commits and the pushes.
+func (g *gen) repository(p int32) (mainCommits []int32, pushes []timedPush) {
+	st := g.st
+	pr := &st.projects[p]
+	const (
+		mainCommit = iota
+		branchCommit
+		merge
+		deletion
+	)
+	type step struct {
+		t      int64
+		kind   int
+		mr     int32
+		author int32
+	}
+	var steps []step
+	for _, c := range g.sortedTimes(3+g.upTo(2), pr.created, st.hi-msPerDay) {
+		steps = append(steps, step{t: c, kind: mainCommit, mr: -1, author: g.anyUser()})
+	}
+	for _, i := range pr.mrs {
+		mr := &st.mrs[i]
+		for _, t := range g.sortedTimes(1+g.upTo(1), max(pr.created, mr.created-2*3600*1000), mr.created) {
+			steps = append(steps, step{t: t, kind: branchCommit, mr: i, author: mr.author})
+		}
+		switch mr.state {
+		case mrMerged:
+			steps = append(steps, step{t: mr.merged, kind: merge, mr: i, author: mr.mergedBy},
+				step{t: mr.merged + 1000, kind: deletion, mr: i, author: mr.mergedBy})
+		case mrClosed:
+			steps = append(steps, step{t: mr.closedAt, kind: deletion, mr: i, author: mr.closedBy})
+		}
+	}
+	sort.SliceStable(steps, func(a, b int) bool { return steps[a].t < steps[b].t })
+	main := int32(-1)
+	heads := map[int32]int32{} // merge request -> its branch's head
+	mainName := st.name(defaultBranch)
+	for _, x := range steps {
+		switch x.kind {
+		case mainCommit:
+			c := st.newCommit(p, x.t, x.author, headList(main)...)
+			pushes = append(pushes, timedPush{x.t, x.author, push{from: main, to: c, name: mainName, count: 1, title: c}})
+			main = c
+			mainCommits = append(mainCommits, c)
+		case branchCommit:
+			from, ok := heads[x.mr]
+			base := from
+			if !ok {
+				from, base = -1, main
+			}
+			c := st.newCommit(p, x.t, x.author, headList(base)...)
+			st.tab("merge_request_commits").add(row{scope: x.mr, ref: c, created: gitSeconds(x.t), user: -1})
+			pushes = append(pushes, timedPush{x.t, x.author, push{from: from, to: c, name: st.name(st.mrBranch(x.mr)), count: 1, title: c}})
+			heads[x.mr] = c
+		case merge:
+			src := heads[x.mr]
+			c := src
+			if main >= 0 {
+				c = st.newCommit(p, x.t, x.author, main, src)
+			}
+			count := int32(len(st.walk([]int32{c}, headList(main), walkOptions{})))
+			pushes = append(pushes, timedPush{x.t, x.author, push{from: main, to: c, name: mainName, count: count, title: c}})
+			main = c
+			st.mrMerge[x.mr] = c
+		case deletion:
+			pushes = append(pushes, timedPush{x.t, x.author, push{from: heads[x.mr], to: -1, name: st.name(st.mrBranch(x.mr)), title: -1}})
+		}
+	}
+	if main >= 0 {
+		st.setBranch(p, defaultBranch, main, pr.created)
+	}
+	for _, i := range pr.mrs {
+		if mr := &st.mrs[i]; mr.state == mrOpened || mr.state == mrLocked {
+			st.setBranch(p, st.mrBranch(i), heads[i], mr.created)
+		}
+	}
+	return mainCommits, pushes
+}
+
+// events adds project p's events in time order: its pushes and other
+// activity at times.
+func (g *gen) events(p int32, times []int64, pushes []timedPush) {
+	for len(times) > 0 || len(pushes) > 0 {
+		if len(pushes) > 0 && (len(times) == 0 || pushes[0].t <= times[0]) {
+			g.st.addPushEvent(p, pushes[0].user, pushes[0].t, pushes[0].ev)
+			pushes = pushes[1:]
+			continue
+		}
+		g.addEvent(p, times[0])
+		times = times[1:]
+	}
+}
+
+// pipelineCommit gives a generated pipeline its commit and ref: a merge
+// request pipeline the merge request's head then (ref
+// refs/merge-requests/:iid/head), a default-branch one main's head then,
+// another the head then of the branch of a merge request opened before
+// it (main when there is none); and sometimes an external CI status.
+func (g *gen) pipelineCommit(i int32) {
+	st := g.st
+	pl := &st.pipelines[i]
+	p := pl.project
+	mrHeadAt := func(mr int32) int32 {
+		tab := st.tab("merge_request_commits")
+		c := int32(-1)
+		for _, r := range tab.live(mr) {
+			if x := tab.rows[r].ref; c < 0 || st.tab("commits").rows[x].created <= pl.created {
+				c = x
+			}
+		}
+		return c
+	}
+	if mr, ok := st.pipeMR[i]; ok {
+		pl.commit, pl.ref = mrHeadAt(mr), st.name("refs/merge-requests/"+strconv.Itoa(int(st.mrs[mr].iid))+"/head")
+	} else if !pl.onDefault {
+		var cand []int32
+		for _, mr := range st.projects[p].mrs {
+			if st.mrs[mr].created <= pl.created {
+				cand = append(cand, mr)
+			}
+		}
+		if len(cand) > 0 {
+			mr := cand[mix(pl.id)%int64(len(cand))]
+			pl.commit, pl.ref = mrHeadAt(mr), st.name(st.mrBranch(mr))
+		}
+	}
+	if pl.ref < 0 {
+		pl.onDefault = true
+		pl.commit, pl.ref = st.commitAt(st.head(p, defaultBranch), pl.created), st.name(defaultBranch)
+	}
+	if pl.commit >= 0 && g.chance(30) && pl.finished != 0 {
+		name := st.name(statusNames[g.r.IntN(len(statusNames))])
+		t := g.between(pl.started, pl.finished)
+		st.tab("commit_statuses").add(row{id: st.next.job, scope: i, created: t, updated: pl.finished, user: g.anyUser(), ref: -1,
+			k: name, flag: uint8(stSuccess)})
+		st.next.job++
+	}
 }

@@ -3,21 +3,20 @@ package gitlabsim
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 )
 
-// Repositories: commits (and their statuses), branches, tags, releases,
+// Repositories: commits, branches, tags, releases,
 // protected branches and tags, contributors, languages.
 
 func init() {
 	register(
 		&table{name: "commits", keys: []string{"project_id", "id"}, path: "projects/:id/repository/commits", scope: scProject,
-			query: "all=true", filter: filter{filterTime, "since", "until"}, list: listCommits},
-		&table{name: "commit_statuses", keys: []string{"id"}, path: "projects/:id/repository/commits/:sha/statuses", scope: scCommit,
-			query: "all=true", list: listStatuses},
+			query: "all=true", filter: filter{filterListed, "since", "until"}, list: listCommits, page: pageCommits},
 		&table{name: "repository_branches", keys: []string{"project_id", "name"}, path: "projects/:id/repository/branches", scope: scProject,
 			list: listBranches},
 		&table{name: "repository_tags", keys: []string{"project_id", "name"}, path: "projects/:id/repository/tags", scope: scProject,
@@ -72,18 +71,31 @@ func listTags(s *Sim, sc scope, q *params) []item {
 	return out
 }
 
-// listBranches: by name; search.
+// listBranches: by name (GitRefsFinder's default sort), name_asc,
+// updated_asc, updated_desc (by head commit date); search (a substring, ^
+// and $ anchor it); each with its head commit.
 func listBranches(s *Sim, sc scope, q *params) []item {
 	st := s.st
 	search := q.q.Get("search")
+	order := q.enum("sort", "name_asc", "name_asc", "updated_asc", "updated_desc")
 	tab := st.tab("repository_branches")
 	var rows []int32
 	for _, i := range tab.live(sc.i) {
-		if search == "" || strings.Contains(st.branchName(&tab.rows[i]), search) {
+		if matchSearch(st.names[tab.rows[i].k], search) {
 			rows = append(rows, i)
 		}
 	}
-	sort.SliceStable(rows, func(a, b int) bool { return st.branchName(&tab.rows[rows[a]]) < st.branchName(&tab.rows[rows[b]]) })
+	commits := st.tab("commits").rows
+	sort.SliceStable(rows, func(a, b int) bool {
+		ra, rb := &tab.rows[rows[a]], &tab.rows[rows[b]]
+		if order != "name_asc" {
+			ca, cb := commits[ra.ref].created, commits[rb.ref].created
+			if ca != cb {
+				return (ca < cb) == (order == "updated_asc")
+			}
+		}
+		return st.names[ra.k] < st.names[rb.k]
+	})
 	out := make([]item, len(rows))
 	for n, i := range rows {
 		r := &tab.rows[i]
@@ -92,49 +104,115 @@ func listBranches(s *Sim, sc scope, q *params) []item {
 	return out
 }
 
-// listCommits: the default branch's commits, or every branch's with
-// all=true; with_stats; newest first (by commit date).
+// matchSearch is the branches search: a case-insensitive substring; a
+// leading ^ or trailing $ anchors it.
+func matchSearch(name, search string) bool {
+	if search == "" {
+		return true
+	}
+	name, search = strings.ToLower(name), strings.ToLower(search)
+	start, end := strings.HasPrefix(search, "^"), strings.HasSuffix(search, "$")
+	search = strings.TrimSuffix(strings.TrimPrefix(search, "^"), "$")
+	switch {
+	case start && end:
+		return name == search
+	case start:
+		return strings.HasPrefix(name, search)
+	case end:
+		return strings.HasSuffix(name, search)
+	}
+	return strings.Contains(name, search)
+}
+
+// listCommits is GET /projects/:id/repository/commits as lib/api/commits.rb
+// asks Gitaly's FindCommits (git log): ref_name (a branch, a tag, a sha, or
+// a range a..b / a...b; default: the default branch), all=true (every
+// branch and tag), since / until (--after / --before, on the committed
+// date, whole seconds), first_parent, order (default | topo), with_stats;
+// git log's order (git.go). An unknown revision answers an empty list
+// (Gitlab::Git::Repository#log rescues CommitNotFound), a malformed one
+// 400 "ref_name is invalid" (lib/api/commits.rb rescues ArgumentError).
+// pageCommits pages it.
 func listCommits(s *Sim, sc scope, q *params) []item {
 	st := s.st
 	all := q.boolean("all", false)
 	stats := q.boolean("with_stats", false)
-	q.enum("order", "default", "default", "topo")
-	tab := st.tab("commits")
-	var rows []int32
-	for _, i := range tab.live(sc.i) {
-		if all || tab.rows[i].k < 0 {
-			rows = append(rows, i)
+	firstParent := q.boolean("first_parent", false)
+	order := q.enum("order", "default", "default", "topo")
+	o := walkOptions{firstParent: firstParent, topo: order == "topo"}
+	for name, v := range map[string]*int64{"since": &o.since, "until": &o.until} {
+		if raw := q.q.Get(name); raw != "" {
+			t, ok := parseTime(raw)
+			if !ok {
+				q.fail(name + " is invalid")
+				continue
+			}
+			*v = t.Unix() * 1000 // GitalyClient.timestamp: whole seconds
 		}
 	}
-	sort.SliceStable(rows, func(a, b int) bool {
-		ra, rb := &tab.rows[rows[a]], &tab.rows[rows[b]]
-		if ra.created != rb.created {
-			return ra.created > rb.created
+	if q.err != "" {
+		return nil
+	}
+	var list []int32
+	switch ref := q.q.Get("ref_name"); {
+	case all:
+		list = st.walk(st.refTips(sc.i), nil, o)
+	case !validRevision(ref):
+		q.failMessage("ref_name is invalid")
+		return nil
+	default:
+		if ref == "" {
+			ref = defaultBranch
 		}
-		return ra.id > rb.id
-	})
-	out := make([]item, len(rows))
-	for n, i := range rows {
-		r := &tab.rows[i]
-		out[n] = item{at: r.created, render: func() []byte { return st.commitObj(r, stats).done() }}
+		list, _ = st.revisionCommits(sc.i, ref, o)
+	}
+	out := make([]item, len(list))
+	rows := st.tab("commits").rows
+	for n, c := range list {
+		r := &rows[c]
+		out[n] = item{at: r.created, render: func() []byte { return st.commitObj(c, stats).done() }}
 	}
 	return out
 }
 
-func listStatuses(s *Sim, sc scope, q *params) []item {
-	st := s.st
-	q.boolean("all", false)
-	name := q.q.Get("name")
-	tab := st.tab("commit_statuses")
-	var out []item
-	for _, i := range tab.live(sc.i) {
-		r := &tab.rows[i]
-		if name != "" && statusNames[r.k%int32(len(statusNames))] != name {
-			continue
-		}
-		out = append(out, item{render: func() []byte { return st.renderStatus(r) }})
+// pageCommits pages commits as lib/api/commits.rb does: offset paging
+// without totals (exclude_total_headers), a next page whenever the page is
+// full; with all=true, git log --all --reverse (Gitaly) reverses each page
+// (--reverse applies after --skip / --max-count).
+func pageCommits(s *Sim, r *http.Request, q *params, items []item) *response {
+	page, per := pageParams(r.URL.Query())
+	lo := min((page-1)*per, len(items))
+	hi := min(lo+per, len(items))
+	out := make([][]byte, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		out = append(out, items[i].render())
 	}
-	return out
+	if q.boolean("all", false) {
+		slices.Reverse(out)
+	}
+	resp := newResponse(http.StatusOK, jsonArray(out))
+	h := resp.header
+	next, prev := "", ""
+	if hi-lo == per {
+		next = strconv.Itoa(page + 1)
+	}
+	if page > 1 {
+		prev = strconv.Itoa(page - 1)
+	}
+	h.Set("X-Page", strconv.Itoa(page))
+	h.Set("X-Per-Page", strconv.Itoa(per))
+	h.Set("X-Next-Page", next)
+	h.Set("X-Prev-Page", prev)
+	var links []string
+	if prev != "" {
+		links = append(links, `<`+linkURL(r, map[string]string{"page": prev, "per_page": strconv.Itoa(per)})+`>; rel="prev"`)
+	}
+	if next != "" {
+		links = append(links, `<`+linkURL(r, map[string]string{"page": next, "per_page": strconv.Itoa(per)})+`>; rel="next"`)
+	}
+	links = append(links, `<`+linkURL(r, map[string]string{"page": "1", "per_page": strconv.Itoa(per)})+`>; rel="first"`)
+	h.Set("Link", strings.Join(links, ", "))
+	return resp
 }
 
 type contributor struct {
@@ -144,22 +222,21 @@ type contributor struct {
 
 // contributors sums the default branch's commits per author.
 func (st *store) contributors(p int32) []*contributor {
-	tab := st.tab("commits")
+	rows := st.tab("commits").rows
 	by := map[int32]*contributor{}
 	var out []*contributor
-	for _, i := range tab.live(p) {
-		r := &tab.rows[i]
-		if r.k >= 0 {
-			continue
-		}
-		c := by[r.user]
-		if c == nil {
-			c = &contributor{user: r.user}
-			by[r.user] = c
-			out = append(out, c)
+	main := st.walk(headList(st.head(p, defaultBranch)), nil, walkOptions{})
+	slices.Reverse(main) // first authors first
+	for _, c := range main {
+		r := &rows[c]
+		x := by[r.user]
+		if x == nil {
+			x = &contributor{user: r.user}
+			by[r.user] = x
+			out = append(out, x)
 		}
 		add, del := commitStats(r)
-		c.commits, c.additions, c.deletions = c.commits+1, c.additions+add, c.deletions+del
+		x.commits, x.additions, x.deletions = x.commits+1, x.additions+add, x.deletions+del
 	}
 	return out
 }
@@ -210,22 +287,35 @@ func commitStats(r *row) (additions, deletions int) {
 	return int(h%120) + 1, int(h >> 8 % 40)
 }
 
-// commitObj is the commit entity (stats on request).
-func (st *store) commitObj(r *row, stats bool) *obj {
+// commitObj is the commit entity (stats on request): its dates carry the
+// offset of its author's and committer's zone, as git records them.
+func (st *store) commitObj(c int32, stats bool) *obj {
+	rows := st.tab("commits").rows
+	r := &rows[c]
 	p := &st.projects[r.scope]
-	u := st.userJSON(r.user)
+	author := st.userJSON(r.user)
+	committer := author
+	cu := r.user
+	if r.k >= 0 {
+		cu = r.k
+		committer = st.userJSON(r.k)
+	}
 	sha := commitSHA(r)
 	parents := []string{}
-	if r.ref >= 0 {
-		parents = append(parents, commitSHA(&st.tab("commits").rows[r.ref]))
+	for _, x := range st.parents(c) {
+		parents = append(parents, commitSHA(&rows[x]))
 	}
 	title := commitTitle(r)
-	o := newObj().f("id", sha).f("short_id", sha[:8]).f("created_at", ts(r.created)).f("parent_ids", parents).
-		f("title", title).f("message", title+"\n\nSigned-off-by: "+u.Name+" <"+u.Username+"@example.com>\n").
-		f("author_name", u.Name).f("author_email", u.Username+"@example.com").f("authored_date", ts(r.created)).
-		f("committer_name", u.Name).f("committer_email", u.Username+"@example.com").f("committed_date", ts(r.created)).
-		f("trailers", newObj().f("Signed-off-by", u.Name+" <"+u.Username+"@example.com>")).
-		f("extended_trailers", newObj().f("Signed-off-by", []string{u.Name + " <" + u.Username + "@example.com>"})).
+	if second, ok := st.mergeParents[c]; ok {
+		title = "Merge branch '" + st.branchNameOf(r.scope, second) + "' into '" + defaultBranch + "'"
+	}
+	o := newObj().f("id", sha).f("short_id", sha[:8]).f("created_at", gitTime(r.created, cu)).f("parent_ids", parents).
+		f("title", title).f("message", title+"\n\nSigned-off-by: "+author.Name+" <"+author.Username+"@example.com>\n").
+		f("author_name", author.Name).f("author_email", author.Username+"@example.com").f("authored_date", gitTime(r.updated, r.user)).
+		f("committer_name", committer.Name).f("committer_email", committer.Username+"@example.com").
+		f("committed_date", gitTime(r.created, cu)).
+		f("trailers", newObj().f("Signed-off-by", author.Name+" <"+author.Username+"@example.com>")).
+		f("extended_trailers", newObj().f("Signed-off-by", []string{author.Name + " <" + author.Username + "@example.com>"})).
 		f("web_url", externalURL+"/"+p.fullPath+"/-/commit/"+sha)
 	if stats {
 		add, del := commitStats(r)
@@ -234,6 +324,22 @@ func (st *store) commitObj(r *row, stats bool) *obj {
 	return o
 }
 
+// branchNameOf names a merged commit's branch for its merge commit's
+// title: a branch whose head it is, else "feature".
+func (st *store) branchNameOf(p, c int32) string {
+	tab := st.tab("repository_branches")
+	for _, i := range tab.live(p) {
+		if tab.rows[i].ref == c {
+			return st.names[tab.rows[i].k]
+		}
+	}
+	for _, i := range st.projects[p].mrs {
+		if head := st.mrHead(i); head == c {
+			return st.mrBranch(i)
+		}
+	}
+	return "feature"
+}
 func tagName(r *row) string { return "v1." + strconv.Itoa(int(r.k)) + ".0" }
 
 // releaseOf is the live release of a tag row, or nil.
@@ -248,7 +354,7 @@ func (st *store) releaseOf(p, tag int32) *row {
 }
 
 func (st *store) renderTag(r *row) []byte {
-	c := &st.tab("commits").rows[r.ref]
+	c := r.ref
 	var release any
 	if rel := st.releaseOf(r.scope, st.rowIndex("repository_tags", r)); rel != nil {
 		release = raw(newObj().f("tag_name", tagName(r)).f("description", releaseDescription(r)).done())
@@ -265,7 +371,7 @@ func releaseDescription(tag *row) string {
 func (st *store) renderRelease(r *row) []byte {
 	p := &st.projects[r.scope]
 	tag := &st.tab("repository_tags").rows[r.ref]
-	c := &st.tab("commits").rows[tag.ref]
+	c := tag.ref
 	name := tagName(tag)
 	base := externalURL + "/" + p.fullPath
 	links := []any{}
@@ -282,7 +388,7 @@ func (st *store) renderRelease(r *row) []byte {
 	return newObj().f("name", "Release "+name).f("tag_name", name).f("description", releaseDescription(tag)).
 		f("created_at", ts(r.created)).f("released_at", ts(r.created)).f("upcoming_release", false).
 		f("author", st.userJSON(r.user)).f("commit", st.commitObj(c, false)).f("milestones", []any{}).
-		f("commit_path", "/"+p.fullPath+"/-/commit/"+commitSHA(c)).f("tag_path", "/"+p.fullPath+"/-/tags/"+name).
+		f("commit_path", "/"+p.fullPath+"/-/commit/"+commitSHA(&st.tab("commits").rows[c])).f("tag_path", "/"+p.fullPath+"/-/tags/"+name).
 		f("assets", newObj().f("count", len(sources)+len(links)).f("sources", sources).f("links", links)).
 		f("evidences", []any{raw(newObj().f("sha", fullSHA(r.id + 2<<40)[:40]).f("filepath", base+"/-/releases/"+name+"/evidences/"+strconv.FormatInt(r.id, 10)+".json").
 			f("collected_at", ts(r.created)).done())}).
@@ -294,39 +400,19 @@ func (st *store) renderRelease(r *row) []byte {
 			f("self", base+"/-/releases/"+name)).done()
 }
 
-func (st *store) branchName(r *row) string {
-	if r.k < 0 {
-		return "main"
-	}
-	mr := &st.mrs[r.k]
-	return "feature/" + strconv.Itoa(int(mr.iid)) + "-" + slug(pick(subjects, mix(mr.id)>>8))
-}
-
-// branchHead is the newest commit of a branch: main's, or the newest of its
-// merge request.
-func (st *store) branchHead(r *row) *row {
-	tab := st.tab("commits")
-	var head *row
-	for _, i := range tab.live(r.scope) {
-		c := &tab.rows[i]
-		if c.k == r.k && (head == nil || c.created > head.created || (c.created == head.created && c.id > head.id)) {
-			head = c
-		}
-	}
-	return head
-}
-
+// renderBranch renders a branch with its head commit.
 func (st *store) renderBranch(r *row) []byte {
 	p := &st.projects[r.scope]
-	name := st.branchName(r)
-	main := r.k < 0
-	o := newObj().f("name", name)
-	if head := st.branchHead(r); head != nil {
-		o.f("commit", st.commitObj(head, false))
-	} else {
-		o.f("commit", nil)
+	name := st.names[r.k]
+	main := name == defaultBranch
+	merged := false
+	if !main {
+		if h := st.head(r.scope, defaultBranch); h >= 0 {
+			merged = st.reach([]int32{h}, false)[r.ref]
+		}
 	}
-	return o.f("merged", false).f("protected", main).f("developers_can_push", false).f("developers_can_merge", false).
+	return newObj().f("name", name).f("commit", st.commitObj(r.ref, false)).
+		f("merged", merged).f("protected", main).f("developers_can_push", false).f("developers_can_merge", false).
 		f("can_push", true).f("default", main).f("web_url", externalURL+"/"+p.fullPath+"/-/tree/"+name).done()
 }
 
@@ -345,30 +431,6 @@ func (st *store) renderProtectedBranch(r *row) []byte {
 
 func (st *store) renderProtectedTag(r *row) []byte {
 	return newObj().f("name", "v*").f("create_access_levels", []any{accessLevelJSON(r.id*10+3, 40, "Maintainers")}).done()
-}
-
-var statusNames = []string{"coverage/codecov", "security/snyk", "deploy/preview"}
-
-func (st *store) renderStatus(r *row) []byte {
-	c := &st.tab("commits").rows[r.scope]
-	status := []string{"success", "failed", "running"}[r.flag%3]
-	name := statusNames[r.k%int32(len(statusNames))]
-	var finished any
-	if status != "running" {
-		finished = ts(r.created + 90000)
-	}
-	var coverage any
-	if name == "coverage/codecov" && status == "success" {
-		coverage = float64(60 + r.id%40)
-	}
-	ref := "main"
-	if c.k >= 0 {
-		ref = st.branchName(&row{k: c.k})
-	}
-	return newObj().f("id", r.id).f("sha", commitSHA(c)).f("ref", ref).f("status", status).f("name", name).
-		f("target_url", "https://ci.example.com/"+name+"/"+strconv.FormatInt(r.id, 10)).f("description", status+" on "+name).
-		f("created_at", ts(r.created)).f("started_at", ts(r.created+1000)).f("finished_at", finished).f("allow_failure", false).
-		f("coverage", coverage).f("pipeline_id", 40000000+r.id).f("author", st.userJSON(r.user)).done()
 }
 
 var languageNames = []string{"Go", "TypeScript", "Python", "Shell", "Dockerfile", "HCL", "JavaScript", "Ruby", "Makefile", "Vue"}

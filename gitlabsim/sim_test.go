@@ -258,8 +258,8 @@ func TestGenerationIsDeterministicAndInRange(t *testing.T) {
 					continue
 				}
 				ts, err := time.Parse(time.RFC3339, v)
-				if err != nil || !strings.HasSuffix(v, "Z") || len(v) != len("2025-03-04T10:20:30.123Z") {
-					t.Fatalf("%s %v: %s %q is not like 2025-03-04T10:20:30.123Z", table, o["id"], f, v)
+				if err != nil || (len(v) != len("2025-03-04T10:20:30.123Z") && len(v) != len("2025-03-04T10:20:30.123+02:00")) {
+					t.Fatalf("%s %v: %s %q is not like 2025-03-04T10:20:30.123Z or ...+02:00", table, o["id"], f, v)
 				}
 				if ts.Before(lo) || ts.After(hi) {
 					t.Fatalf("%s %v: %s %v outside [%v, %v]", table, o["id"], f, ts, lo, hi)

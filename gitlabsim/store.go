@@ -126,9 +126,14 @@ const (
 	stRunning
 	stSkipped
 	stManual
+	stPending
+	stCreated
 )
 
-var pipelineSources = []string{"push", "merge_request_event", "schedule", "web", "api"}
+// pipelineSources: the generator draws from the first generatedSources.
+var pipelineSources = []string{"push", "merge_request_event", "schedule", "web", "api", "external"}
+
+const generatedSources = 5
 
 type pipeline struct {
 	id                                  int64
@@ -137,6 +142,7 @@ type pipeline struct {
 	onDefault                           bool // ref is the default branch, else a feature branch
 	created, updated, started, finished int64
 	user                                int32
+	commit, ref                         int32 // its commit (a row of commits) and ref (store.names); -1 = none
 	jobs                                []int32
 }
 
@@ -208,6 +214,15 @@ type store struct {
 	// The rows of every other table, and their id sequences.
 	tabs map[string]*rowTable
 	seqs map[string]*int64
+
+	// Repositories (git.go): the second parents of merge commits, ref
+	// names, the push of each push event (a row of project_events), the
+	// merge commit of each merged merge request.
+	mergeParents map[int32]int32
+	names        []string
+	nameIndex    map[string]int32
+	pushes       map[int64]push // by event id
+	mrMerge      map[int32]int32
 
 	issueEpic map[int32]int32   // issue -> its epic
 	mrCloses  map[int32][]int32 // merge request -> the issues it closes
@@ -289,9 +304,13 @@ type row struct {
 // rowTable holds the rows of one table.
 type rowTable struct {
 	rows    []row
-	byScope [][]int32 // live rows per scope, in creation order
-	next    *int64    // the table's id sequence (shared by tables that are one table in GitLab)
+	byScope [][]int32         // live rows per scope, in creation order
+	sparse  map[int32][]int32 // the same, for tables of few rows in many scopes (byScope unused)
+	next    *int64            // the table's id sequence (shared by tables that are one table in GitLab)
 }
+
+// sparseTables hang off many scopes with few rows (notes' award emoji).
+var sparseTables = map[string]bool{"issue_note_award_emoji": true, "merge_request_note_award_emoji": true}
 
 // add appends r (its id taken from the sequence when 0) and returns its index.
 func (t *rowTable) add(r row) int32 {
@@ -301,19 +320,30 @@ func (t *rowTable) add(r row) int32 {
 	}
 	t.rows = append(t.rows, r)
 	i := int32(len(t.rows) - 1)
-	for int(r.scope) >= len(t.byScope) {
-		t.byScope = append(t.byScope, nil)
-	}
-	t.byScope[r.scope] = append(t.byScope[r.scope], i)
+	t.setLive(r.scope, append(t.live(r.scope), i))
 	return i
 }
 
 // live lists the live rows of a scope.
 func (t *rowTable) live(sc int32) []int32 {
+	if t.sparse != nil {
+		return t.sparse[sc]
+	}
 	if sc < 0 || int(sc) >= len(t.byScope) {
 		return nil
 	}
 	return t.byScope[sc]
+}
+
+func (t *rowTable) setLive(sc int32, list []int32) {
+	if t.sparse != nil {
+		t.sparse[sc] = list
+		return
+	}
+	for int(sc) >= len(t.byScope) {
+		t.byScope = append(t.byScope, nil)
+	}
+	t.byScope[sc] = list
 }
 
 // del deletes row i.
@@ -323,10 +353,10 @@ func (t *rowTable) del(i int32) {
 		return
 	}
 	r.dead = true
-	list := t.byScope[r.scope]
+	list := t.live(r.scope)
 	for n, x := range list {
 		if x == i {
-			t.byScope[r.scope] = append(list[:n:n], list[n+1:]...)
+			t.setLive(r.scope, append(list[:n:n], list[n+1:]...))
 			break
 		}
 	}
@@ -362,6 +392,7 @@ func (st *store) initRows() {
 	st.tabs, st.seqs = map[string]*rowTable{}, map[string]*int64{}
 	st.issueEpic, st.mrCloses, st.mrPipes, st.pipeMR = map[int32]int32{}, map[int32][]int32{}, map[int32][]int32{}, map[int32]int32{}
 	st.seqs["notes"] = &st.next.note // epic notes are notes
+	st.mergeParents, st.nameIndex, st.pushes, st.mrMerge = map[int32]int32{}, map[string]int32{}, map[int64]push{}, map[int32]int32{}
 }
 
 // tab returns a table's rows (created empty on first use).
@@ -386,6 +417,9 @@ func (st *store) tab(name string) *rowTable {
 		st.seqs[seq] = next
 	}
 	t := &rowTable{next: next}
+	if sparseTables[name] {
+		t.sparse = map[int32][]int32{}
+	}
 	st.tabs[name] = t
 	return t
 }

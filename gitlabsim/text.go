@@ -151,6 +151,18 @@ const (
 
 func ts(ms int64) string { return time.UnixMilli(ms).UTC().Format(timeLayout) }
 
+// userZones are the time zones of users' git clients, in minutes east of
+// UTC: a commit's dates carry its author's and committer's offsets.
+var userZones = []int{0, 60, 120, -300, 330, -480, 540, 60, -180, 0, 180, -240}
+
+// gitTime renders a git date of user u as GitLab does: with the offset git
+// recorded (Gitlab::Git::Commit#init_date_from_gitaly: Time.strptime with
+// %z), so "+00:00", never "Z".
+func gitTime(ms int64, u int32) string {
+	off := userZones[int(u)%len(userZones)]
+	return time.UnixMilli(ms).In(time.FixedZone("", off*60)).Format("2006-01-02T15:04:05.000-07:00")
+}
+
 // tsp is ts, or null for 0.
 func tsp(ms int64) any {
 	if ms == 0 {
