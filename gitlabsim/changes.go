@@ -30,8 +30,8 @@ func (m *mutator) tableChanges(n int) {
 	}
 }
 
-// pickRow picks a live row of a table (in a scope, or any when sc < 0) that
-// ok accepts, or returns -1.
+// pickRow picks a live row of a table (in a scope, or any of the exported
+// tree when sc < 0) that ok accepts, or returns -1.
 func (m *mutator) pickRow(table string, sc int32, ok func(r *row) bool) int32 {
 	tab := m.st.tab(table)
 	var cand []int32
@@ -43,12 +43,30 @@ func (m *mutator) pickRow(table string, sc int32, ok func(r *row) bool) int32 {
 		}
 	} else {
 		for i := range tab.rows {
-			if r := &tab.rows[i]; !r.dead && (ok == nil || ok(r)) {
+			if r := &tab.rows[i]; !r.dead && m.st.rowInTree(table, r) && (ok == nil || ok(r)) {
 				cand = append(cand, int32(i))
 			}
 		}
 	}
 	return m.pickFrom(cand)
+}
+
+// groupRowTables are the tables whose rows hang off groups.
+var groupRowTables = map[string]bool{"group_iterations": true, "group_badges": true, "group_wiki_pages": true, "group_variables": true,
+	"group_hooks": true, "group_push_rules": true, "group_boards": true, "group_access_requests": true, "group_runners": true,
+	"group_audit_events": true, "group_custom_attributes": true, "group_protected_environments": true}
+
+// rowInTree reports whether a row of table belongs to the exported tree.
+func (st *store) rowInTree(table string, r *row) bool {
+	switch {
+	case groupRowTables[table]:
+		return st.inTree(r.scope)
+	case table == "container_repository_tags":
+		return st.inTree(st.projects[st.tab("container_repositories").rows[r.scope].scope].group)
+	case table == "issue_award_emoji":
+		return st.inTree(st.projects[st.issues[r.scope].project].group)
+	}
+	return st.inTree(st.projects[r.scope].group)
 }
 
 // edit changes a row's text (rev) and stamps it.
@@ -72,7 +90,8 @@ func (m *mutator) nextK(table string, sc int32) int32 {
 	return k
 }
 
-func (m *mutator) anyGroup() int32 { return int32(m.r.IntN(len(m.st.groups))) }
+// anyGroup picks a group of the exported tree.
+func (m *mutator) anyGroup() int32 { return m.pickFrom(m.st.subtree(0)) }
 
 func (m *mutator) groupChanges() {
 	st, now := m.st, m.now
@@ -274,11 +293,15 @@ func (m *mutator) workChanges(n int) {
 	// the epic and on the issue touch both (SystemNoteService.epic_issue,
 	// issue_on_epic); the issue's later changes never move the epic
 	// (EpicIssue belongs_to :epic, :issue without touch).
-	if len(st.epics) > 0 {
-		e := int32(m.r.IntN(len(st.epics)))
+	var epics []int32
+	for _, g := range st.subtree(0) {
+		epics = append(epics, st.groups[g].epics...)
+	}
+	if len(epics) > 0 {
+		e := m.pickFrom(epics)
 		st.tab("epic_notes").add(row{scope: e, created: now, updated: now, user: m.anyUser(), ref: -1})
 		m.bumpEpic(e)
-		e = int32(m.r.IntN(len(st.epics)))
+		e = m.pickFrom(epics)
 		for _, p := range st.subtreeProjects(st.epics[e].group) {
 			if n < 3 {
 				break

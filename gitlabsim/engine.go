@@ -558,47 +558,69 @@ func (s *Sim) serve(r *http.Request, e *endpoint, sc scope) *response {
 	return s.offsetList(r, len(kept), func(i int) []byte { return kept[i].render() })
 }
 
-// scopes lists every object of a kind, for Expected and Counts.
+// scopes lists the objects of a kind in the exported tree (the root group
+// and its descendants, their projects and what hangs off them), for
+// Expected and Counts.
 func (st *store) scopes(kind scopeKind) []scope {
-	n := 0
+	var out []scope
+	inTree := func(p int32) bool { return st.inTree(st.projects[p].group) }
 	switch kind {
 	case scInstance:
-		n = 1
+		return []scope{{scInstance, 0}}
 	case scGroup:
-		n = len(st.groups)
+		for _, g := range st.subtree(0) {
+			out = append(out, scope{kind, g})
+		}
+		slices.SortFunc(out, func(a, b scope) int { return int(a.i - b.i) })
 	case scProject:
-		n = len(st.projects)
+		for p := range st.projects {
+			if inTree(int32(p)) {
+				out = append(out, scope{kind, int32(p)})
+			}
+		}
 	case scIssue:
-		n = len(st.issues)
+		for i := range st.issues {
+			if inTree(st.issues[i].project) {
+				out = append(out, scope{kind, int32(i)})
+			}
+		}
 	case scMR:
-		n = len(st.mrs)
+		for i := range st.mrs {
+			if inTree(st.mrs[i].project) {
+				out = append(out, scope{kind, int32(i)})
+			}
+		}
 	case scPipeline:
-		n = len(st.pipelines)
+		for i := range st.pipelines {
+			if inTree(st.pipelines[i].project) {
+				out = append(out, scope{kind, int32(i)})
+			}
+		}
 	case scEpic:
-		n = len(st.epics)
+		for e := range st.epics {
+			if st.inTree(st.epics[e].group) {
+				out = append(out, scope{kind, int32(e)})
+			}
+		}
 	case scCommit:
 		// The commits the commits table lists: those every branch and tag
 		// reaches.
-		var out []scope
 		for p := range st.projects {
-			for _, c := range st.walk(st.refTips(int32(p)), nil, walkOptions{}) {
-				out = append(out, scope{kind, c})
+			if inTree(int32(p)) {
+				for _, c := range st.walk(st.refTips(int32(p)), nil, walkOptions{}) {
+					out = append(out, scope{kind, c})
+				}
 			}
 		}
-		return out
 	case scRegistry:
 		tab := st.tab("container_repositories")
-		var out []scope
 		for p := range st.projects {
-			for _, i := range tab.live(int32(p)) {
-				out = append(out, scope{kind, i})
+			if inTree(int32(p)) {
+				for _, i := range tab.live(int32(p)) {
+					out = append(out, scope{kind, i})
+				}
 			}
 		}
-		return out
-	}
-	out := make([]scope, n)
-	for i := range out {
-		out[i] = scope{kind, int32(i)}
 	}
 	return out
 }

@@ -31,6 +31,7 @@ func generate(o Options) *store {
 	g.users()
 	g.groups()
 	g.projects()
+	g.outside()
 	for i := range st.groups {
 		g.groupScoped(int32(i))
 	}

@@ -277,6 +277,9 @@ func (st *store) renderIssue(i int32) []byte {
 	if is.closed {
 		out.State = "closed"
 	}
+	if imp, from := st.importedFrom(is.project, is.created); imp {
+		out.Imported, out.ImportedFrom = imp, from
+	}
 	if len(is.assignees) > 0 {
 		out.Assignee = out.Assignees[0]
 	}

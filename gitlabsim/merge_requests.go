@@ -131,6 +131,9 @@ func (st *store) renderMR(i int32) []byte {
 	if len(mr.assignees) > 0 {
 		out.Assignee = out.Assignees[0]
 	}
+	if imp, from := st.importedFrom(mr.project, mr.created); imp {
+		out.Imported, out.ImportedFrom = imp, from
+	}
 	switch mr.state {
 	case mrMerged:
 		out.MergeStatus, out.DetailedMergeStatus = "merged", "not_open"

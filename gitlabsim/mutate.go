@@ -140,13 +140,14 @@ func (m *mutator) result() Mutation {
 	return out
 }
 
-// eligible lists the projects that can change: not archived, feature on,
-// and (has) true for them.
+// eligible lists the projects that can change: of the exported tree (the
+// outside group stays as generated), not archived, feature on, and (has)
+// true for them.
 func (m *mutator) eligible(feature int, has func(p *project) bool) []int32 {
 	var out []int32
 	for i := range m.st.projects {
 		p := &m.st.projects[i]
-		if !p.archived && (feature < 0 || !p.disabled[feature]) && (has == nil || has(p)) {
+		if !p.archived && m.st.inTree(p.group) && (feature < 0 || !p.disabled[feature]) && (has == nil || has(p)) {
 			out = append(out, int32(i))
 		}
 	}
@@ -251,6 +252,9 @@ func (m *mutator) run(n int) {
 	}
 	m.pipelines()
 	m.milestonesLabelsMembers()
+	if m.round%3 == 0 {
+		m.newProjectWithHistory()
+	}
 	m.tableChanges(n)
 	for p := range m.touched {
 		st.projects[p].lastActivity = m.now
@@ -332,7 +336,7 @@ func (m *mutator) pipelines() {
 
 func (m *mutator) milestonesLabelsMembers() {
 	st := m.st
-	gi := int32(m.r.IntN(len(st.groups)))
+	gi := m.anyGroup()
 	ms := m.newMilestone(gi, -1, 0, m.now)
 	st.groups[gi].milestones = append(st.groups[gi].milestones, ms)
 	m.mark("group_milestones", st.milestones[ms].id)
@@ -367,7 +371,7 @@ func (m *mutator) milestonesLabelsMembers() {
 		st.projects[p].labels = append(st.projects[p].labels, l)
 		m.mark("project_labels", st.labels[l].id)
 	} else {
-		g := int32(m.r.IntN(len(st.groups)))
+		g := m.anyGroup()
 		l := m.newLabel(g, -1, len(st.groups[g].labels))
 		st.groups[g].labels = append(st.groups[g].labels, l)
 		m.mark("group_labels", st.labels[l].id)
@@ -378,7 +382,7 @@ func (m *mutator) milestonesLabelsMembers() {
 	if p := m.pickFrom(active); p >= 0 && m.r.IntN(2) == 0 {
 		members, table = &st.projects[p].members, "project_members"
 	} else {
-		members = &st.groups[m.r.IntN(len(st.groups))].members
+		members = &st.groups[m.anyGroup()].members
 	}
 	for tries := 0; tries < 50; tries++ {
 		u := m.anyUser()

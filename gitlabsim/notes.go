@@ -127,6 +127,15 @@ func (st *store) renderNote(mr bool, i int32) []byte {
 	}
 	out.CreatedAt, out.UpdatedAt, out.System = ts(n.created), ts(n.updated), n.system
 	out.Confidential, out.Internal, out.XSim = n.internal, n.internal, simField(int(i)+1)
+	var project int32
+	if mr {
+		project = st.mrs[n.parent].project
+	} else {
+		project = st.issues[n.parent].project
+	}
+	if imp, from := st.importedFrom(project, n.created); imp {
+		out.Imported, out.ImportedFrom = imp, from
+	}
 	if mr && !n.system && n.id%3 == 0 {
 		out.Type, out.Resolvable = "DiscussionNote", true
 	}

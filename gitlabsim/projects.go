@@ -378,6 +378,9 @@ func (st *store) renderProject(pi int32, detail, statistics bool) []byte {
 	if p.group >= 0 && g.parent >= 0 {
 		out.Namespace.ParentID = st.groups[g.parent].id
 	}
+	if p.importedAt != 0 {
+		out.ImportStatus = "finished"
+	}
 	if issuesOn {
 		out.Links.Issues = api + "/issues"
 		open := 0

@@ -77,6 +77,7 @@ type Sim struct {
 	version   uint64 // bumped by every change of the data
 	mutations int    // Mutate calls
 	changes   int    // scenario calls (Award, AddNote, Push...)
+	imports   int    // ImportProject calls
 
 	clockOffset atomic.Int64     // sim clock = real clock + offset (ns)
 	clock       func() time.Time // the real clock (time.Now; tests fix it)

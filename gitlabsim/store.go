@@ -60,6 +60,7 @@ type project struct {
 	group                          int32
 	name, path, fullPath           string
 	created, updated, lastActivity int64
+	importedAt                     int64 // when it was imported (its older objects are imported ones); 0 = never
 	archived                       bool
 	disabled                       [numFeatures]bool
 	creator                        int32
@@ -433,4 +434,14 @@ func (st *store) rowIndex(table string, r *row) int32 {
 		}
 	}
 	return -1
+}
+
+// importedFrom is what imported / imported_from say of an object of
+// project p created at t: imported from GitLab when the project was
+// imported after it.
+func (st *store) importedFrom(p int32, t int64) (bool, string) {
+	if at := st.projects[p].importedAt; at != 0 && t < at {
+		return true, "gitlab_project"
+	}
+	return false, "none"
 }
