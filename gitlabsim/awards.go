@@ -62,7 +62,7 @@ func (st *store) resourceOf(table string, r *row) (typ string, id int64) {
 func (st *store) renderAward(table string, r *row) []byte {
 	typ, id := st.resourceOf(table, r)
 	return newObj().f("id", r.id).f("name", awardNames[int(r.k)%len(awardNames)]).f("user", st.userJSON(r.user)).
-		f("created_at", ts(r.created)).f("updated_at", ts(r.updated)).f("awardable_id", id).f("awardable_type", typ).
+		f("created_at", st.ts(r.created)).f("updated_at", st.ts(r.updated)).f("awardable_id", id).f("awardable_type", typ).
 		f("url", nil).done()
 }
 

@@ -67,7 +67,7 @@ func (st *store) renderRunner(r *row) []byte {
 	return newObj().f("id", r.id).f("description", g.path+"-runner-"+strconv.FormatInt(r.id, 10)).f("ip_address", nil).
 		f("active", !paused).f("paused", paused).f("is_shared", false).f("runner_type", "group_type").
 		f("name", "gitlab-runner").f("online", runnerStatus(r) == "online").f("status", runnerStatus(r)).
-		f("created_at", ts(r.created)).f("created_by", st.userJSON(r.user)).done()
+		f("created_at", st.ts(r.created)).f("created_by", st.userJSON(r.user)).done()
 }
 
 // CI/CD variables: flags of variable kinds.
@@ -153,7 +153,7 @@ func (st *store) environmentBasic(env int32) *obj {
 	name := st.environmentName(env)
 	return newObj().f("id", e.id).f("name", name).f("slug", strings.ReplaceAll(name, "/", "-")).
 		f("external_url", "https://"+strings.ReplaceAll(name, "/", "-")+"."+p.path+".example.com").
-		f("created_at", ts(e.created)).f("updated_at", ts(e.updated))
+		f("created_at", st.ts(e.created)).f("updated_at", st.ts(e.updated))
 }
 
 func (st *store) renderEnvironment(r *row) []byte {
@@ -162,7 +162,7 @@ func (st *store) renderEnvironment(r *row) []byte {
 	tier := []string{"production", "staging", "development"}[int(r.k)%3]
 	return newObj().f("id", r.id).f("name", name).f("slug", strings.ReplaceAll(name, "/", "-")).f("description", nil).
 		f("external_url", "https://"+strings.ReplaceAll(name, "/", "-")+"."+p.path+".example.com").f("state", "available").
-		f("tier", tier).f("created_at", ts(r.created)).f("updated_at", ts(r.updated)).f("enable_advanced_logs_querying", false).
+		f("tier", tier).f("created_at", st.ts(r.created)).f("updated_at", st.ts(r.updated)).f("enable_advanced_logs_querying", false).
 		f("logs_api_path", "/"+p.fullPath+"/-/logs/k8s.json?environment_name="+name).f("auto_stop_at", nil).
 		f("auto_stop_setting", "always").f("kubernetes_namespace", nil).f("flux_resource_path", nil).done()
 }
@@ -220,21 +220,21 @@ func (st *store) renderDeployment(r *row) []byte {
 	env := st.environmentName(r.ref)
 	var finished, duration any
 	if status != "running" && status != "created" {
-		finished, duration = ts(r.updated), float64(r.updated-r.created)/1000
+		finished, duration = st.ts(r.updated), float64(r.updated-r.created)/1000
 	}
 	plID := 50000000 + r.id
 	job := newObj().f("id", 60000000+r.id).f("status", status).f("stage", "deploy").f("name", "deploy-"+strings.ReplaceAll(env, "/", "-")).
-		f("ref", "main").f("tag", false).f("coverage", nil).f("allow_failure", false).f("created_at", ts(r.created)).
-		f("started_at", ts(r.created+2000)).f("finished_at", finished).f("duration", duration).f("queued_duration", 2.0).
+		f("ref", "main").f("tag", false).f("coverage", nil).f("allow_failure", false).f("created_at", st.ts(r.created)).
+		f("started_at", st.ts(r.created+2000)).f("finished_at", finished).f("duration", duration).f("queued_duration", 2.0).
 		f("user", u).f("commit", newObj().f("id", sha).f("short_id", sha[:8]).f("title", "Deploy "+env).
-		f("created_at", ts(r.created-60000)).f("author_name", u.Name).f("author_email", u.Username+"@example.com")).
+		f("created_at", st.ts(r.created-60000)).f("author_name", u.Name).f("author_email", u.Username+"@example.com")).
 		f("pipeline", newObj().f("id", plID).f("iid", r.k).f("project_id", p.id).f("sha", sha).f("ref", "main").f("status", status).
-			f("source", "push").f("created_at", ts(r.created)).f("updated_at", ts(r.updated)).
+			f("source", "push").f("created_at", st.ts(r.created)).f("updated_at", st.ts(r.updated)).
 			f("web_url", externalURL+"/"+p.fullPath+"/-/pipelines/"+strconv.FormatInt(plID, 10))).
 		f("web_url", externalURL+"/"+p.fullPath+"/-/jobs/"+strconv.FormatInt(60000000+r.id, 10)).
 		f("artifacts", []any{}).f("runner", nil).f("artifacts_expire_at", nil)
-	return newObj().f("id", r.id).f("iid", r.k).f("ref", "main").f("sha", sha).f("created_at", ts(r.created)).
-		f("updated_at", ts(r.updated)).f("status", status).f("user", u).f("deployable", job).
+	return newObj().f("id", r.id).f("iid", r.k).f("ref", "main").f("sha", sha).f("created_at", st.ts(r.created)).
+		f("updated_at", st.ts(r.updated)).f("status", status).f("user", u).f("deployable", job).
 		f("environment", st.environmentBasic(r.ref)).done()
 }
 
@@ -251,7 +251,7 @@ func (st *store) renderProtectedEnvironment(r *row) []byte {
 
 func (st *store) renderFreezePeriod(r *row) []byte {
 	return newObj().f("id", r.id).f("freeze_start", "0 "+strconv.Itoa(22+int(r.rev)%2)+" * * 5").f("freeze_end", "0 7 * * 1").
-		f("cron_timezone", "UTC").f("created_at", ts(r.created)).f("updated_at", ts(r.updated)).done()
+		f("cron_timezone", "UTC").f("created_at", st.ts(r.created)).f("updated_at", st.ts(r.updated)).done()
 }
 
 var featureFlagNames = []string{"new_checkout", "dark_mode", "fast_search", "beta_api"}
@@ -265,6 +265,6 @@ func (st *store) renderFeatureFlag(r *row) []byte {
 			f("scopes", []any{raw(newObj().f("id", r.id*10+1).f("environment_scope", "production").done())}).f("user_list", nil)
 	}
 	return newObj().f("name", featureFlagNames[int(r.k)%len(featureFlagNames)]).f("description", "Rolls out a feature gradually.").
-		f("active", (r.flag+uint8(r.rev))%2 == 0).f("version", "new_version_flag").f("created_at", ts(r.created)).
-		f("updated_at", ts(r.updated)).f("scopes", []any{}).f("strategies", []any{strategy}).done()
+		f("active", (r.flag+uint8(r.rev))%2 == 0).f("version", "new_version_flag").f("created_at", st.ts(r.created)).
+		f("updated_at", st.ts(r.updated)).f("scopes", []any{}).f("strategies", []any{strategy}).done()
 }

@@ -518,7 +518,7 @@ func (s *Sim) serve(r *http.Request, e *endpoint, sc scope) *response {
 	case filterTime:
 		win = q.window(e.filter.after, e.filter.before)
 	case filterDate:
-		win = q.dateWindow(e.filter.after, e.filter.before)
+		win = q.dateWindow(e.filter.after, e.filter.before, s.st.zone)
 	}
 	if q.err != "" {
 		return badRequest(q.err)

@@ -185,7 +185,7 @@ func (st *store) renderEpic(e int32) []byte {
 		State: "opened", WebEditURL: "/groups/" + g.fullPath + "/-/epics/" + iid,
 		WebURL: externalURL + "/groups/" + g.fullPath + "/-/epics/" + iid, Reference: "&" + iid,
 		References: references{Short: "&" + iid, Relative: "&" + iid, Full: g.fullPath + "&" + iid},
-		CreatedAt:  ts(ep.created), UpdatedAt: ts(ep.updated), ClosedAt: tsp(ep.closedAt), Labels: st.labelNames(ep.labels),
+		CreatedAt:  st.ts(ep.created), UpdatedAt: st.ts(ep.updated), ClosedAt: st.tsp(ep.closedAt), Labels: st.labelNames(ep.labels),
 		Links: epicLinks{Self: api + "/epics/" + iid, EpicIssues: api + "/epics/" + iid + "/issues", Group: api},
 		XSim:  simField(int(e) + 1)}
 	if ep.closed {
@@ -204,7 +204,7 @@ func (st *store) renderEpicNote(r *row) []byte {
 	ep := &st.epics[r.scope]
 	system := r.flag == 1
 	return newObj().f("id", r.id).f("type", nil).f("body", noteBody(r.id, system)).f("attachment", nil).
-		f("author", st.userJSON(r.user)).f("created_at", ts(r.created)).f("updated_at", ts(r.updated)).f("system", system).
+		f("author", st.userJSON(r.user)).f("created_at", st.ts(r.created)).f("updated_at", st.ts(r.updated)).f("system", system).
 		f("noteable_id", ep.id).f("noteable_type", "Epic").f("resolvable", false).f("confidential", false).
 		f("internal", false).f("imported", false).f("imported_from", "none").f("noteable_iid", ep.iid).
 		f("commands_changes", newObj()).done()

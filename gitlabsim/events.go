@@ -86,7 +86,7 @@ func (st *store) renderEvent(r *row) []byte {
 	}
 	o := newObj().f("id", r.id).f("project_id", p.id).f("action_name", action).f("target_id", targetID).
 		f("target_iid", targetIID).f("target_type", targetType).f("author_id", u.ID).f("target_title", title).
-		f("created_at", ts(r.created)).f("author", u).f("imported", false).f("imported_from", "none")
+		f("created_at", st.ts(r.created)).f("author", u).f("imported", false).f("imported_from", "none")
 	if isPush {
 		o.f("push_data", st.pushData(ev))
 	}
@@ -170,5 +170,5 @@ func (st *store) renderAuditEvent(table string, r *row) []byte {
 		f("custom_message", strings.ReplaceAll(name, "_", " ")).f("ip_address", "10.0."+strconv.Itoa(int(r.id%200))+".7").
 		f("entity_path", path)
 	return newObj().f("id", r.id).f("author_id", u.ID).f("entity_id", entityID).f("entity_type", entityType).
-		f("event_name", name).f("details", details).f("created_at", ts(r.created)).done()
+		f("event_name", name).f("details", details).f("created_at", st.ts(r.created)).done()
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Generation of the hand-modelled data: users, groups, projects, labels,
@@ -26,6 +27,10 @@ func generate(o Options) *store {
 		groupByPath: map[string]int32{}, projectByPath: map[string]int32{},
 		next: idCounters{group: 100, project: 1000, issue: 10000, mr: 300000, note: 1000000, milestone: 3000,
 			label: 5000, epic: 7000, pipeline: 2000000, job: 5000000},
+	}
+	st.zone = o.TimeZone
+	if st.zone == nil {
+		st.zone = time.UTC
 	}
 	g := &gen{st: st, o: o, r: rand.New(rand.NewPCG(uint64(o.Seed), 0x6c62272e07bb0142))}
 	g.users()

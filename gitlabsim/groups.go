@@ -139,7 +139,7 @@ func (st *store) groupJSON(g int32) groupJSON {
 		Description: "The " + gr.name + " group.", Visibility: "private", ProjectCreationLevel: "developer",
 		SubgroupCreationLevel: "maintainer", EmailsEnabled: true, LFSEnabled: true, DefaultBranchProtection: 2,
 		DefaultBranchProtectionDefaults: branchProtection{AllowedToPush: []accessLevel{{40}}, AllowedToMerge: []accessLevel{{40}}},
-		RequestAccessEnabled:            true, FullName: gr.fullName, FullPath: gr.fullPath, CreatedAt: ts(gr.created),
+		RequestAccessEnabled:            true, FullName: gr.fullName, FullPath: gr.fullPath, CreatedAt: st.ts(gr.created),
 		OrganizationID: 1, SharedRunnersSetting: "enabled", WikiAccessLevel: "enabled", XSim: simField(int(g) + 1)}
 	if gr.parent >= 0 {
 		out.ParentID = st.groups[gr.parent].id

@@ -261,7 +261,7 @@ func (st *store) renderIssue(i int32) []byte {
 	api := externalURL + "/api/v4/projects/" + strconv.FormatInt(p.id, 10)
 	out := issueJSON{ID: is.id, IID: is.iid, ProjectID: p.id, Title: itemTitle(is.id, is.rev),
 		Description: itemDescription("issue", is.id, is.rev), State: "opened",
-		CreatedAt: ts(is.created), UpdatedAt: ts(is.updated), ClosedAt: tsp(is.closedAt), ClosedBy: st.userp(is.closedBy),
+		CreatedAt: st.ts(is.created), UpdatedAt: st.ts(is.updated), ClosedAt: st.tsp(is.closedAt), ClosedBy: st.userp(is.closedBy),
 		Labels: st.labelNames(is.labels), Milestone: st.milestonep(is.milestone), Assignees: st.usersJSON(is.assignees),
 		Author: st.userJSON(is.author), Type: "ISSUE", UserNotesCount: st.userNotes(st.issueNotes, is.notes),
 		MergeRequestsCount: int(is.mrCount), Upvotes: int(is.upvotes), Downvotes: int(is.downvotes),
@@ -350,13 +350,13 @@ func (st *store) renderLabelEvent(table string, r *row) []byte {
 	if r.flag == evRemove {
 		action = "remove"
 	}
-	return newObj().f("id", r.id).f("user", st.userJSON(r.user)).f("created_at", ts(r.created)).f("resource_type", typ).
+	return newObj().f("id", r.id).f("user", st.userJSON(r.user)).f("created_at", st.ts(r.created)).f("resource_type", typ).
 		f("resource_id", id).f("label", st.labelRef(r.ref)).f("action", action).done()
 }
 
 func (st *store) renderStateEvent(table string, r *row) []byte {
 	typ, id := st.resourceOf(table, r)
-	return newObj().f("id", r.id).f("user", st.userp(r.user)).f("created_at", ts(r.created)).f("resource_type", typ).
+	return newObj().f("id", r.id).f("user", st.userp(r.user)).f("created_at", st.ts(r.created)).f("resource_type", typ).
 		f("resource_id", id).f("state", []string{"closed", "reopened", "merged"}[r.flag%3]).done()
 }
 
@@ -366,12 +366,12 @@ func (st *store) renderMilestoneEvent(table string, r *row) []byte {
 	if r.flag == evRemove {
 		action = "remove"
 	}
-	return newObj().f("id", r.id).f("user", st.userJSON(r.user)).f("created_at", ts(r.created)).f("resource_type", typ).
+	return newObj().f("id", r.id).f("user", st.userJSON(r.user)).f("created_at", st.ts(r.created)).f("resource_type", typ).
 		f("resource_id", id).f("milestone", st.milestoneJSON(r.ref, false)).f("action", action).done()
 }
 
 func (st *store) renderWeightEvent(_ string, r *row) []byte {
-	return newObj().f("id", r.id).f("user", st.userJSON(r.user)).f("created_at", ts(r.created)).
+	return newObj().f("id", r.id).f("user", st.userJSON(r.user)).f("created_at", st.ts(r.created)).
 		f("issue_id", st.issues[r.scope].id).f("weight", r.k).done()
 }
 
@@ -379,5 +379,5 @@ func (st *store) renderWeightEvent(_ string, r *row) []byte {
 func (st *store) renderIssueLink(_ string, r *row) []byte {
 	return extend(st.renderIssue(r.ref), newObj().f("issue_link_id", r.id).
 		f("link_type", []string{"relates_to", "blocks", "is_blocked_by"}[r.flag%3]).
-		f("link_created_at", ts(r.created)).f("link_updated_at", ts(r.updated)))
+		f("link_created_at", st.ts(r.created)).f("link_updated_at", st.ts(r.updated)))
 }

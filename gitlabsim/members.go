@@ -90,10 +90,10 @@ type memberJSON struct {
 }
 
 func (st *store) renderMember(m *member) []byte {
-	return marshal(memberJSON{userJSON: st.userJSON(m.user), AccessLevel: m.access, CreatedAt: ts(m.created),
+	return marshal(memberJSON{userJSON: st.userJSON(m.user), AccessLevel: m.access, CreatedAt: st.ts(m.created),
 		CreatedBy: st.userJSON(m.createdBy), ExpiresAt: datep(m.expires), MembershipState: "active", XSim: simField(int(m.seq))})
 }
 
 func (st *store) renderAccessRequest(r *row) []byte {
-	return st.userFields(newObj(), r.user).f("requested_at", ts(r.created)).done()
+	return st.userFields(newObj(), r.user).f("requested_at", st.ts(r.created)).done()
 }

@@ -115,14 +115,14 @@ func (st *store) renderMR(i int32) []byte {
 	iid := strconv.Itoa(int(mr.iid))
 	out := mergeRequestJSON{ID: mr.id, IID: mr.iid, ProjectID: p.id, Title: itemTitle(mr.id, mr.rev),
 		Description: itemDescription("merge request", mr.id, mr.rev), State: mrStates[mr.state],
-		CreatedAt: ts(mr.created), UpdatedAt: ts(mr.updated), MergedBy: st.userp(mr.mergedBy), MergeUser: st.userp(mr.mergedBy),
-		MergedAt: tsp(mr.merged), ClosedBy: st.userp(mr.closedBy), ClosedAt: tsp(mr.closedAt),
+		CreatedAt: st.ts(mr.created), UpdatedAt: st.ts(mr.updated), MergedBy: st.userp(mr.mergedBy), MergeUser: st.userp(mr.mergedBy),
+		MergedAt: st.tsp(mr.merged), ClosedBy: st.userp(mr.closedBy), ClosedAt: st.tsp(mr.closedAt),
 		TargetBranch: defaultBranch, SourceBranch: st.mrBranch(i),
 		UserNotesCount: st.userNotes(st.mrNotes, mr.notes), Upvotes: int(mr.upvotes), Downvotes: int(mr.downvotes),
 		Author: st.userJSON(mr.author), Assignees: st.usersJSON(mr.assignees), Reviewers: st.usersJSON(mr.reviewers),
 		SourceProjectID: p.id, TargetProjectID: p.id, Labels: st.labelNames(mr.labels), Draft: mr.draft,
 		WorkInProgress: mr.draft, Milestone: st.milestonep(mr.milestone), MergeStatus: "can_be_merged",
-		DetailedMergeStatus: "mergeable", SHA: st.mrSHA(i), PreparedAt: ts(mr.created + 1000),
+		DetailedMergeStatus: "mergeable", SHA: st.mrSHA(i), PreparedAt: st.ts(mr.created + 1000),
 		Reference: "!" + iid, References: references{Short: "!" + iid, Relative: "!" + iid, Full: p.fullPath + "!" + iid},
 		WebURL:    externalURL + "/" + p.fullPath + "/-/merge_requests/" + iid,
 		TimeStats: makeTimeStats(mr.id), TaskCompletionStatus: taskCompletion{}, BlockingDiscussionsResolved: true,
@@ -263,7 +263,7 @@ func (st *store) renderApprovals(i int32) []byte {
 	}
 	return newObj().f("id", mr.id).f("iid", mr.iid).f("project_id", p.id).f("title", itemTitle(mr.id, mr.rev)).
 		f("description", itemDescription("merge request", mr.id, mr.rev)).f("state", mrStates[mr.state]).
-		f("created_at", ts(mr.created)).f("updated_at", ts(mr.updated)).f("merge_status", status).
+		f("created_at", st.ts(mr.created)).f("updated_at", st.ts(mr.updated)).f("merge_status", status).
 		f("approved", left == 0).f("approvals_required", required).f("approvals_left", left).
 		f("require_password_to_approve", false).f("approved_by", approvedBy).f("suggested_approvers", []any{}).
 		f("approvers", []any{}).f("approver_groups", []any{}).f("user_has_approved", false).f("user_can_approve", false).

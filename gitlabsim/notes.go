@@ -125,7 +125,7 @@ func (st *store) renderNote(mr bool, i int32) []byte {
 	if n.rev > 0 {
 		out.Body += " (edited " + strconv.Itoa(int(n.rev)) + ")"
 	}
-	out.CreatedAt, out.UpdatedAt, out.System = ts(n.created), ts(n.updated), n.system
+	out.CreatedAt, out.UpdatedAt, out.System = st.ts(n.created), st.ts(n.updated), n.system
 	out.Confidential, out.Internal, out.XSim = n.internal, n.internal, simField(int(i)+1)
 	var project int32
 	if mr {

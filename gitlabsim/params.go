@@ -155,12 +155,14 @@ func (p *params) window(after, before string) timeRange {
 	return r
 }
 
-// dateWindow reads the events API's exclusive date bounds: after=D keeps
-// what was created from the day after D on, before=D what was created
-// before D (a time is taken for its date, as GitLab's Date parameters do).
-func (p *params) dateWindow(after, before string) timeRange {
+// dateWindow reads the events API's exclusive date bounds, days of zone:
+// after=D keeps what was created after the end of day D, before=D what was
+// created before its beginning (app/finders/events_finder.rb:
+// after.end_of_day, before.beginning_of_day; a time is taken for its date,
+// as Grape's Date parameters do).
+func (p *params) dateWindow(after, before string, zone *time.Location) timeRange {
 	r := anyTime
-	day := func(name string) (int64, bool) {
+	day := func(name string, next int) (int64, bool) {
 		v := p.q.Get(name)
 		if v == "" {
 			return 0, false
@@ -170,12 +172,12 @@ func (p *params) dateWindow(after, before string) timeRange {
 			p.fail(name + " is invalid")
 			return 0, false
 		}
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).UnixMilli(), true
+		return time.Date(t.Year(), t.Month(), t.Day()+next, 0, 0, 0, 0, zone).UnixMilli(), true
 	}
-	if d, ok := day(after); ok {
-		r.from = d + msPerDay
+	if d, ok := day(after, 1); ok {
+		r.from = d
 	}
-	if d, ok := day(before); ok {
+	if d, ok := day(before, 0); ok {
 		r.to = d - 1
 	}
 	return r

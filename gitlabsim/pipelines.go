@@ -164,8 +164,8 @@ func (st *store) renderPipeline(i int32) []byte {
 	pl := &st.pipelines[i]
 	p := &st.projects[pl.project]
 	return marshal(pipelineJSON{ID: pl.id, IID: pl.iid, ProjectID: p.id, SHA: st.pipelineSHA(pl), Ref: st.pipelineRef(pl),
-		Status: pipelineStatuses[pl.status], Source: pipelineSources[pl.source], CreatedAt: ts(pl.created),
-		UpdatedAt: ts(pl.updated), WebURL: externalURL + "/" + p.fullPath + "/-/pipelines/" + strconv.FormatInt(pl.id, 10),
+		Status: pipelineStatuses[pl.status], Source: pipelineSources[pl.source], CreatedAt: st.ts(pl.created),
+		UpdatedAt: st.ts(pl.updated), WebURL: externalURL + "/" + p.fullPath + "/-/pipelines/" + strconv.FormatInt(pl.id, 10),
 		XSim: simField(int(i) + 1)})
 }
 
@@ -250,8 +250,8 @@ func (st *store) renderJob(i int32) []byte {
 	ref := st.pipelineRef(pl)
 	kind := jobNames[j.kind]
 	out := jobJSON{ID: j.id, Status: pipelineStatuses[j.status], Stage: kind.stage, Name: kind.name, Ref: ref,
-		AllowFailure: j.allowFailure, CreatedAt: ts(j.created), StartedAt: tsp(j.started), FinishedAt: tsp(j.finished),
-		User:     jobUserJSON{userJSON: u, CreatedAt: ts(st.users[j.user].created)},
+		AllowFailure: j.allowFailure, CreatedAt: st.ts(j.created), StartedAt: st.tsp(j.started), FinishedAt: st.tsp(j.finished),
+		User:     jobUserJSON{userJSON: u, CreatedAt: st.ts(st.users[j.user].created)},
 		Commit:   st.pipelineCommit(pl),
 		Pipeline: jobPipelineJSON{ID: pl.id, ProjectID: p.id, Ref: ref, SHA: sha, Status: pipelineStatuses[pl.status]},
 		WebURL:   externalURL + "/" + p.fullPath + "/-/jobs/" + strconv.FormatInt(j.id, 10),
@@ -265,7 +265,7 @@ func (st *store) renderJob(i int32) []byte {
 	if j.finished != 0 {
 		out.Duration = float64(j.finished-j.started) / 1000
 		out.Artifacts = []artifactJSON{{FileType: "trace", Size: 1024 + int(j.id%4096), Filename: "job.log"}}
-		out.ArtifactsExpireAt = ts(j.finished + 30*msPerDay)
+		out.ArtifactsExpireAt = st.ts(j.finished + 30*msPerDay)
 	}
 	if j.status == stFailed {
 		out.FailureReason = "script_failure"
@@ -287,23 +287,23 @@ func (st *store) renderBridge(i int32) []byte {
 	id := 10000000 + pl.id
 	var finished, duration, downstream any
 	if pl.finished != 0 {
-		finished, duration = ts(pl.finished), float64(pl.finished-pl.started)/1000
+		finished, duration = st.ts(pl.finished), float64(pl.finished-pl.started)/1000
 	}
 	var started any
 	if pl.started != 0 {
-		started = ts(pl.started + 1000)
+		started = st.ts(pl.started + 1000)
 	}
 	basic := func(id int64, path string) *obj {
 		return newObj().f("id", id).f("iid", pl.iid).f("project_id", p.id).f("sha", st.pipelineSHA(pl)).f("ref", st.pipelineRef(pl)).
-			f("status", status).f("source", pipelineSources[pl.source]).f("created_at", ts(pl.created)).
-			f("updated_at", ts(pl.updated)).f("web_url", externalURL+"/"+path+"/-/pipelines/"+strconv.FormatInt(id, 10))
+			f("status", status).f("source", pipelineSources[pl.source]).f("created_at", st.ts(pl.created)).
+			f("updated_at", st.ts(pl.updated)).f("web_url", externalURL+"/"+path+"/-/pipelines/"+strconv.FormatInt(id, 10))
 	}
 	if pl.started != 0 {
 		downstream = basic(20000000+pl.id, "acme/deployments")
 	}
 	return newObj().f("id", id).f("name", "trigger:deploy").f("stage", "deploy").f("status", status).
 		f("ref", st.pipelineRef(pl)).f("tag", false).f("coverage", nil).f("allow_failure", false).
-		f("created_at", ts(pl.created)).f("started_at", started).f("finished_at", finished).f("erased_at", nil).
+		f("created_at", st.ts(pl.created)).f("started_at", started).f("finished_at", finished).f("erased_at", nil).
 		f("duration", duration).f("queued_duration", 1.0).f("user", u).
 		f("commit", st.pipelineCommit(pl)).
 		f("pipeline", basic(pl.id, p.fullPath)).f("web_url", externalURL+"/"+p.fullPath+"/-/jobs/"+strconv.FormatInt(id, 10)).
@@ -364,6 +364,6 @@ func listPipelineVariables(s *Sim, sc scope, q *params) []item {
 func (st *store) renderSchedule(r *row) []byte {
 	next := st.hi + msPerDay - st.hi%msPerDay + 2*3600*1000
 	return newObj().f("id", r.id).f("description", "Nightly build"+revSuffix(r)).f("ref", "refs/heads/main").
-		f("cron", "0 2 * * *").f("cron_timezone", "UTC").f("next_run_at", ts(next)).f("active", r.rev%2 == 0).
-		f("created_at", ts(r.created)).f("updated_at", ts(r.updated)).f("owner", st.userJSON(r.user)).done()
+		f("cron", "0 2 * * *").f("cron_timezone", "UTC").f("next_run_at", st.ts(next)).f("active", r.rev%2 == 0).
+		f("created_at", st.ts(r.created)).f("updated_at", st.ts(r.updated)).f("owner", st.userJSON(r.user)).done()
 }

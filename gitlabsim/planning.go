@@ -79,7 +79,7 @@ type milestoneJSON struct {
 
 func (st *store) milestoneJSON(m int32, withX bool) milestoneJSON {
 	ms := &st.milestones[m]
-	out := milestoneJSON{ID: ms.id, IID: ms.iid, State: "active", CreatedAt: ts(ms.created), UpdatedAt: ts(ms.updated),
+	out := milestoneJSON{ID: ms.id, IID: ms.iid, State: "active", CreatedAt: st.ts(ms.created), UpdatedAt: st.ts(ms.updated),
 		DueDate: datep(ms.due), StartDate: datep(ms.start), Expired: ms.due != 0 && ms.due < st.hi}
 	if ms.closed {
 		out.State = "closed"
@@ -172,7 +172,7 @@ func (st *store) renderIteration(r *row) []byte {
 	start := st.hi - int64(28-14*int64(r.k%3))*msPerDay
 	return newObj().f("id", r.id).f("iid", r.k+1).f("sequence", r.k+1).f("group_id", g.id).f("title", iterationTitle(r)).
 		f("description", "Work planned for "+iterationTitle(r)+".").f("state", iterationState(r)).
-		f("created_at", ts(r.created)).f("updated_at", ts(r.updated)).f("start_date", datep(start)).
+		f("created_at", st.ts(r.created)).f("updated_at", st.ts(r.updated)).f("start_date", datep(start)).
 		f("due_date", datep(start+13*msPerDay)).f("web_url", externalURL+"/groups/"+g.fullPath+"/-/iterations/"+strconv.FormatInt(r.id, 10)).done()
 }
 

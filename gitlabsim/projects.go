@@ -348,10 +348,10 @@ func (st *store) renderProject(pi int32, detail, statistics bool) []byte {
 	wikiOn, registryOn, snippetsOn := !p.disabled[featWiki], !p.disabled[featRegistry], !p.disabled[featSnippets]
 	out := projectJSON{ID: p.id, Description: "Synthetic project " + p.name + " of " + g.fullName + ".",
 		Name: p.name, NameWithNamespace: g.fullName + " / " + p.name, Path: p.path, PathWithNamespace: p.fullPath,
-		CreatedAt: ts(p.created), DefaultBranch: "main", TagList: []string{}, Topics: []string{},
+		CreatedAt: st.ts(p.created), DefaultBranch: "main", TagList: []string{}, Topics: []string{},
 		SSHURLToRepo: "git@gitlab.example.com:" + p.fullPath + ".git", HTTPURLToRepo: externalURL + "/" + p.fullPath + ".git",
 		WebURL: externalURL + "/" + p.fullPath, ReadmeURL: externalURL + "/" + p.fullPath + "/-/blob/main/README.md",
-		ForksCount: p.forks, StarCount: p.stars, LastActivityAt: ts(p.lastActivity),
+		ForksCount: p.forks, StarCount: p.stars, LastActivityAt: st.ts(p.lastActivity),
 		Namespace: namespaceJSON{ID: g.id, Name: g.name, Path: g.path, Kind: "group", FullPath: g.fullPath,
 			WebURL: externalURL + "/groups/" + g.fullPath},
 		ContainerRegistryImagePrefix: "registry.gitlab.example.com/" + p.fullPath,
@@ -359,7 +359,7 @@ func (st *store) renderProject(pi int32, detail, statistics bool) []byte {
 			Events: api + "/events", Members: api + "/members", ClusterAgents: api + "/cluster_agents"},
 		PackagesEnabled: true, Archived: p.archived, Visibility: "private",
 		ContainerExpirationPolicy: containerExpirationPolicy{Cadence: "1d", KeepN: 10, OlderThan: "90d", NameRegex: ".*",
-			NextRunAt: ts(p.created + msPerDay)},
+			NextRunAt: st.ts(p.created + msPerDay)},
 		RepositoryObjectFormat: "sha1", IssuesEnabled: issuesOn, MergeRequestsEnabled: mrsOn, WikiEnabled: wikiOn,
 		JobsEnabled: ciOn, SnippetsEnabled: snippetsOn, ContainerRegistryEnabled: registryOn, CanCreateMergeRequestIn: true,
 		IssuesAccessLevel: enabled(issuesOn), RepositoryAccessLevel: "enabled", MergeRequestsAccessLevel: enabled(mrsOn),
@@ -370,7 +370,7 @@ func (st *store) renderProject(pi int32, detail, statistics bool) []byte {
 		InfrastructureAccessLevel: "enabled", MonitorAccessLevel: "enabled", EmailsEnabled: true,
 		SharedRunnersEnabled: true, LFSEnabled: true, CreatorID: st.users[p.creator].id, ImportStatus: "none",
 		DescriptionHTML: "<p data-sourcepos=\"1:1-1:40\" dir=\"auto\">Synthetic project " + p.name + "</p>",
-		UpdatedAt:       ts(p.updated), CIDefaultGitDepth: 20, CIForwardDeploymentEnabled: true, CISeparatedCaches: true,
+		UpdatedAt:       st.ts(p.updated), CIDefaultGitDepth: 20, CIForwardDeploymentEnabled: true, CISeparatedCaches: true,
 		BuildGitStrategy: "fetch", KeepLatestArtifact: true, GroupRunnersEnabled: true,
 		AutoCancelPendingPipelines: "enabled", BuildTimeout: 3600, AutoDevopsDeployStrategy: "continuous",
 		SharedWithGroups: []sharedWithGroup{}, RequestAccessEnabled: true, MergeMethod: "merge", SquashOption: "default_off",
@@ -456,13 +456,13 @@ func (st *store) renderFork(r *row) []byte {
 		f("full_path", owner.Username).f("parent_id", nil).f("avatar_url", owner.AvatarURL).f("web_url", owner.WebURL)
 	return newObj().f("id", r.id).f("description", "Fork of "+parent.name+".").f("name", parent.name).
 		f("name_with_namespace", owner.Name+" / "+parent.name).f("path", parent.path).f("path_with_namespace", path).
-		f("created_at", ts(r.created)).f("default_branch", "main").f("tag_list", []string{}).f("topics", []string{}).
+		f("created_at", st.ts(r.created)).f("default_branch", "main").f("tag_list", []string{}).f("topics", []string{}).
 		f("ssh_url_to_repo", "git@gitlab.example.com:"+path+".git").f("http_url_to_repo", externalURL+"/"+path+".git").
 		f("web_url", externalURL+"/"+path).f("readme_url", externalURL+"/"+path+"/-/blob/main/README.md").
-		f("forks_count", 0).f("avatar_url", nil).f("star_count", 0).f("last_activity_at", ts(r.updated)).f("namespace", ns).
+		f("forks_count", 0).f("avatar_url", nil).f("star_count", 0).f("last_activity_at", st.ts(r.updated)).f("namespace", ns).
 		f("visibility", "private").f("owner", owner).f("archived", false).f("forked_from_project", raw(st.renderProjectSimple(r.scope))).done()
 }
 
 func (st *store) renderStarrer(r *row) []byte {
-	return newObj().f("starred_since", ts(r.created)).f("user", st.userJSON(r.user)).done()
+	return newObj().f("starred_since", st.ts(r.created)).f("user", st.userJSON(r.user)).done()
 }

@@ -47,7 +47,7 @@ func (st *store) renderRegistry(r *row, count, tags bool) []byte {
 		path += "/" + n
 	}
 	o := newObj().f("id", r.id).f("name", registryName(r)).f("path", path).f("project_id", p.id).
-		f("location", "registry.gitlab.example.com/"+path).f("created_at", ts(r.created)).
+		f("location", "registry.gitlab.example.com/"+path).f("created_at", st.ts(r.created)).
 		f("cleanup_policy_started_at", nil).f("status", nil)
 	tab := st.tab("container_repository_tags")
 	live := tab.live(st.registryIndex(r))
@@ -158,7 +158,7 @@ func (st *store) renderPackage(r *row, group bool) []byte {
 	o := newObj().f("id", r.id).f("name", pk.name).f("version", packageVersion(r)).f("package_type", pk.typ).
 		f("status", "default").f("_links", newObj().f("web_path", "/"+p.fullPath+"/-/packages/"+id).
 		f("delete_api_path", externalURL+"/api/v4/projects/"+strconv.FormatInt(p.id, 10)+"/packages/"+id)).
-		f("created_at", ts(r.created)).f("last_downloaded_at", tsp(r.updated))
+		f("created_at", st.ts(r.created)).f("last_downloaded_at", st.tsp(r.updated))
 	if group {
 		o.f("project_id", p.id).f("project_path", p.fullPath)
 	}

@@ -361,7 +361,7 @@ func (st *store) renderTag(r *row) []byte {
 	}
 	protected := len(st.tab("protected_tags").live(r.scope)) > 0
 	return newObj().f("name", tagName(r)).f("message", "Release "+tagName(r)).f("target", fullSHA(r.id+1<<40)).
-		f("commit", st.commitObj(c, false)).f("release", release).f("protected", protected).f("created_at", ts(r.created)).done()
+		f("commit", st.commitObj(c, false)).f("release", release).f("protected", protected).f("created_at", st.ts(r.created)).done()
 }
 
 func releaseDescription(tag *row) string {
@@ -386,12 +386,12 @@ func (st *store) renderRelease(r *row) []byte {
 		sources = append(sources, raw(newObj().f("format", f).f("url", base+"/-/archive/"+name+"/"+p.path+"-"+name+"."+f).done()))
 	}
 	return newObj().f("name", "Release "+name).f("tag_name", name).f("description", releaseDescription(tag)).
-		f("created_at", ts(r.created)).f("released_at", ts(r.created)).f("upcoming_release", false).
+		f("created_at", st.ts(r.created)).f("released_at", st.ts(r.created)).f("upcoming_release", false).
 		f("author", st.userJSON(r.user)).f("commit", st.commitObj(c, false)).f("milestones", []any{}).
 		f("commit_path", "/"+p.fullPath+"/-/commit/"+commitSHA(&st.tab("commits").rows[c])).f("tag_path", "/"+p.fullPath+"/-/tags/"+name).
 		f("assets", newObj().f("count", len(sources)+len(links)).f("sources", sources).f("links", links)).
 		f("evidences", []any{raw(newObj().f("sha", fullSHA(r.id + 2<<40)[:40]).f("filepath", base+"/-/releases/"+name+"/evidences/"+strconv.FormatInt(r.id, 10)+".json").
-			f("collected_at", ts(r.created)).done())}).
+			f("collected_at", st.ts(r.created)).done())}).
 		f("_links", newObj().f("closed_issues_url", base+"/-/issues?release_tag="+name+"&scope=all&state=closed").
 			f("closed_merge_requests_url", base+"/-/merge_requests?release_tag="+name+"&scope=all&state=closed").
 			f("merged_merge_requests_url", base+"/-/merge_requests?release_tag="+name+"&scope=all&state=merged").

@@ -22,18 +22,18 @@ func (st *store) renderVulnerability(r *row) []byte {
 	var confirmedAt, resolvedAt, dismissedAt, byC, byR, byD any
 	switch state {
 	case "confirmed":
-		confirmedAt, byC = ts(r.updated), u
+		confirmedAt, byC = st.ts(r.updated), u
 	case "resolved":
-		resolvedAt, byR = ts(r.updated), u
+		resolvedAt, byR = st.ts(r.updated), u
 	case "dismissed":
-		dismissedAt, byD = ts(r.updated), u
+		dismissedAt, byD = st.ts(r.updated), u
 	}
 	return newObj().f("id", r.id).f("title", v.title).f("description", v.title+" found by "+v.report+".").f("state", state).
 		f("severity", v.severity).f("confidence", "unknown").f("report_type", v.report).
 		f("project", newObj().f("id", p.id).f("name", p.name).f("full_path", "/"+p.fullPath).
 			f("full_name", st.groups[p.group].fullName+" / "+p.name)).
 		f("author_id", u).f("updated_by_id", nil).f("last_edited_by_id", nil).f("closed_by_id", nil).
-		f("start_date", nil).f("due_date", nil).f("created_at", ts(r.created)).f("updated_at", ts(r.updated)).
+		f("start_date", nil).f("due_date", nil).f("created_at", st.ts(r.created)).f("updated_at", st.ts(r.updated)).
 		f("last_edited_at", nil).f("closed_at", nil).f("resolved_by_id", byR).f("resolved_at", resolvedAt).
 		f("resolved_on_default_branch", state == "resolved").f("dismissed_by_id", byD).f("dismissed_at", dismissedAt).
 		f("confirmed_by_id", byC).f("confirmed_at", confirmedAt).done()

@@ -114,7 +114,7 @@ func (st *store) renderHook(r *row, group bool) []byte {
 	}
 	return o.f("enable_ssl_verification", true).f("alert_status", "executable").f("disabled_until", nil).
 		f("url_variables", []any{}).f("custom_webhook_template", "").f("custom_headers", []any{}).
-		f("created_at", ts(r.created)).done()
+		f("created_at", st.ts(r.created)).done()
 }
 
 func (st *store) renderCustomAttribute(r *row) []byte {
@@ -127,7 +127,7 @@ func (st *store) renderPushRule(r *row, p int32) []byte {
 	if p >= 0 {
 		o.f("project_id", st.projects[p].id)
 	}
-	return o.f("created_at", ts(r.created)).f("commit_message_regex", "^(feat|fix|docs|chore|refactor)(\\(.+\\))?: ").
+	return o.f("created_at", st.ts(r.created)).f("commit_message_regex", "^(feat|fix|docs|chore|refactor)(\\(.+\\))?: ").
 		f("commit_message_negative_regex", "").f("branch_name_regex", "").f("deny_delete_tag", r.rev%2 == 1).
 		f("member_check", false).f("prevent_secrets", true).f("author_email_regex", "@example\\.com$").f("file_name_regex", "").
 		f("max_file_size", 100*int(r.rev)).f("commit_committer_check", false).f("commit_committer_name_check", false).
@@ -143,7 +143,7 @@ func (st *store) renderDeployKey(r *row) []byte {
 	return newObj().f("id", r.id).f("title", "ci-deploy-"+strconv.FormatInt(r.id, 10)).
 		f("key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI"+fullSHA(r.id)[:32]+" ci@example.com").
 		f("fingerprint", strings.Join(colons, ":")).f("fingerprint_sha256", "SHA256:"+(fullSHA(r.id+4<<40) + fullSHA(r.id+5<<40))[:43]).
-		f("created_at", ts(r.created)).f("expires_at", nil).f("can_push", r.flag == 1).done()
+		f("created_at", st.ts(r.created)).f("expires_at", nil).f("can_push", r.flag == 1).done()
 }
 
 // renderDeployToken renders a deploy token's metadata, as GitLab lists it;
@@ -151,7 +151,7 @@ func (st *store) renderDeployKey(r *row) []byte {
 // export must never write.
 func (st *store) renderDeployToken(r *row) []byte {
 	o := newObj().f("id", r.id).f("name", "registry-pull-"+strconv.FormatInt(r.id, 10)).
-		f("username", "gitlab+deploy-token-"+strconv.FormatInt(r.id, 10)).f("expires_at", ts(r.created+365*msPerDay)).
+		f("username", "gitlab+deploy-token-"+strconv.FormatInt(r.id, 10)).f("expires_at", st.ts(r.created+365*msPerDay)).
 		f("scopes", []string{"read_registry", "read_repository"}).f("revoked", false).f("expired", false)
 	if r.flag == 1 {
 		o.f("token", "gldt-"+SecretMarker+"-"+fullSHA(r.id)[:20])
@@ -162,8 +162,8 @@ func (st *store) renderDeployToken(r *row) []byte {
 func (st *store) renderRemoteMirror(r *row) []byte {
 	p := &st.projects[r.scope]
 	return newObj().f("id", r.id).f("enabled", true).f("url", "https://*****:*****@mirror.example.com/acme/"+p.path+".git").
-		f("last_error", nil).f("last_successful_update_at", ts(r.updated)).f("last_update_at", ts(r.updated)).
-		f("last_update_started_at", ts(r.updated-5000)).f("update_status", "finished").f("only_protected_branches", true).
+		f("last_error", nil).f("last_successful_update_at", st.ts(r.updated)).f("last_update_at", st.ts(r.updated)).
+		f("last_update_started_at", st.ts(r.updated-5000)).f("update_status", "finished").f("only_protected_branches", true).
 		f("keep_divergent_refs", false).f("mirror_branch_regex", nil).f("auth_method", "password").done()
 }
 
@@ -172,7 +172,7 @@ func (st *store) renderPagesDomain(r *row) []byte {
 	domain := p.path + ".docs.example.com"
 	return newObj().f("domain", domain).f("url", "https://"+domain).f("verified", true).
 		f("verification_code", fullSHA(r.id + 5<<40)[:32]).f("enabled_until", nil).f("auto_ssl_enabled", true).
-		f("certificate", newObj().f("expired", false).f("expiration", ts(r.created+90*msPerDay))).done()
+		f("certificate", newObj().f("expired", false).f("expiration", st.ts(r.created+90*msPerDay))).done()
 }
 
 func (st *store) renderErrorTracking(r *row) []byte {

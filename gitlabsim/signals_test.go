@@ -30,7 +30,7 @@ func (s *tsim) freeze() *tsim {
 }
 
 // nowStamp is the sim clock as the API renders it.
-func (s *tsim) nowStamp() string { return ts(s.Now().UnixMilli()) }
+func (s *tsim) nowStamp() string { return s.st.ts(s.Now().UnixMilli()) }
 
 // byID finds the object of a list with an id.
 func byID(objs []map[string]any, id int64) map[string]any {

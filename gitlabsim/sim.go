@@ -60,6 +60,12 @@ type Options struct {
 	// (custom attributes) answer 403.
 	Admin    bool
 	BaseTime time.Time // the generated history lies before it; default time.Now() at New, truncated to the second
+	// TimeZone is the instance's time zone (gitlab.yml time_zone): every
+	// time the API serves is rendered in it ("2024-03-05T14:00:00.000+02:00");
+	// nil = UTC ("...Z"). Time parameters are instants whatever the zone
+	// (a zone-less one is UTC, as Grape's DateTime.parse takes it); the
+	// events API's date bounds are days of this zone.
+	TimeZone *time.Location
 
 	Latency              time.Duration // added to every API request
 	RateLimit            int           // requests per minute per token (fixed 60 s windows of the sim clock); 0 = unlimited

@@ -125,8 +125,8 @@ func (st *store) renderStatus(y status) []byte {
 		}
 	}
 	return newObj().f("id", y.id).f("sha", st.pipelineSHA(pl)).f("ref", st.pipelineRef(pl)).f("status", state).f("name", y.name).
-		f("target_url", targetURL).f("description", description).f("created_at", ts(y.created)).f("started_at", tsp(y.started)).
-		f("finished_at", tsp(y.finished)).f("allow_failure", y.allowFail).f("coverage", coverage).f("pipeline_id", pl.id).
+		f("target_url", targetURL).f("description", description).f("created_at", st.ts(y.created)).f("started_at", st.tsp(y.started)).
+		f("finished_at", st.tsp(y.finished)).f("allow_failure", y.allowFail).f("coverage", coverage).f("pipeline_id", pl.id).
 		f("author", st.userJSON(y.user)).done()
 }
 

@@ -3,6 +3,7 @@ package gitlabsim
 import (
 	"sort"
 	"strings"
+	"time"
 )
 
 // The data of an instance, held compactly: texts that follow from ids are
@@ -210,7 +211,8 @@ type store struct {
 
 	next idCounters
 
-	licensed bool // Premium features are on (not Options.Unlicensed)
+	licensed bool           // Premium features are on (not Options.Unlicensed)
+	zone     *time.Location // the instance's time zone (Options.TimeZone), in which times are rendered
 
 	// The rows of every other table, and their id sequences.
 	tabs map[string]*rowTable

@@ -62,7 +62,7 @@ func (st *store) renderSnippet(r *row) []byte {
 	web := externalURL + "/" + p.fullPath + "/-/snippets/" + id
 	return newObj().f("id", r.id).f("title", "How to "+strings.ToLower(pick(verbs, mix(r.id)))+" the "+pick(subjects, mix(r.id)>>8)+revSuffix(r)).
 		f("description", "A snippet of "+p.name+".").f("visibility", "private").f("author", st.userJSON(r.user)).
-		f("updated_at", ts(r.updated)).f("created_at", ts(r.created)).f("project_id", p.id).f("web_url", web).
+		f("updated_at", st.ts(r.updated)).f("created_at", st.ts(r.created)).f("project_id", p.id).f("web_url", web).
 		f("raw_url", web+"/raw").f("ssh_url_to_repo", "git@gitlab.example.com:snippets/"+id+".git").
 		f("http_url_to_repo", externalURL+"/"+p.fullPath+"/snippets/"+id+".git").f("file_name", file).
 		f("files", []any{raw(newObj().f("path", file).f("raw_url", web+"/raw/main/"+file).done())}).
