@@ -417,3 +417,103 @@ func (m *mutator) pushes(p int32, active []int32) {
 		m.pushed(r.scope, st.names[r.k], -1, m.commitUser(r.scope))
 	}
 }
+
+// Touch updates one object of a table (by id) the way GitLab would: a
+// field and updated_at change, at s.Now(). Issues, merge requests, epics
+// and milestones get a new title; notes a new body (their noteable is
+// touched, throttled); a running or pending pipeline finishes, any other
+// is retried (running); a running deployment finishes (success), another
+// is updated; a row of any other table with an updated_at is edited.
+// Unknown ids are ignored; it panics on a table without such objects (a
+// mistake in the calling test).
+func (s *Sim) Touch(table string, id int64) {
+	s.change(func(m *mutator) {
+		if !m.touch(table, id) {
+			panic("gitlabsim: Touch: cannot touch the objects of " + table)
+		}
+	})
+}
+
+// touch is Touch's change; false for a table it cannot touch.
+func (m *mutator) touch(table string, id int64) bool {
+	st, now := m.st, m.now
+	switch table {
+	case "issues":
+		for i := range st.issues {
+			if is := &st.issues[i]; is.id == id {
+				is.rev++
+				is.updated = now
+				m.mark(table, id)
+			}
+		}
+	case "merge_requests":
+		for i := range st.mrs {
+			if mr := &st.mrs[i]; mr.id == id {
+				mr.rev++
+				mr.updated = now
+				m.mark(table, id)
+			}
+		}
+	case "epics":
+		for i := range st.epics {
+			if ep := &st.epics[i]; ep.id == id {
+				ep.rev++
+				ep.updated = now
+				m.mark(table, id)
+			}
+		}
+	case "group_milestones", "project_milestones":
+		for i := range st.milestones {
+			if ms := &st.milestones[i]; ms.id == id {
+				ms.rev++
+				ms.updated = now
+				m.mark(table, id)
+			}
+		}
+	case "issue_notes", "merge_request_notes":
+		mr := table == "merge_request_notes"
+		for n, nt := range st.noteList(mr) {
+			if nt.id == id {
+				m.editNote(mr, int32(n))
+			}
+		}
+	case "pipelines":
+		if pl, ok := st.pipelineByID[id]; ok {
+			x := &st.pipelines[pl]
+			if x.status == stRunning || x.status == stPending {
+				x.status, x.finished = stSuccess, now
+				for _, j := range x.jobs {
+					if jb := &st.jobs[j]; jb.status == stRunning || jb.status == stPending {
+						jb.status, jb.finished = stSuccess, now
+					}
+				}
+			} else {
+				x.status, x.finished = stRunning, 0
+			}
+			x.updated = now
+			m.mark(table, id)
+		}
+	case "deployments":
+		tab := st.tab(table)
+		for i := range tab.rows {
+			if r := &tab.rows[i]; r.id == id && !r.dead {
+				if r.flag == depRunning {
+					r.flag = depSuccess
+				}
+				r.updated = now
+			}
+		}
+	default:
+		t := tableByName[table]
+		if t == nil || st.tabs[table] == nil {
+			return false
+		}
+		tab := st.tab(table)
+		for i := range tab.rows {
+			if r := &tab.rows[i]; r.id == id && !r.dead {
+				m.edit(table, int32(i))
+			}
+		}
+	}
+	return true
+}

@@ -167,23 +167,49 @@ func (st *store) renderEnvironment(r *row) []byte {
 		f("auto_stop_setting", "always").f("kubernetes_namespace", nil).f("flux_resource_path", nil).done()
 }
 
-// listDeployments: order_by id (default), iid, created_at, updated_at,
-// finished_at, ref; sort asc (default); environment, status. GitLab wants
-// updated_at order with updated_after / updated_before.
+// listDeployments orders and filters as DeploymentsFinder does
+// (app/finders/deployments_finder.rb): order_by id (default), iid,
+// created_at, updated_at, finished_at, sort asc (default); iid and
+// created_at order by id; updated_at and finished_at break ties by id in
+// the same direction. An updated_after / updated_before filter needs
+// order_by=updated_at (else 400: InefficientQueryError), and the finder
+// then orders by updated_at in the requested direction. finished_after /
+// finished_before need order_by=finished_at and status=success, and
+// order_by=finished_at needs them or a finished status. environment,
+// status. The engine filters updated_after / updated_before.
 func listDeployments(s *Sim, sc scope, q *params) []item {
 	st := s.st
-	orderBy := q.enum("order_by", "id", "id", "iid", "created_at", "updated_at", "finished_at", "ref")
+	orderBy := q.enum("order_by", "id", "id", "iid", "created_at", "updated_at", "finished_at")
 	desc := q.enum("sort", "asc", "asc", "desc") == "desc"
 	env := q.q.Get("environment")
 	status := q.enum("status", "", depStatuses...)
-	if (q.has("updated_after") || q.has("updated_before")) && orderBy != "updated_at" {
-		q.fail("`updated_at` filter and `updated_at` sorting must be paired")
+	finished := q.window("finished_after", "finished_before")
+	byUpdate := q.has("updated_after") || q.has("updated_before")
+	byFinish := q.has("finished_after") || q.has("finished_before")
+	finishedStatus := status == "success" || status == "failed" || status == "canceled"
+	switch {
+	case q.err != "":
+		return nil
+	case byUpdate && byFinish:
+		q.failMessage("400 Bad request - Both `updated_at` filter and `finished_at` filter can not be specified")
+	case byUpdate && orderBy != "updated_at":
+		q.failMessage("400 Bad request - `updated_at` filter requires `updated_at` sort")
+	case byFinish && orderBy != "finished_at":
+		q.failMessage("400 Bad request - `finished_at` filter requires `finished_at` sort.")
+	case orderBy == "finished_at" && !byFinish && !finishedStatus:
+		q.failMessage("400 Bad request - `finished_at` sort requires `finished_at` filter or a filter with at least one of the finished statuses.")
+	case byFinish && status != "success":
+		q.failMessage("400 Bad request - `finished_at` filter must be combined with `success` status filter.")
+	}
+	if q.err != "" {
+		return nil
 	}
 	tab := st.tab("deployments")
 	var rows []int32
 	for _, i := range tab.live(sc.i) {
 		r := &tab.rows[i]
-		if (env != "" && st.environmentName(r.ref) != env) || (status != "" && depStatuses[r.flag] != status) {
+		if (env != "" && st.environmentName(r.ref) != env) || (status != "" && depStatuses[r.flag] != status) ||
+			(byFinish && !finished.has(r.updated)) {
 			continue
 		}
 		rows = append(rows, i)
@@ -192,12 +218,8 @@ func listDeployments(s *Sim, sc scope, q *params) []item {
 		ra, rb := &tab.rows[rows[a]], &tab.rows[rows[b]]
 		c := 0
 		switch orderBy {
-		case "created_at":
-			c = cmpInt(ra.created, rb.created)
 		case "updated_at", "finished_at":
 			c = cmpInt(ra.updated, rb.updated)
-		case "iid":
-			c = cmpInt(int64(ra.k), int64(rb.k))
 		}
 		if c == 0 {
 			c = cmpInt(ra.id, rb.id)
@@ -207,7 +229,7 @@ func listDeployments(s *Sim, sc scope, q *params) []item {
 	out := make([]item, len(rows))
 	for n, i := range rows {
 		r := &tab.rows[i]
-		out[n] = item{at: r.updated, render: func() []byte { return st.renderDeployment(r) }}
+		out[n] = item{at: r.updated, id: r.id, render: func() []byte { return st.renderDeployment(r) }}
 	}
 	return out
 }

@@ -88,6 +88,9 @@ type Sim struct {
 	clockOffset atomic.Int64     // sim clock = real clock + offset (ns)
 	clock       func() time.Time // the real clock (time.Now; tests fix it)
 
+	hooksMu sync.Mutex
+	hooks   []pageHook // AfterPage actions
+
 	faults  faultSet
 	stats   statsSet
 	limiter rateLimiter
