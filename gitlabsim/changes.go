@@ -394,6 +394,10 @@ func (m *mutator) pushes(p int32, active []int32) {
 			}
 		}
 	}
+	// An open merge request approved (its system note touches it).
+	if i := m.pickFrom(open); i >= 0 {
+		m.approve(i, m.commitUser(st.mrs[i].project))
+	}
 	// An open merge request merged: its branch's commits are old.
 	if i := m.pickFrom(open); i >= 0 {
 		m.mergeMR(i, m.commitUser(st.mrs[i].project), true)

@@ -243,14 +243,15 @@ func (st *store) renderApprovals(i int32) []byte {
 	mr := &st.mrs[i]
 	p := &st.projects[mr.project]
 	approvedBy := []any{}
-	if mr.state == mrMerged {
-		approvers := mr.reviewers
+	approvers := st.mrApprovals[i]
+	if mr.state == mrMerged && len(approvers) == 0 {
+		approvers = mr.reviewers
 		if len(approvers) == 0 && mr.mergedBy >= 0 {
 			approvers = []int32{mr.mergedBy}
 		}
-		for _, u := range approvers {
-			approvedBy = append(approvedBy, raw(newObj().f("user", st.userJSON(u)).done()))
-		}
+	}
+	for _, u := range approvers {
+		approvedBy = append(approvedBy, raw(newObj().f("user", st.userJSON(u)).done()))
 	}
 	required := 0
 	if st.licensed {
@@ -329,4 +330,17 @@ func (m *mutator) mergeMR(i int32, user int32, removeBranch bool) {
 	if removeBranch && st.branchRow(p, st.mrBranch(i)) >= 0 {
 		m.pushed(p, st.mrBranch(i), -1, user)
 	}
+}
+
+// approve records user's approval of merge request i now: the approval
+// itself touches nothing (MergeRequests::ApprovalService saves the
+// Approval), but CreateApprovalNoteWorker then adds the "approved this
+// merge request" system note, which touches it (throttled).
+func (m *mutator) approve(i, user int32) {
+	if slices.Contains(m.st.mrApprovals[i], user) {
+		return
+	}
+	m.st.mrApprovals[i] = append(m.st.mrApprovals[i], user)
+	m.mark("merge_requests", m.st.mrs[i].id)
+	m.addNote(true, i, true)
 }

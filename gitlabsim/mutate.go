@@ -13,44 +13,55 @@ import (
 
 // Mutation lists what one Mutate call changed.
 type Mutation struct {
-	// Changed: table -> ids of the objects updated or created (sorted).
-	// Parents bumped by a new note (award, event, link...), projects whose
-	// last_activity_at moved, labels whose counts moved and every job of a
-	// pipeline whose status changed (jobs embed it) are included. Member ids
-	// are user ids. For the tables whose changes Mutate does not mark (see
-	// table.marked): the objects of ChangedKeys that have a numeric id.
+	// Changed: table -> ids of the objects updated or created, for every
+	// table whose objects have a numeric id (member ids are user ids):
+	// the objects whose rendering in Expected changed in any way — their
+	// updated_at moved or not (award emoji change an issue's upvotes
+	// only) — found by comparing Expected before and after; sorted. For
+	// MutateUnrecorded: the objects of the hand-modelled tables Mutate
+	// marked as it changed them.
 	Changed map[string][]int64 `json:"changed"`
 	// ChangedKeys: table -> keys of the objects updated or created, every
-	// table included (an object whose rendering in Expected changed in any
-	// way), rendered as the table's key fields (TableKeys) joined by "/";
-	// sorted.
+	// table included, rendered as the table's key fields (TableKeys)
+	// joined by "/"; sorted.
 	ChangedKeys map[string][]string `json:"changed_keys"`
 	// Deleted: table -> keys of the objects deleted (gone from Expected),
 	// rendered like ChangedKeys; sorted.
 	Deleted map[string][]string `json:"deleted"`
 }
 
-// Mutate makes about n changes, deterministic given the seed and the number
-// of earlier Mutate calls, all stamped with s.Now(). Archived projects and
-// projects with the feature disabled are left alone.
+// Mutate makes about n changes of ordinary activity in the exported tree,
+// deterministic given the seed and the number of earlier Mutate calls,
+// all stamped with s.Now(), each moving what GitLab moves and nothing else
+// (archived projects and projects with the feature disabled are left
+// alone):
 //
-//   - ~n issues and ~n/2 merge requests updated (new title; a third of the
-//     issues closed or reopened);
-//   - ~n notes added to existing issues and merge requests (bumping them);
-//   - ~n/2 new issues and 2 new merge requests;
-//   - per touched project a new (running) pipeline with jobs, and one
-//     existing pipeline retried (status change, a retried job replaced);
+//   - ~n issues and ~n/2 merge requests edited (new title, saved: their
+//     updated_at moves; a third of the issues closed or reopened);
+//   - ~n notes added (touching their noteable, at most once a minute),
+//     two comments edited (touching it), one deleted (not touching it);
+//   - ~n/2 new issues and 2 new merge requests (with their branches
+//     pushed);
+//   - per touched project a new running pipeline with jobs; one existing
+//     pipeline retried (its status changes: it moves); a job of a running
+//     pipeline finishing while another runs (the pipeline does not move);
 //   - a new group milestone, a new project milestone, one unreferenced
 //     milestone updated; a new label; a new member;
+//   - award emoji of issues, merge requests and notes (moving none of
+//     them; a note's moves the note), one removed; a label added (a
+//     throttled touch), a weight and state change (a save); epic notes and
+//     epic issues, issue links (their system notes touch both sides);
+//   - pushes (git.go): main fast-forwarded (with an external CI status
+//     that creates a pipeline, a tag, a release), old local work pushed to
+//     a new branch, an open merge request approved, another merged (its
+//     commits however old) and its branch deleted, another force-pushed, a
+//     stale branch deleted; every third call a new project whose first
+//     push brings a months-old history;
 //   - the other tables (changes.go): updates, creations and deletions of
 //     iterations, badges, wiki pages, runners, access requests, variables,
-//     hooks, push rules, commits (with statuses), tags and releases,
-//     branches, snippets, deployments, events, audit events, deploy tokens,
-//     registry tags, packages, forks, stars, vulnerabilities and more; award
-//     emoji, labels and weights of issues, a state event for each issue
-//     closed or reopened, epic notes and epic issues, issue links, each
-//     bumping its issue, merge request or epic, and the parents that embed a
-//     changed object (see propagate).
+//     hooks, push rules, snippets, deployments (one runs, one finishes,
+//     one is deleted), events, audit events, deploy tokens, registry tags,
+//     packages, forks, stars, vulnerabilities and more.
 //
 // ChangedKeys and Deleted are found by comparing every table before and
 // after (Expected), so they are complete.
@@ -279,15 +290,41 @@ func (m *mutator) pipelines() {
 		x := &st.pipelines[pl]
 		x.commit, x.ref, x.onDefault = st.head(p, defaultBranch), st.name(defaultBranch), true
 		x.started, x.updated, x.finished = m.now, m.now, 0
-		for _, j := range x.jobs {
+		for n, j := range x.jobs {
 			jb := &st.jobs[j]
 			jb.created, jb.started, jb.finished = m.now, m.now, m.now
-			if jb.status == stRunning {
-				jb.finished = 0
+			if n >= len(x.jobs)-2 && !jb.retried {
+				jb.status, jb.finished = stRunning, 0 // the last two jobs run
 			}
 			m.mark("pipeline_jobs", jb.id)
 		}
 		m.mark("pipelines", x.id)
+	}
+	// A job of a running pipeline finishes while another runs on: the
+	// pipeline's status stays running, so the pipeline is not saved
+	// (CommitStatus belongs_to :pipeline without touch; only the
+	// pipeline's status transitions move it).
+	for _, p := range m.eligible(featPipelines, nil) {
+		done := false
+		for _, pl := range st.projects[p].pipelines {
+			x := &st.pipelines[pl]
+			var running []int32
+			for _, j := range x.jobs {
+				if st.jobs[j].status == stRunning && st.jobs[j].created < m.now {
+					running = append(running, j)
+				}
+			}
+			if x.status == stRunning && len(running) >= 2 {
+				jb := &st.jobs[running[0]]
+				jb.status, jb.finished = stSuccess, m.now
+				m.mark("pipeline_jobs", jb.id)
+				done = true
+				break
+			}
+		}
+		if done {
+			break
+		}
 	}
 	ps := m.eligible(featPipelines, func(p *project) bool { return len(p.pipelines) > 0 })
 	p := m.pickFrom(ps)

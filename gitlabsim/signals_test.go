@@ -149,3 +149,50 @@ func TestNotesTouchTheirNoteableAtMostOnceAMinute(t *testing.T) {
 		t.Errorf("a note on a merge request: updated_at %v, want %v", got["updated_at"], s.nowStamp())
 	}
 }
+
+// TestMutateChangesChildrenWithoutTheirParents: in Mutate's ordinary
+// activity, GitLab's silent changes happen: awards without their issue or
+// merge request, a job without its pipeline.
+func TestMutateChangesChildrenWithoutTheirParents(t *testing.T) {
+	s := start(t, Options{Seed: 3}).freeze()
+	var m Mutation
+	for i := 0; i < 3; i++ {
+		s.Advance(2 * time.Minute)
+		m = s.Mutate(6)
+	}
+	exp := s.Expected()
+	changed := func(table string) map[string]bool {
+		out := map[string]bool{}
+		for _, k := range m.ChangedKeys[table] {
+			out[k] = true
+		}
+		return out
+	}
+	pipelines := changed("pipelines")
+	jobPipelines := map[string]string{}
+	for _, o := range objects(t, exp["pipeline_jobs"]) {
+		jobPipelines[fmt.Sprint(o["id"])] = fmt.Sprint(o["pipeline"].(map[string]any)["id"])
+	}
+	silentJob := false
+	for k := range changed("pipeline_jobs") {
+		silentJob = silentJob || !pipelines[jobPipelines[k]]
+	}
+	if !silentJob {
+		t.Error("no job changed without its pipeline")
+	}
+	issuesUpdated := map[string]bool{}
+	for _, o := range objects(t, exp["issues"]) {
+		if o["updated_at"] == s.nowStamp() {
+			issuesUpdated[fmt.Sprint(o["id"])] = true
+		}
+	}
+	silentAward := false
+	for _, o := range objects(t, exp["issue_award_emoji"]) {
+		if o["created_at"] == s.nowStamp() && !issuesUpdated[fmt.Sprint(o["awardable_id"])] {
+			silentAward = true
+		}
+	}
+	if !silentAward {
+		t.Error("no award emoji without its issue moving")
+	}
+}

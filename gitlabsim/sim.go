@@ -13,7 +13,19 @@
 // offset and keyset paging with GitLab's headers, totals omitted above
 // 10,000, the offset limit (405), the notes endpoint's short pages, rate
 // limiting (RateLimit-* headers and 429), licence and feature 403s, and
-// injectable faults (5xx, resets, broken bodies, slow answers).
+// injectable faults (5xx, resets, broken bodies, slow answers). And it
+// changes its data as GitLab's Rails code does, each behaviour after the
+// GitLab source its comment names: award emoji move no issue or merge
+// request (awards.go), notes touch their noteable at most once a minute and
+// not when deleted (notes.go), repositories are git's commit DAGs whose
+// pushes of old commits the commits API's since cannot find (git.go),
+// commit statuses belong to pipelines (statuses.go), imported and
+// transferred projects keep their old timestamps (imports.go), times are
+// served in the instance's zone (Options.TimeZone), and listings order as
+// GitLab's finders do, so that a record changed while an ascending listing
+// is paged is skipped (AfterPage, Touch). The scenario methods (Award,
+// AddNote, Push, PostCommitStatus, ImportProject, TransferProject...) make
+// one such change each; Mutate makes ordinary activity of every kind.
 package gitlabsim
 
 import (

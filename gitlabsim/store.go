@@ -226,6 +226,7 @@ type store struct {
 	nameIndex    map[string]int32
 	pushes       map[int64]push // by event id
 	mrMerge      map[int32]int32
+	mrApprovals  map[int32][]int32 // merge request -> who approved it (beyond the generated approvals of merged ones)
 
 	issueEpic map[int32]int32   // issue -> its epic
 	mrCloses  map[int32][]int32 // merge request -> the issues it closes
@@ -396,6 +397,7 @@ func (st *store) initRows() {
 	st.issueEpic, st.mrCloses, st.mrPipes, st.pipeMR = map[int32]int32{}, map[int32][]int32{}, map[int32][]int32{}, map[int32]int32{}
 	st.seqs["notes"] = &st.next.note // epic notes are notes
 	st.mergeParents, st.nameIndex, st.pushes, st.mrMerge = map[int32]int32{}, map[string]int32{}, map[int64]push{}, map[int32]int32{}
+	st.mrApprovals = map[int32][]int32{}
 }
 
 // tab returns a table's rows (created empty on first use).
