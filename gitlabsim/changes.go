@@ -360,10 +360,10 @@ func (m *mutator) bumpEpic(e int32) {
 // pushes makes the pushes of one Mutate (git.go), each with its push
 // event: a fast-forward of main in project p (two commits committed now,
 // an external CI status on its head, a tag and a release); old local work
-// (committed days ago) pushed to a new branch; an open merge request's
-// branch merged into main with its commits, however old, its branch
-// deleted; another merge request's branch force-pushed; a stale branch
-// deleted.
+// (committed days ago) pushed to a new branch; a local merge of an old
+// branch never pushed; an open merge request approved, another's branch
+// merged into main with its commits, however old, its branch deleted;
+// another merge request's branch force-pushed; a stale branch deleted.
 func (m *mutator) pushes(p int32, active []int32) {
 	st, now := m.st, m.now
 	user := m.commitUser(p)
@@ -384,6 +384,17 @@ func (m *mutator) pushes(p int32, active []int32) {
 	if st.branchRow(q, branch) < 0 {
 		old := m.pushCommits(q, st.head(q, defaultBranch), 1+m.r.IntN(3), now-age, user)
 		m.pushed(q, branch, old, user)
+	}
+
+	// A local merge of an old branch never pushed: one push of main brings
+	// the merge commit and the branch's commits, committed weeks ago on
+	// main's head of then.
+	if r := m.pickFrom(active); st.head(r, defaultBranch) >= 0 {
+		user := m.commitUser(r)
+		main := st.head(r, defaultBranch)
+		then := now - int64(7+m.r.IntN(30))*msPerDay
+		side := m.pushCommits(r, st.commitAt(main, then), 2, then, user)
+		m.pushed(r, defaultBranch, st.newCommit(r, now, user, main, side), user)
 	}
 
 	var open []int32
