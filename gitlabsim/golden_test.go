@@ -32,13 +32,13 @@ import (
 // GITLABSIM_GOLDEN_DUMP=dir writes every hashed text to dir, to find what
 // differs.
 //
-// The hashes were made from the simulator before it became one engine; that
-// refactoring changed only the order of two tables of Expected,
-// group_iterations and packages, which Expected now reads as the
+// The hashes were first made from the simulator before it became one
+// engine; that refactoring changed only the order of two tables of
+// Expected, group_iterations and packages, which Expected then read as the
 // exporter's catalog does (one stream of the root group's tree, instead of
-// group by group): their seven hashes were regenerated. Every other hash
-// is the old code's, the sorted hash of all tables (which holds those two
-// tables' objects) among them.
+// group by group): their seven hashes were regenerated, every other hash
+// stayed the old code's. Each later change of behaviour (GitLab's change
+// signals) regenerated them.
 
 var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/golden.json")
 

@@ -573,7 +573,12 @@ func (g *gen) repository(p int32) (mainCommits []int32, pushes []timedPush) {
 			if main >= 0 {
 				c = st.newCommit(p, x.t, x.author, main, src)
 			}
-			count := int32(len(st.walk([]int32{c}, headList(main), walkOptions{})))
+			// The merge commit and the branch's commits (forked from main,
+			// never merged before).
+			count := int32(1 + len(st.tab("merge_request_commits").live(x.mr)))
+			if c == src {
+				count--
+			}
 			pushes = append(pushes, timedPush{x.t, x.author, push{from: main, to: c, name: mainName, count: count, title: c}})
 			main = c
 			st.mrMerge[x.mr] = c
