@@ -2,55 +2,43 @@ package gitlabsim
 
 import (
 	"encoding/json"
-	"strconv"
+	"sort"
 )
 
-// coreTables are the hand-modelled tables, with their catalog keys.
-var coreTables = []struct {
-	name string
-	keys []string
-}{
-	{"groups", []string{"id"}}, {"projects", []string{"id"}}, {"issues", []string{"id"}}, {"merge_requests", []string{"id"}},
-	{"issue_notes", []string{"id"}}, {"merge_request_notes", []string{"id"}}, {"group_milestones", []string{"id"}},
-	{"project_milestones", []string{"id"}}, {"epics", []string{"id"}}, {"pipelines", []string{"id"}},
-	{"pipeline_jobs", []string{"id"}}, {"group_labels", []string{"id"}}, {"project_labels", []string{"id"}},
-	{"group_members", []string{"group_id", "id"}}, {"project_members", []string{"project_id", "id"}},
-}
-
 // TableNames lists every table of Expected, Counts and Mutation, as the
-// exporter's catalog names them: the hand-modelled ones, then the generic
-// engine's.
+// exporter's catalog names them, sorted.
 func TableNames() []string {
 	var out []string
-	for _, t := range coreTables {
-		out = append(out, t.name)
-	}
-	for _, t := range xtables {
-		if !t.alias {
+	for _, t := range tables {
+		if !t.unlisted {
 			out = append(out, t.name)
 		}
 	}
+	sort.Strings(out)
 	return out
 }
 
 // TableKeys returns the key of every table (the fields that identify one
 // object; a.b is field b of object field a), as the exporter's catalog
-// declares it; Mutation.Deleted and Mutation.Keys render keys with it.
+// declares it; Mutation.Deleted and Mutation.ChangedKeys render keys with
+// it.
 func TableKeys() map[string][]string {
 	out := map[string][]string{}
-	for _, t := range coreTables {
-		out[t.name] = t.keys
-	}
-	for _, t := range xtables {
-		out[t.name] = t.keys
+	for _, t := range tables {
+		if !t.unlisted {
+			out[t.name] = t.keys
+		}
 	}
 	return out
 }
 
-// expectedLocked renders every object, per table, as the exporter receives
-// it from the endpoints its catalog reads for the root group's tree, with
-// the parent keys the exporter adds to objects that lack them (see each
-// xtable's adds):
+// expectedLocked renders every table as the exporter receives it from the
+// endpoints its catalog reads for the root group's tree: each endpoint the
+// catalog reads (a table's own, and those of its also endpoints that are
+// read), with the catalog's query, once for the root group or once per
+// parent object, the parent keys the exporter adds to objects that lack
+// them included (see each table's adds). Tables declared byID are listed by
+// id, the others in their endpoints' order, scope after scope. In detail:
 //   - groups: the root as GET /groups/:id?with_projects=false serves it (the
 //     detail entity), every other group as /groups/:id/descendant_groups does;
 //   - projects: as /groups/:id/projects?statistics=true serves them;
@@ -58,26 +46,19 @@ func TableKeys() map[string][]string {
 //     open_merge_requests_count), own labels only;
 //   - pipeline_jobs: retried jobs included (include_retried=true);
 //   - group_members / project_members: the served member object plus
-//     "group_id" / "project_id" (GitLab's member objects have no scope key,
-//     and a user is a member of several scopes);
-//   - epics: none when Unlicensed; objects of projects with a disabled
-//     feature (and their notes / jobs) are left out of that feature's tables.
-//
-// The engine's tables (extra*.go) hold every object their endpoint lists for
-// every scope, the parent keys of the catalog added (group_id, project_id,
-// issue_id / issue_iid, merge_request_id / merge_request_iid, pipeline_id,
-// epic_id / epic_iid, repository_id, parent_project_id for forks):
+//     "group_id" / "project_id" first (GitLab's member objects have no
+//     scope key, and a user is a member of several scopes);
 //   - instance_version, instance_metadata: one object each (GET /version, /metadata);
 //   - per group: group_members_all (the group's and its ancestors' members,
-//     the closest membership of each user), group_iterations (own iterations;
-//     already carry group_id), group_boards, group_badges (in the group's
-//     context), group_hooks, group_access_requests, group_runners (the group's
-//     and its ancestors' group runners), group_wiki_pages (with content),
-//     group_audit_events, group_custom_attributes, group_push_rules (groups
-//     that have one), group_protected_environments, group_variables (values
-//     with SecretMarker; hidden ones null);
-//   - packages: as /groups/:id/packages serves them (with project_id and
-//     project_path);
+//     the closest membership of each user), group_boards, group_badges (in
+//     the group's context), group_hooks, group_access_requests,
+//     group_runners (the group's and its ancestors' group runners),
+//     group_wiki_pages (with content), group_audit_events,
+//     group_custom_attributes, group_push_rules (groups that have one),
+//     group_protected_environments, group_variables (values with
+//     SecretMarker; hidden ones null);
+//   - group_iterations and packages: one stream of the root's tree (packages
+//     with project_id and project_path);
 //   - per epic: epic_issues (the linked issues, issue entity plus
 //     epic_issue_id and relative_position; none of projects with issues
 //     off), epic_notes;
@@ -97,103 +78,47 @@ func TableKeys() map[string][]string {
 //     project_variables, pipeline_schedules, deployments, environments,
 //     project_push_rules, project_protected_environments, project_boards;
 //   - commit_statuses of every commit;
-//   - per issue: issue_discussions (one individual-note discussion per note),
-//     issue_award_emoji (one per upvote / downvote, and some more),
-//     issue_resource_label_events / _state_events / _milestone_events /
-//     _weight_events, issue_links (the linked issue with the link's fields),
-//     issue_time_stats;
-//   - per merge request: merge_request_discussions, merge_request_award_emoji,
-//     merge_request_approvals, merge_request_approval_rules,
-//     merge_request_commits, merge_request_diffs, merge_request_pipelines
-//     (its merge request event pipelines), the resource events,
-//     merge_request_closes_issues;
-//   - per pipeline: pipeline_bridges (a third of the pipelines),
-//     pipeline_test_report_summaries, pipeline_variables (pipelines run from
-//     the UI, the API or a schedule; values with SecretMarker).
+//   - per issue: issue_notes, issue_discussions (one individual-note
+//     discussion per note), issue_award_emoji (one per upvote / downvote,
+//     and some more), issue_resource_label_events / _state_events /
+//     _milestone_events / _weight_events, issue_links (the linked issue with
+//     the link's fields), issue_time_stats;
+//   - per merge request: merge_request_notes, merge_request_discussions,
+//     merge_request_award_emoji, merge_request_approvals,
+//     merge_request_approval_rules, merge_request_commits,
+//     merge_request_diffs, merge_request_pipelines (its merge request event
+//     pipelines), the resource events, merge_request_closes_issues;
+//   - per pipeline: pipeline_jobs, pipeline_bridges (a third of the
+//     pipelines), pipeline_test_report_summaries, pipeline_variables
+//     (pipelines run from the UI, the API or a schedule; values with
+//     SecretMarker).
 //
-// Tables of Premium / Ultimate features are empty when Unlicensed, admin-only
-// ones (custom attributes) unless Options.Admin; the children of issues,
-// merge requests and pipelines of a project with that feature off, and the
-// wiki pages, snippets and container repositories of a project with those
-// off, are left out.
+// Tables of Premium / Ultimate features (epics...) are empty when
+// Unlicensed, admin-only ones (custom attributes) unless Options.Admin;
+// objects of projects with a feature off (issues, merge requests,
+// pipelines; their children too), and the wiki pages, snippets and
+// container repositories of a project with those off, are left out.
 //
 // The caller holds s.mu (read).
 func (s *Sim) expectedLocked() map[string][]json.RawMessage {
 	st := s.st
 	out := map[string][]json.RawMessage{}
-	for _, t := range coreTables {
-		out[t.name] = []json.RawMessage{}
-	}
-	s.expectedExtra(out)
-	add := func(t string, b []byte) { out[t] = append(out[t], json.RawMessage(b)) }
-	for g := range st.groups {
-		if g == 0 {
-			add("groups", st.renderGroupDetail(0, false))
-		} else {
-			add("groups", st.renderGroup(int32(g)))
+	for _, t := range tables {
+		if t.unlisted {
+			continue
 		}
-		for i := range st.groups[g].members {
-			add("group_members", withKey(st.renderMember(&st.groups[g].members[i]), "group_id", st.groups[g].id))
-		}
-	}
-	for p := range st.projects {
-		pr := &st.projects[p]
-		add("projects", st.renderProject(int32(p), false, true))
-		if !pr.disabled[featIssues] {
-			for _, i := range pr.issues {
-				add("issues", st.renderIssue(i))
-				for _, n := range st.issues[i].notes {
-					add("issue_notes", st.renderNote(false, n))
-				}
+		items, scopes := s.expectedOf(t)
+		list := make([]json.RawMessage, 0, len(items))
+		var adds []kv
+		for i, it := range items {
+			if i == 0 || scopes[i] != scopes[i-1] {
+				adds = st.addsOf(t, scopes[i])
 			}
+			list = append(list, json.RawMessage(withFields(it.render(), adds, t.keyFirst)))
 		}
-		if !pr.disabled[featMRs] {
-			for _, i := range pr.mrs {
-				add("merge_requests", st.renderMR(i))
-				for _, n := range st.mrs[i].notes {
-					add("merge_request_notes", st.renderNote(true, n))
-				}
-			}
-		}
-		if !pr.disabled[featPipelines] {
-			for _, i := range pr.pipelines {
-				add("pipelines", st.renderPipeline(i))
-				for _, j := range st.pipelines[i].jobs {
-					add("pipeline_jobs", st.renderJob(j))
-				}
-			}
-		}
-		for i := range pr.members {
-			add("project_members", withKey(st.renderMember(&pr.members[i]), "project_id", pr.id))
-		}
-	}
-	for m := range st.milestones {
-		if st.milestones[m].project >= 0 {
-			add("project_milestones", marshal(st.milestoneJSON(int32(m), true)))
-		} else {
-			add("group_milestones", marshal(st.milestoneJSON(int32(m), true)))
-		}
-	}
-	for l := range st.labels {
-		if st.labels[l].project >= 0 {
-			add("project_labels", st.renderLabel(int32(l), true))
-		} else {
-			add("group_labels", st.renderLabel(int32(l), true))
-		}
-	}
-	if !s.opts.Unlicensed {
-		for e := range st.epics {
-			add("epics", st.renderEpic(int32(e)))
-		}
+		out[t.name] = list
 	}
 	return out
-}
-
-// withKey prepends "field": id to a JSON object.
-func withKey(obj []byte, field string, id int64) []byte {
-	b := make([]byte, 0, len(obj)+len(field)+24)
-	b = append(b, `{"`+field+`":`+strconv.FormatInt(id, 10)+`,`...)
-	return append(b, obj[1:]...)
 }
 
 // Counts returns the number of objects per table of Expected, without
@@ -201,55 +126,11 @@ func withKey(obj []byte, field string, id int64) []byte {
 func (s *Sim) Counts() map[string]int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	st := s.st
 	c := map[string]int{}
-	for _, t := range coreTables {
-		c[t.name] = 0
-	}
-	s.countsExtra(c)
-	c["groups"] = len(st.groups)
-	c["projects"] = len(st.projects)
-	for g := range st.groups {
-		c["group_members"] += len(st.groups[g].members)
-	}
-	for p := range st.projects {
-		pr := &st.projects[p]
-		c["project_members"] += len(pr.members)
-		if !pr.disabled[featIssues] {
-			c["issues"] += len(pr.issues)
-			for _, i := range pr.issues {
-				c["issue_notes"] += len(st.issues[i].notes)
-			}
+	for _, t := range tables {
+		if !t.unlisted {
+			c[t.name] = s.countOf(t)
 		}
-		if !pr.disabled[featMRs] {
-			c["merge_requests"] += len(pr.mrs)
-			for _, i := range pr.mrs {
-				c["merge_request_notes"] += len(st.mrs[i].notes)
-			}
-		}
-		if !pr.disabled[featPipelines] {
-			c["pipelines"] += len(pr.pipelines)
-			for _, i := range pr.pipelines {
-				c["pipeline_jobs"] += len(st.pipelines[i].jobs)
-			}
-		}
-	}
-	for m := range st.milestones {
-		if st.milestones[m].project >= 0 {
-			c["project_milestones"]++
-		} else {
-			c["group_milestones"]++
-		}
-	}
-	for l := range st.labels {
-		if st.labels[l].project >= 0 {
-			c["project_labels"]++
-		} else {
-			c["group_labels"]++
-		}
-	}
-	if !s.opts.Unlicensed {
-		c["epics"] = len(st.epics)
 	}
 	return c
 }

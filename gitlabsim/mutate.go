@@ -1,51 +1,67 @@
 package gitlabsim
 
 import (
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strconv"
 )
+
+// Mutate: ordinary activity on the instance, and the Mutation it reports.
+// changes.go makes the changes of the tables beyond the hand-modelled ones.
 
 // Mutation lists what one Mutate call changed.
 type Mutation struct {
-	// Changed: table -> ids of the objects updated or created (sorted).
-	// Parents bumped by a new note (award, event, link...), projects whose
-	// last_activity_at moved, labels whose counts moved and every job of a
-	// pipeline whose status changed (jobs embed it) are included. Member ids
-	// are user ids. For the engine's tables: the objects of ChangedKeys that
-	// have a numeric id.
+	// Changed: table -> ids of the objects updated or created, for every
+	// table whose objects have a numeric id (member ids are user ids):
+	// the objects whose rendering in Expected changed in any way — their
+	// updated_at moved or not (award emoji change an issue's upvotes
+	// only) — found by comparing Expected before and after; sorted. For
+	// MutateUnrecorded: the objects of the hand-modelled tables Mutate
+	// marked as it changed them.
 	Changed map[string][]int64 `json:"changed"`
 	// ChangedKeys: table -> keys of the objects updated or created, every
-	// table included (an object whose rendering in Expected changed in any
-	// way), rendered as the table's key fields (TableKeys) joined by "/";
-	// sorted.
+	// table included, rendered as the table's key fields (TableKeys)
+	// joined by "/"; sorted.
 	ChangedKeys map[string][]string `json:"changed_keys"`
 	// Deleted: table -> keys of the objects deleted (gone from Expected),
 	// rendered like ChangedKeys; sorted.
 	Deleted map[string][]string `json:"deleted"`
 }
 
-// Mutate makes about n changes, deterministic given the seed and the number
-// of earlier Mutate calls, all stamped with s.Now(). Archived projects and
-// projects with the feature disabled are left alone.
+// Mutate makes about n changes of ordinary activity in the exported tree,
+// deterministic given the seed and the number of earlier Mutate calls,
+// all stamped with s.Now(), each moving what GitLab moves and nothing else
+// (archived projects and projects with the feature disabled are left
+// alone):
 //
-//   - ~n issues and ~n/2 merge requests updated (new title; a third of the
-//     issues closed or reopened);
-//   - ~n notes added to existing issues and merge requests (bumping them);
-//   - ~n/2 new issues and 2 new merge requests;
-//   - per touched project a new (running) pipeline with jobs, and one
-//     existing pipeline retried (status change, a retried job replaced);
+//   - ~n issues and ~n/2 merge requests edited (new title, saved: their
+//     updated_at moves; a third of the issues closed or reopened);
+//   - ~n notes added (touching their noteable, at most once a minute),
+//     two comments edited (touching it), one deleted (not touching it);
+//   - ~n/2 new issues and 2 new merge requests (with their branches
+//     pushed);
+//   - per touched project a new running pipeline with jobs; one existing
+//     pipeline retried (its status changes: it moves); a job of a running
+//     pipeline finishing while another runs (the pipeline does not move);
 //   - a new group milestone, a new project milestone, one unreferenced
 //     milestone updated; a new label; a new member;
-//   - the engine's tables (extra_mutate.go): updates, creations and
-//     deletions of iterations, badges, wiki pages, runners, access requests,
-//     variables, hooks, push rules, commits (with statuses), tags and
-//     releases, branches, snippets, deployments, events, audit events,
-//     deploy tokens, registry tags, packages, forks, stars, vulnerabilities
-//     and more; award emoji, labels and weights of issues, a state event for
-//     each issue closed or reopened, epic notes and epic issues, issue
-//     links, each bumping its issue, merge request or epic, and the parents
-//     that embed a changed object (see propagate).
+//   - award emoji of issues, merge requests and notes (moving none of
+//     them; a note's moves the note), one removed; a label added (a
+//     throttled touch), a weight and state change (a save); epic notes and
+//     epic issues, issue links (their system notes touch both sides);
+//   - pushes (git.go): main fast-forwarded (with an external CI status
+//     that creates a pipeline, a tag, a release), old local work pushed to
+//     a new branch, an open merge request approved, another merged (its
+//     commits however old) and its branch deleted, another force-pushed, a
+//     stale branch deleted; every third call a new project whose first
+//     push brings a months-old history;
+//   - the other tables (changes.go): updates, creations and deletions of
+//     iterations, badges, wiki pages, runners, access requests, variables,
+//     hooks, push rules, snippets, deployments (one runs, one finishes,
+//     one is deleted), events, audit events, deploy tokens, registry tags,
+//     packages, forks, stars, vulnerabilities and more.
 //
 // ChangedKeys and Deleted are found by comparing every table before and
 // after (Expected), so they are complete.
@@ -67,20 +83,40 @@ func (s *Sim) mutate(n int, record bool) Mutation {
 		before = s.digests()
 	}
 	s.mutations++
-	m := &mutator{
-		gen:     &gen{st: s.st, o: s.opts, r: rand.New(rand.NewPCG(uint64(s.opts.Seed), uint64(s.mutations)*0x9E3779B97F4A7C15))},
-		now:     now,
-		changed: map[string]map[int64]bool{},
-		touched: map[int32]bool{},
-		round:   s.mutations,
-	}
+	m := s.newMutator(now, uint64(s.mutations)*0x9E3779B97F4A7C15)
+	m.round = s.mutations
 	m.run(n)
 	s.version++
 	out := m.result()
 	if record {
+		out.Changed = map[string][]int64{}
 		diff(before, s.digests(), &out)
 	}
 	return out
+}
+
+// newMutator prepares a change of the data at now, with a generator of its
+// own (stream picks it).
+func (s *Sim) newMutator(now int64, stream uint64) *mutator {
+	return &mutator{
+		gen:     &gen{st: s.st, o: s.opts, r: rand.New(rand.NewPCG(uint64(s.opts.Seed), stream))},
+		now:     now,
+		changed: map[string]map[int64]bool{},
+		touched: map[int32]bool{},
+	}
+}
+
+// change runs f as one change of the data at s.Now(), under the write lock:
+// the scenario methods (Award, AddNote, Push...), each deterministic given
+// the seed and the number of earlier scenario calls.
+func (s *Sim) change(f func(m *mutator)) {
+	now := s.Now().UnixMilli()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changes++
+	m := s.newMutator(now, uint64(s.changes)<<32|0x2545F491)
+	f(m)
+	s.version++
 }
 
 type toggle struct {
@@ -115,13 +151,14 @@ func (m *mutator) result() Mutation {
 	return out
 }
 
-// eligible lists the projects that can change: not archived, feature on,
-// and (has) true for them.
+// eligible lists the projects that can change: of the exported tree (the
+// outside group stays as generated), not archived, feature on, and (has)
+// true for them.
 func (m *mutator) eligible(feature int, has func(p *project) bool) []int32 {
 	var out []int32
 	for i := range m.st.projects {
 		p := &m.st.projects[i]
-		if !p.archived && (feature < 0 || !p.disabled[feature]) && (has == nil || has(p)) {
+		if !p.archived && m.st.inTree(p.group) && (feature < 0 || !p.disabled[feature]) && (has == nil || has(p)) {
 			out = append(out, int32(i))
 		}
 	}
@@ -178,26 +215,27 @@ func (m *mutator) run(n int) {
 		m.mark("merge_requests", mr.id)
 		m.touched[p] = true
 	}
-	// Notes, bumping their parents.
+	// Notes, touching their noteables (throttled); a comment edited, another
+	// deleted.
 	for k := 0; k < n; k++ {
 		if (k%2 == 0 || len(withMRs) == 0) && len(withIssues) > 0 {
 			p := m.pickFrom(withIssues)
 			i := st.projects[p].issues[m.r.IntN(len(st.projects[p].issues))]
-			nt := m.newNote(&st.issueNotes, i)
-			st.issues[i].notes = append(st.issues[i].notes, nt)
-			st.issues[i].updated = m.now
-			m.mark("issue_notes", st.issueNotes[nt].id)
-			m.mark("issues", st.issues[i].id)
-			m.touched[p] = true
+			m.addNote(false, i, m.r.IntN(4) == 0)
 		} else if len(withMRs) > 0 {
 			p := m.pickFrom(withMRs)
 			i := st.projects[p].mrs[m.r.IntN(len(st.projects[p].mrs))]
-			nt := m.newNote(&st.mrNotes, i)
-			st.mrs[i].notes = append(st.mrs[i].notes, nt)
-			st.mrs[i].updated = m.now
-			m.mark("merge_request_notes", st.mrNotes[nt].id)
-			m.mark("merge_requests", st.mrs[i].id)
-			m.touched[p] = true
+			m.addNote(true, i, m.r.IntN(4) == 0)
+		}
+	}
+	for k, mr := range []bool{false, true, false} {
+		n := m.pickNote(mr, func(nt *note) bool { return !nt.system && nt.created < m.now })
+		switch {
+		case n < 0:
+		case k < 2:
+			m.editNote(mr, n)
+		default:
+			m.deleteNote(mr, n)
 		}
 	}
 	// New issues and merge requests.
@@ -225,19 +263,14 @@ func (m *mutator) run(n int) {
 	}
 	m.pipelines()
 	m.milestonesLabelsMembers()
-	m.extras(n)
+	if m.round%3 == 0 {
+		m.newProjectWithHistory()
+	}
+	m.tableChanges(n)
 	for p := range m.touched {
 		st.projects[p].lastActivity = m.now
 		m.mark("projects", st.projects[p].id)
 	}
-}
-
-func (m *mutator) newNote(list *[]note, parent int32) int32 {
-	nt := note{id: m.st.next.note, parent: parent, author: m.anyUser(), created: m.now, updated: m.now,
-		system: m.r.IntN(4) == 0}
-	m.st.next.note++
-	*list = append(*list, nt)
-	return int32(len(*list) - 1)
 }
 
 // pipelines adds a running pipeline to every touched project and retries
@@ -255,16 +288,43 @@ func (m *mutator) pipelines() {
 		}
 		pl := m.newPipeline(p, m.now, stRunning)
 		x := &st.pipelines[pl]
+		x.commit, x.ref, x.onDefault = st.head(p, defaultBranch), st.name(defaultBranch), true
 		x.started, x.updated, x.finished = m.now, m.now, 0
-		for _, j := range x.jobs {
+		for n, j := range x.jobs {
 			jb := &st.jobs[j]
 			jb.created, jb.started, jb.finished = m.now, m.now, m.now
-			if jb.status == stRunning {
-				jb.finished = 0
+			if n >= len(x.jobs)-2 && !jb.retried {
+				jb.status, jb.finished = stRunning, 0 // the last two jobs run
 			}
 			m.mark("pipeline_jobs", jb.id)
 		}
 		m.mark("pipelines", x.id)
+	}
+	// A job of a running pipeline finishes while another runs on: the
+	// pipeline's status stays running, so the pipeline is not saved
+	// (CommitStatus belongs_to :pipeline without touch; only the
+	// pipeline's status transitions move it).
+	for _, p := range m.eligible(featPipelines, nil) {
+		done := false
+		for _, pl := range st.projects[p].pipelines {
+			x := &st.pipelines[pl]
+			var running []int32
+			for _, j := range x.jobs {
+				if st.jobs[j].status == stRunning && st.jobs[j].created < m.now {
+					running = append(running, j)
+				}
+			}
+			if x.status == stRunning && len(running) >= 2 {
+				jb := &st.jobs[running[0]]
+				jb.status, jb.finished = stSuccess, m.now
+				m.mark("pipeline_jobs", jb.id)
+				done = true
+				break
+			}
+		}
+		if done {
+			break
+		}
 	}
 	ps := m.eligible(featPipelines, func(p *project) bool { return len(p.pipelines) > 0 })
 	p := m.pickFrom(ps)
@@ -313,7 +373,7 @@ func (m *mutator) pipelines() {
 
 func (m *mutator) milestonesLabelsMembers() {
 	st := m.st
-	gi := int32(m.r.IntN(len(st.groups)))
+	gi := m.anyGroup()
 	ms := m.newMilestone(gi, -1, 0, m.now)
 	st.groups[gi].milestones = append(st.groups[gi].milestones, ms)
 	m.mark("group_milestones", st.milestones[ms].id)
@@ -348,7 +408,7 @@ func (m *mutator) milestonesLabelsMembers() {
 		st.projects[p].labels = append(st.projects[p].labels, l)
 		m.mark("project_labels", st.labels[l].id)
 	} else {
-		g := int32(m.r.IntN(len(st.groups)))
+		g := m.anyGroup()
 		l := m.newLabel(g, -1, len(st.groups[g].labels))
 		st.groups[g].labels = append(st.groups[g].labels, l)
 		m.mark("group_labels", st.labels[l].id)
@@ -359,7 +419,7 @@ func (m *mutator) milestonesLabelsMembers() {
 	if p := m.pickFrom(active); p >= 0 && m.r.IntN(2) == 0 {
 		members, table = &st.projects[p].members, "project_members"
 	} else {
-		members = &st.groups[m.r.IntN(len(st.groups))].members
+		members = &st.groups[m.anyGroup()].members
 	}
 	for tries := 0; tries < 50; tries++ {
 		u := m.anyUser()
@@ -370,5 +430,65 @@ func (m *mutator) milestonesLabelsMembers() {
 		*members = append(*members, member{user: u, access: 30, created: m.now, createdBy: 0, seq: st.next.memberSeq})
 		m.mark(table, st.users[u].id)
 		break
+	}
+}
+
+// digest is a table's objects: key -> hash of the rendered object, and
+// key -> numeric id (for Mutation.Changed).
+type digest struct {
+	hash map[string]uint64
+	id   map[string]int64
+}
+
+// digests renders every table (the caller holds s.mu).
+func (s *Sim) digests() map[string]digest {
+	keys := TableKeys()
+	out := map[string]digest{}
+	for table, objs := range s.expectedLocked() {
+		d := digest{hash: map[string]uint64{}, id: map[string]int64{}}
+		for _, o := range objs {
+			h := fnv.New64a()
+			h.Write(o)
+			k := keyOf(o, keys[table])
+			d.hash[k] = h.Sum64()
+			if v, ok := lookupField(o, "id"); ok {
+				if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+					d.id[k] = n
+				}
+			}
+		}
+		out[table] = d
+	}
+	return out
+}
+
+// diff fills the Mutation from the tables before and after: ChangedKeys,
+// Deleted, and Changed (the ids of the changed or created objects that have
+// a numeric id).
+func diff(before, after map[string]digest, out *Mutation) {
+	for table, a := range after {
+		b := before[table]
+		for k, h := range a.hash {
+			if old, ok := b.hash[k]; !ok || old != h {
+				out.ChangedKeys[table] = append(out.ChangedKeys[table], k)
+				if id, ok := a.id[k]; ok {
+					out.Changed[table] = append(out.Changed[table], id)
+				}
+			}
+		}
+		for k := range b.hash {
+			if _, ok := a.hash[k]; !ok {
+				out.Deleted[table] = append(out.Deleted[table], k)
+			}
+		}
+	}
+	for _, m := range []map[string][]string{out.ChangedKeys, out.Deleted} {
+		for t := range m {
+			slices.Sort(m[t])
+		}
+	}
+	for t := range out.Changed {
+		slices.Sort(out.Changed[t])
+		out.Changed[t] = slices.Compact(out.Changed[t])
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,10 @@ func errorResponse(status int, msg string) *response {
 
 func notFoundRoute() *response { return errorResponse(http.StatusNotFound, "404 Not Found") }
 
+func forbidden() *response { return messageResponse(http.StatusForbidden, "403 Forbidden") }
+
+func badRequest(msg string) *response { return errorResponse(http.StatusBadRequest, msg) }
+
 const apiPrefix = "/api/v4/"
 
 func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -60,7 +65,49 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.stats.record(key, listing, resp.status, countObjects(resp))
+	s.afterPage(r)
 	s.write(w, resp)
+}
+
+// pageHook is an AfterPage action.
+type pageHook struct {
+	re     *regexp.Regexp
+	page   int
+	action func(s *Sim)
+}
+
+// AfterPage runs action once, right after the first request of a page of
+// a listing whose escaped path matches pathRegexp (e.g.
+// `^/api/v4/projects/1000/deployments$`) has been answered, before the
+// client gets the answer: the listing's next page sees what action
+// changed, as when GitLab's data changes between two pages. page is the
+// page number (the page parameter; 1 when absent). It panics on an invalid
+// regexp (a mistake in the calling test).
+func (s *Sim) AfterPage(pathRegexp string, page int, action func(s *Sim)) {
+	re := regexp.MustCompile(pathRegexp)
+	s.hooksMu.Lock()
+	defer s.hooksMu.Unlock()
+	s.hooks = append(s.hooks, pageHook{re, page, action})
+}
+
+// afterPage runs (and forgets) the AfterPage actions r matches.
+func (s *Sim) afterPage(r *http.Request) {
+	page, _ := pageParams(r.URL.Query())
+	s.hooksMu.Lock()
+	var run []pageHook
+	kept := s.hooks[:0]
+	for _, h := range s.hooks {
+		if h.page == page && h.re.MatchString(r.URL.EscapedPath()) {
+			run = append(run, h)
+		} else {
+			kept = append(kept, h)
+		}
+	}
+	s.hooks = kept
+	s.hooksMu.Unlock()
+	for _, h := range run {
+		h.action(s)
+	}
 }
 
 // write sends resp with GitLab's usual headers and the sim clock's Date.

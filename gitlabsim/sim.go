@@ -1,16 +1,31 @@
 // Package gitlabsim is a GitLab REST API v4 simulator: a real HTTP server
 // over a deterministic synthetic instance (groups, projects, issues, merge
-// requests, notes, milestones, epics, pipelines, jobs, labels, members —
-// hand-modelled — and some eighty more endpoints of groups, projects,
-// issues, merge requests, pipelines and epics, served by a generic engine
-// from a declarative table: see extra.go). The exporter's tests, its demo
-// and its benchmark run against it.
+// requests, notes, milestones, epics, pipelines, jobs, labels, members and
+// some eighty more tables of groups, projects, repositories, CI/CD,
+// registries, issues, merge requests, pipelines and epics). The exporter's
+// tests, its demo and its benchmark run against it.
+//
+// Every table is declared once (engine.go; each in the file of what it
+// serves) and one engine serves, filters, pages and renders it into
+// Expected and Counts, and diffs it for Mutation.
 //
 // It reproduces the behaviour of GitLab that an exporter must cope with:
 // offset and keyset paging with GitLab's headers, totals omitted above
 // 10,000, the offset limit (405), the notes endpoint's short pages, rate
 // limiting (RateLimit-* headers and 429), licence and feature 403s, and
-// injectable faults (5xx, resets, broken bodies, slow answers).
+// injectable faults (5xx, resets, broken bodies, slow answers). And it
+// changes its data as GitLab's Rails code does, each behaviour after the
+// GitLab source its comment names: award emoji move no issue or merge
+// request (awards.go), notes touch their noteable at most once a minute and
+// not when deleted (notes.go), repositories are git's commit DAGs whose
+// pushes of old commits the commits API's since cannot find (git.go),
+// commit statuses belong to pipelines (statuses.go), imported and
+// transferred projects keep their old timestamps (imports.go), times are
+// served in the instance's zone (Options.TimeZone), and listings order as
+// GitLab's finders do, so that a record changed while an ascending listing
+// is paged is skipped (AfterPage, Touch). The scenario methods (Award,
+// AddNote, Push, PostCommitStatus, ImportProject, TransferProject...) make
+// one such change each; Mutate makes ordinary activity of every kind.
 package gitlabsim
 
 import (
@@ -21,6 +36,13 @@ import (
 	"sync/atomic"
 	"time"
 )
+
+// SecretMarker is part of every secret value the simulator serves: the
+// values of CI/CD variables (group, project and pipeline variables, masked
+// or not; hidden ones are served as null, like GitLab) and the token planted
+// in one deploy token. An export that writes no secret holds no
+// SecretMarker.
+const SecretMarker = "SIMSECRET"
 
 // Options configure a simulated instance. Zero fields take the defaults of
 // the Size preset.
@@ -50,6 +72,12 @@ type Options struct {
 	// (custom attributes) answer 403.
 	Admin    bool
 	BaseTime time.Time // the generated history lies before it; default time.Now() at New, truncated to the second
+	// TimeZone is the instance's time zone (gitlab.yml time_zone): every
+	// time the API serves is rendered in it ("2024-03-05T14:00:00.000+02:00");
+	// nil = UTC ("...Z"). Time parameters are instants whatever the zone
+	// (a zone-less one is UTC, as Grape's DateTime.parse takes it); the
+	// events API's date bounds are days of this zone.
+	TimeZone *time.Location
 
 	Latency              time.Duration // added to every API request
 	RateLimit            int           // requests per minute per token (fixed 60 s windows of the sim clock); 0 = unlimited
@@ -65,9 +93,15 @@ type Sim struct {
 	mu        sync.RWMutex // guards st, version, mutations
 	st        *store
 	version   uint64 // bumped by every change of the data
-	mutations int
+	mutations int    // Mutate calls
+	changes   int    // scenario calls (Award, AddNote, Push...)
+	imports   int    // ImportProject calls
 
-	clockOffset atomic.Int64 // sim clock = real clock + offset (ns)
+	clockOffset atomic.Int64     // sim clock = real clock + offset (ns)
+	clock       func() time.Time // the real clock (time.Now; tests fix it)
+
+	hooksMu sync.Mutex
+	hooks   []pageHook // AfterPage actions
 
 	faults  faultSet
 	stats   statsSet
@@ -84,7 +118,7 @@ type Sim struct {
 // New generates the instance described by o.
 func New(o Options) *Sim {
 	o = withDefaults(o)
-	s := &Sim{opts: o, countLimit: 10000}
+	s := &Sim{opts: o, countLimit: 10000, clock: time.Now}
 	s.st = generate(o)
 	return s
 }
@@ -198,7 +232,7 @@ func (s *Sim) Token() string { return s.opts.Token }
 func (s *Sim) RootGroup() string { return rootGroupPath }
 
 // Now is the sim clock: the real clock plus every Advance.
-func (s *Sim) Now() time.Time { return time.Now().Add(time.Duration(s.clockOffset.Load())) }
+func (s *Sim) Now() time.Time { return s.clock().Add(time.Duration(s.clockOffset.Load())) }
 
 // Advance moves the sim clock forward by d.
 func (s *Sim) Advance(d time.Duration) { s.clockOffset.Add(int64(d)) }
@@ -224,8 +258,7 @@ func (s *Sim) SetFeatureDisabled(projectID int, feature string, disabled bool) {
 
 // Expected returns, per table, every object the simulator currently holds,
 // as the JSON the endpoints of the exporter's catalog serve it (see
-// expectedLocked for the details: the root group's detail entity, labels
-// with counts, members with their scope key).
+// expectedLocked).
 func (s *Sim) Expected() map[string][]json.RawMessage {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

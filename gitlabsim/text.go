@@ -6,9 +6,6 @@ import (
 	"time"
 )
 
-// Deterministic names and texts. Titles and descriptions are derived from
-// ids when served, so that the large instance stays compact.
-
 const (
 	rootGroupPath = "acme"
 	externalURL   = "https://gitlab.example.com" // GitLab's external_url: web_url fields use it
@@ -111,6 +108,13 @@ func noteBody(id int64, system bool) string {
 	return pick(noteBodies, mix(id))
 }
 
+func revSuffix(r *row) string {
+	if r.rev == 0 {
+		return ""
+	}
+	return " (edit " + strconv.Itoa(int(r.rev)) + ")"
+}
+
 func shortSHA(id int64) string { return fullSHA(id)[:8] }
 
 func fullSHA(id int64) string {
@@ -132,22 +136,49 @@ func slug(s string) string {
 	return strings.ReplaceAll(strings.ToLower(s), " ", "-")
 }
 
-// Time helpers: the data holds unix milliseconds (0 = none).
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 const (
 	msPerDay    = int64(24 * time.Hour / time.Millisecond)
 	msPerMinute = int64(time.Minute / time.Millisecond)
 	timeLayout  = "2006-01-02T15:04:05.000Z"
+	zoneLayout  = "2006-01-02T15:04:05.000-07:00"
 )
 
-func ts(ms int64) string { return time.UnixMilli(ms).UTC().Format(timeLayout) }
+// ts renders a time as GitLab's API does, in the instance's time zone
+// (Options.TimeZone; config/initializers/time_zone.rb): ActiveSupport
+// renders a TimeWithZone with milliseconds and "Z" in UTC, its offset
+// ("+02:00", "+00:00") in any other zone.
+func (st *store) ts(ms int64) string {
+	if st.zone == nil || st.zone == time.UTC {
+		return time.UnixMilli(ms).UTC().Format(timeLayout)
+	}
+	return time.UnixMilli(ms).In(st.zone).Format(zoneLayout)
+}
 
 // tsp is ts, or null for 0.
-func tsp(ms int64) any {
+func (st *store) tsp(ms int64) any {
 	if ms == 0 {
 		return nil
 	}
-	return ts(ms)
+	return st.ts(ms)
+}
+
+// userZones are the time zones of users' git clients, in minutes east of
+// UTC: a commit's dates carry its author's and committer's offsets.
+var userZones = []int{0, 60, 120, -300, 330, -480, 540, 60, -180, 0, 180, -240}
+
+// gitTime renders a git date of user u as GitLab does: with the offset git
+// recorded (Gitlab::Git::Commit#init_date_from_gitaly: Time.strptime with
+// %z), so "+00:00", never "Z", whatever the instance's zone.
+func gitTime(ms int64, u int32) string {
+	off := userZones[int(u)%len(userZones)]
+	return time.UnixMilli(ms).In(time.FixedZone("", off*60)).Format(zoneLayout)
 }
 
 // datep is the date of ms (YYYY-MM-DD), or null for 0.

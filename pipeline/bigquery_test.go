@@ -188,7 +188,9 @@ func (h *bqHarness) checkBQ(tables []string) {
 				t.Errorf("%s_latest %s: %s", table, k, diff)
 			}
 		}
-		if len(got) != len(want) {
+		// Objects the simulator no longer serves (deleted) stay in the
+		// store: the export is append-only.
+		if len(got) < len(want) {
 			t.Errorf("%s_latest: %d rows, the simulator holds %d objects", table, len(got), len(want))
 		}
 	}
@@ -249,8 +251,10 @@ func TestBigQueryBackfillThenIncremental(t *testing.T) {
 	}
 
 	h.sim.Advance(time.Minute)
-	m := h.sim.Mutate(6)
-	second := h.mustRun()
+	h.sim.Mutate(6)
+	// Every parent's silent children too (GITLAB_REFRESH_PERIOD=0s), so
+	// that the latest views can be compared whole with the simulator.
+	second := h.mustRun("GITLAB_REFRESH_PERIOD", "0s")
 	if cp := h.bqCheckpoint(); cp == nil || cp["run_id"] != second.Checkpoint.RunID {
 		t.Fatalf("checkpoint row after the second run: %v", cp)
 	}
@@ -259,18 +263,19 @@ func TestBigQueryBackfillThenIncremental(t *testing.T) {
 	}
 	h.checkBQ(allTables)
 
-	// The second run stored the changed issues and no untouched one.
-	changed := map[string]bool{}
-	for _, id := range m.Changed["issues"] {
-		changed[fmt.Sprint(id)] = true
+	// The second run stored the issues updated in its window (and, with
+	// the refresh, the others), each once.
+	moved := movedSince(t, h.harness, "issues", first.Checkpoint.StartedAt.Add(-10*time.Minute))
+	got := map[string]int{}
+	for _, r := range h.bqRows("issues", h.dataDateOf(second)) {
+		got[fmt.Sprint(r["id"])]++
 	}
-	got := h.bqRows("issues", h.dataDateOf(second))
-	if len(got) != len(changed) || len(changed) == 0 {
-		t.Errorf("issues in the incremental run: %d, want the %d changed", len(got), len(changed))
+	if len(moved) == 0 {
+		t.Error("the mutation moved no issue: the test proves nothing")
 	}
-	for _, r := range got {
-		if !changed[fmt.Sprint(r["id"])] {
-			t.Errorf("untouched issue %v exported again", r["id"])
+	for id := range moved {
+		if got[id] != 1 {
+			t.Errorf("issue %s updated in the window stored %d times by the incremental run", id, got[id])
 		}
 	}
 }
@@ -302,7 +307,7 @@ func TestBigQueryFailedRunLeavesNothingVisible(t *testing.T) {
 	}
 
 	h.sim.ClearFaults()
-	third := h.mustRun()
+	third := h.mustRun("GITLAB_REFRESH_PERIOD", "0s")
 	if p := third.Previous; p == nil || p.RunID != first.Checkpoint.RunID {
 		t.Errorf("the recovery run should start from the first run's checkpoint: %+v", p)
 	}

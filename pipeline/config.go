@@ -45,6 +45,7 @@ type Config struct {
 	CheckpointJobID  string
 	Backfill         Backfill
 	Overlap          time.Duration
+	RefreshPeriod    time.Duration // GITLAB_REFRESH_PERIOD; 0 = every run
 	MaxAttempts      int
 	Concurrency      int
 	MaxPerMinute     int      // 0 = automatic
@@ -96,15 +97,26 @@ func ParseReconcile(v string) (Reconcile, error) {
 	case "1", "true", "yes", "on", "always":
 		return Reconcile{Always: true}, nil
 	}
+	d, err := ParsePeriod(v)
+	if err != nil || d <= 0 {
+		return Reconcile{}, fmt.Errorf("GITLAB_RECONCILE %q is not 0, 1 or a positive duration: use 1 (every run), 0 (never), or e.g. 7d or 12h (when the last reconciliation is older)", v)
+	}
+	return Reconcile{Every: d}, nil
+}
+
+// ParsePeriod reads a duration that may be given in days ("7d") or as a
+// Go duration ("12h", "0s"); negative ones are refused.
+func ParsePeriod(v string) (time.Duration, error) {
+	v = strings.ToLower(strings.TrimSpace(v))
 	d, err := time.ParseDuration(v)
 	if days, ok := strings.CutSuffix(v, "d"); ok {
 		n, perr := strconv.Atoi(days)
 		d, err = time.Duration(n)*24*time.Hour, perr
 	}
-	if err != nil || d <= 0 {
-		return Reconcile{}, fmt.Errorf("GITLAB_RECONCILE %q is not 0, 1 or a positive duration: use 1 (every run), 0 (never), or e.g. 7d or 12h (when the last reconciliation is older)", v)
+	if err == nil && d < 0 {
+		err = fmt.Errorf("negative")
 	}
-	return Reconcile{Every: d}, nil
+	return d, err
 }
 
 // ConfigError is a configuration problem: the run stops before any request.
@@ -221,6 +233,12 @@ func newConfig(s Settings, gitlabNeeded bool) (Config, error) {
 		bad("GITLAB_WINDOW_OVERLAP %q is not a duration between 0s and 24h: use a Go duration such as 10m", s.Get("GITLAB_WINDOW_OVERLAP"))
 	} else {
 		c.Overlap = d
+	}
+
+	if d, err := ParsePeriod(s.Get("GITLAB_REFRESH_PERIOD")); err != nil || d > 3650*24*time.Hour {
+		bad("GITLAB_REFRESH_PERIOD %q is not a duration from 0s to 3650d: use e.g. 7d, 24h or 0s (every run)", s.Get("GITLAB_REFRESH_PERIOD"))
+	} else {
+		c.RefreshPeriod = d
 	}
 
 	if n, err := strconv.Atoi(s.Get("GITLAB_CONCURRENCY")); err != nil || n < 1 || n > 64 {

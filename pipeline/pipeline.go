@@ -10,21 +10,27 @@ import (
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
 // Job is everything the graph needs, decided before it is built.
 type Job struct {
-	Conn     gitlab.Conn
-	Root     gitlab.Root
-	Window   gitlab.Window
-	Store    store.Spec
-	Run      store.Run
+	Conn   gitlab.Conn
+	Root   gitlab.Root
+	Window gitlab.Window
+	Store  store.Spec
+	Run    store.Run
+	// Next is what the run's Commit turns the job's state into (with what
+	// its items learn: the scopes listed, branch heads).
+	Next     state.Run
 	DataDate string   // RFC 3339 UTC, the load time of every record of the run
 	Only     []string // tables to export; empty = all
 	// Reconciled: the tables whose deletions this run detects, with their
-	// scope fields (gitlab.Reconciled); nil when the run does not reconcile.
+	// scope fields (gitlab.Reconciled and gitlab.ReconciledPerParent); nil
+	// when the run does not reconcile. PerParent: those judged per parent.
 	Reconciled map[string][]string
+	PerParent  map[string]bool
 }
 
 // Build adds the export to the pipeline:
@@ -49,7 +55,7 @@ func Build(s beam.Scope, job Job) error {
 	for level := 0; level < depth; level++ {
 		ls := s.Scope(fmt.Sprintf("level%d", level))
 		items = beam.Reshuffle(ls, items)
-		records, next, keys := gitlab.Fetch(ls, job.Conn, job.Root.Mode, job.Only, job.Reconciled, items)
+		records, next, keys := gitlab.Fetch(ls, job.Conn, job.Root, job.Window, job.Only, job.Reconciled, job.PerParent, items)
 		rows := transforms.Enrich(ls, job.DataDate, records)
 		parts = append(parts, transforms.Write(ls, job.Store, job.Run, rows))
 		seen = append(seen, keys)
@@ -58,10 +64,10 @@ func Build(s beam.Scope, job Job) error {
 	planned := gitlab.PlanLedger(roots)
 	if len(job.Reconciled) > 0 {
 		rs := s.Scope("reconcile")
-		rows := transforms.Reconcile(rs, job.Store, job.Run, job.DataDate, job.Reconciled, beam.Flatten(rs, seen...))
+		rows := transforms.Reconcile(rs, job.Store, job.Run, job.DataDate, job.Reconciled, job.PerParent, beam.Flatten(rs, seen...))
 		parts = append(parts, transforms.Write(rs, job.Store, job.Run, rows))
 		planned.Merge(transforms.ReconcileLedger(job.Reconciled))
 	}
-	transforms.Commit(s, job.Store, job.Run, planned, beam.Flatten(s, parts...))
+	transforms.Commit(s, job.Store, job.Run, planned, job.Window.State, job.Next, beam.Flatten(s, parts...))
 	return nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/bigqueryio"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/filestore"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -157,16 +158,33 @@ func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoin
 		return Job{}, nil, err
 	}
 
-	w := gitlab.Window{Now: serverNow}
-	previous := ""
+	old, err := jobState(cp)
+	if err != nil {
+		return Job{}, nil, err
+	}
+	w := gitlab.Window{Now: serverNow, Overlap: c.Overlap, State: old, Sweeps: map[string]state.Slice{}}
 	switch {
-	case cp != nil:
-		w.After = cp.StartedAt.Add(-c.Overlap)
-		previous = cp.StartedAt.Format(time.RFC3339)
 	case c.Backfill.None:
-		w.After = serverNow
+		w.Bound = serverNow
 	case !c.Backfill.Since.IsZero():
-		w.After = c.Backfill.Since
+		w.Bound = c.Backfill.Since
+	}
+	previous := ""
+	if cp != nil {
+		previous = cp.StartedAt.Format(time.RFC3339)
+	}
+	fetched := gitlab.Fetched(root.Mode, c.Tables)
+	read, whole := gitlab.ReadIn(root.Mode, fetched)
+	next := state.Run{Start: serverNow, Read: read, Whole: whole, Sweeps: map[string]*state.Sweep{},
+		ListedProjects: fetched == nil || fetched["projects"], ListedGroups: root.Mode == gitlab.ProjectMode || fetched == nil || fetched["groups"]}
+	// The refresh of children without a change signal (GITLAB_REFRESH_PERIOD).
+	for _, t := range gitlab.Swept(root.Mode, fetched) {
+		prev := old.Sweeps[t]
+		if _, ok := old.Cursor(t, root.Scope()); !ok {
+			prev = nil // the run reads the table's whole history: every parent's children
+		}
+		slice, sw := state.Advance(prev, serverNow, gitlab.CreatedAt(root.Raw), c.RefreshPeriod)
+		w.Sweeps[t], next.Sweeps[t] = slice, &sw
 	}
 	var rnd [4]byte
 	_, _ = rand.Read(rnd[:])
@@ -178,6 +196,7 @@ func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoin
 		Conn:   conn,
 		Root:   root,
 		Window: w,
+		Next:   next,
 		Store:  workerSpec(spec),
 		Run: store.Run{
 			JobID:     c.CheckpointJobID,
@@ -195,7 +214,10 @@ func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoin
 		if _, ok := st.(store.KeyLister); !ok {
 			return Job{}, nil, fmt.Errorf("GITLAB_RECONCILE: the %s store cannot list what it holds, so it cannot reconcile deletions: unset GITLAB_RECONCILE", spec.Kind)
 		}
-		job.Reconciled = gitlab.Reconciled(root.Mode, c.Tables)
+		job.Reconciled, job.PerParent = gitlab.Reconciled(root.Mode, c.Tables), map[string]bool{}
+		for t, scope := range gitlab.ReconciledPerParent(root.Mode, c.Tables) {
+			job.Reconciled[t], job.PerParent[t] = scope, true
+		}
 		job.Run.ReconciledAt = job.Run.StartedAt
 	case cp != nil && !cp.ReconciledAt.IsZero():
 		job.Run.ReconciledAt = cp.ReconciledAt.Format(time.RFC3339)
@@ -214,12 +236,13 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	since, histories := job.Since()
 	from := "the whole history"
-	if !job.Window.After.IsZero() {
-		from = job.Window.After.Format(time.RFC3339)
+	if !since.IsZero() {
+		from = since.Format(time.RFC3339)
 	}
 	slog.Info("export starting", "root", job.Run.Root, "run", job.Run.RunID, "store", DescribeStore(job.Store),
-		"updated_after", from, "checkpoint", job.Run.Previous, "auth", c.Auth.TokenEnv, "reconcile_tables", len(job.Reconciled))
+		"updated_after", from, "histories", len(histories), "checkpoint", job.Run.Previous, "auth", c.Auth.TokenEnv, "reconcile_tables", len(job.Reconciled))
 
 	p, s := beam.NewPipelineWithRoot()
 	if err := Build(s, job); err != nil {

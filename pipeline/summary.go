@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
 // Summary is what a run did, for people (the table the command prints) and
@@ -47,6 +48,12 @@ type Summary struct {
 	PreviousCheckpoint string `json:"previous_checkpoint,omitempty"`
 	NewCheckpoint      string `json:"new_checkpoint,omitempty"`
 	UpdatedAfter       string `json:"updated_after,omitempty"`
+	// Histories: the tables whose streams read their whole history (the
+	// run's backfill, or tables newly selected or reset); NewScopes: the
+	// groups and projects the run found new to the job, whose history it
+	// read (their full paths).
+	Histories []string `json:"histories,omitempty"`
+	NewScopes []string `json:"new_scopes,omitempty"`
 
 	Deletions *DeletionSummary `json:"deletions,omitempty"`
 }
@@ -102,11 +109,16 @@ func NewSummary(res *Result, err error, started time.Time) Summary {
 	if res.Previous != nil {
 		s.PreviousCheckpoint = res.Previous.StartedAt.Format(time.RFC3339)
 	}
-	if !res.Job.Window.After.IsZero() {
-		s.UpdatedAfter = res.Job.Window.After.Format(time.RFC3339)
+	since, histories := res.Job.Since()
+	if !since.IsZero() {
+		s.UpdatedAfter = since.Format(time.RFC3339)
+	}
+	if len(histories) < len(res.Job.Next.Read) {
+		s.Histories = histories
 	}
 	if res.Checkpoint != nil {
 		s.NewCheckpoint = res.Checkpoint.StartedAt.Format(time.RFC3339)
+		s.NewScopes = newScopes(res.Job.Window.State, res.Checkpoint.State)
 	}
 	tables := map[string]*TableSummary{}
 	get := func(name string) *TableSummary {
@@ -172,4 +184,25 @@ func (s Summary) WriteFile(path string) error {
 		return fmt.Errorf("SUMMARY_FILE %s: %w", path, err)
 	}
 	return nil
+}
+
+// newScopes lists the groups and projects of next that old did not have
+// (none when old did not know its scopes, or had none: a backfill).
+func newScopes(old, next state.State) []string {
+	if old.Scopes == nil || next.Scopes == nil || (len(old.Scopes.Groups) == 0 && len(old.Scopes.Projects) == 0) {
+		return nil
+	}
+	var out []string
+	for id, path := range next.Scopes.Groups {
+		if _, ok := old.Scopes.Groups[id]; !ok {
+			out = append(out, "group "+path)
+		}
+	}
+	for id, path := range next.Scopes.Projects {
+		if _, ok := old.Scopes.Projects[id]; !ok {
+			out = append(out, "project "+path)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -18,7 +20,9 @@ func init() {
 }
 
 // Commit is the run's final step: it makes every staged part visible and then
-// writes the checkpoint. staged (what every bundle of every Write staged) is
+// writes the checkpoint, holding the job's next state: next (what the run
+// read, its sweeps) applied to old, with what the items learnt (the scopes
+// listed, branch heads: their Deltas). staged (what every bundle of every Write staged) is
 // its side input, and a batch side input is complete before its consumer
 // runs — on a healthy run. Commit does not rely on that alone: roots is the
 // ledger of the work items planned, and it commits only when the ledger of
@@ -26,15 +30,17 @@ func init() {
 // item spawned), by count and by digest. A run whose side input lacks anything (a runner tearing down a
 // failed job runs the step with what it has: Prism does) fails here, and
 // the previous checkpoint stays in place.
-func Commit(s beam.Scope, spec store.Spec, run store.Run, roots gitlab.Ledger, staged beam.PCollection) {
+func Commit(s beam.Scope, spec store.Spec, run store.Run, roots gitlab.Ledger, old state.State, next state.Run, staged beam.PCollection) {
 	s = s.Scope("transforms.Commit")
-	beam.ParDo0(s, &commitFn{Store: spec, Run: run, Roots: roots}, beam.Impulse(s), beam.SideInput{Input: staged})
+	beam.ParDo0(s, &commitFn{Store: spec, Run: run, Roots: roots, Old: old, Next: next}, beam.Impulse(s), beam.SideInput{Input: staged})
 }
 
 type commitFn struct {
 	Store store.Spec
 	Run   store.Run
 	Roots gitlab.Ledger
+	Old   state.State
+	Next  state.Run
 }
 
 // IncompleteError: the staged bundles do not account for every work item.
@@ -53,11 +59,19 @@ func (f *commitFn) ProcessElement(ctx context.Context, _ []byte, staged func(*St
 	var parts []store.Part
 	var items gitlab.Ledger
 	expected := f.Roots
+	next := f.Next
 	var b Staged
 	for staged(&b) {
 		parts = append(parts, b.Parts...)
 		items.Merge(b.Items)
 		expected.Merge(b.Spawned)
+		for _, raw := range b.Deltas {
+			var d state.Delta
+			if err := json.Unmarshal(raw, &d); err != nil {
+				return fmt.Errorf("committing run %s: a work item's state delta is not JSON: %w", f.Run.RunID, err)
+			}
+			next.Delta.Merge(d)
+		}
 	}
 	if items != expected {
 		return fmt.Errorf("committing run %s: %w", f.Run.RunID, &IncompleteError{Written: items.Count, Expected: expected.Count})
@@ -66,7 +80,7 @@ func (f *commitFn) ProcessElement(ctx context.Context, _ []byte, staged func(*St
 	if err != nil {
 		return err
 	}
-	if err := st.Commit(ctx, f.Run, parts); err != nil {
+	if err := st.Commit(ctx, f.Run, parts, f.Old.Next(next)); err != nil {
 		return fmt.Errorf("committing run %s: %w", f.Run.RunID, err)
 	}
 	slog.Debug("run committed", "run", f.Run.RunID, "parts", len(parts), "items", items.Count)

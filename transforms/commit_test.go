@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -18,7 +19,7 @@ func (f *fakeStore) ReadCheckpoint(context.Context, string) (*store.Checkpoint, 
 	return nil, nil
 }
 func (f *fakeStore) NewWriter(context.Context, store.Run) (store.Writer, error) { return nil, nil }
-func (f *fakeStore) Commit(_ context.Context, _ store.Run, parts []store.Part) error {
+func (f *fakeStore) Commit(_ context.Context, _ store.Run, parts []store.Part, _ state.State) error {
 	f.commits = append(f.commits, parts)
 	return nil
 }

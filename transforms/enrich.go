@@ -30,6 +30,7 @@ type Row struct {
 	Done    bool
 	Item    uint64
 	Spawned gitlab.Ledger
+	Delta   []byte // with Done: the item's state.Delta (JSON), or nil
 }
 
 // Enrich adds data_date (the run's load time, RFC 3339 UTC, one value per
@@ -46,7 +47,7 @@ type enrichFn struct {
 
 func (f *enrichFn) ProcessElement(r gitlab.Record, emit func(Row)) error {
 	if r.Done {
-		emit(Row{Done: true, Item: r.Item, Spawned: r.Spawned})
+		emit(Row{Done: true, Item: r.Item, Spawned: r.Spawned, Delta: r.Delta})
 		return nil
 	}
 	out, err := EnrichObject(r.Data, r.Parent, f.DataDate)

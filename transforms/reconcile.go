@@ -44,13 +44,15 @@ var (
 // object with a tombstone that is listed again, and after each table a Done
 // marker (see ReconcileLedger) so that Commit knows every table was judged.
 // Keys within a scope whose listing was refused (403/404) are not judged.
-func Reconcile(s beam.Scope, spec store.Spec, run store.Run, dataDate string, tables map[string][]string, seen beam.PCollection) beam.PCollection {
+// The tables of perParent (children of incremental parents) are judged
+// only within the parents whose listing the run read whole (Judged Seens).
+func Reconcile(s beam.Scope, spec store.Spec, run store.Run, dataDate string, tables map[string][]string, perParent map[string]bool, seen beam.PCollection) beam.PCollection {
 	s = s.Scope("transforms.Reconcile")
 	names := beam.CreateList(s, sortedKeys(tables))
 	stored := beam.ParDo(s, &storedKeysFn{Store: spec, JobID: run.JobID, Scopes: tables}, names)
 	listed := beam.ParDo(s, seenByTable, seen)
 	grouped := beam.CoGroupByKey(s, stored, listed)
-	return beam.ParDo(s, &diffFn{Run: run, DataDate: dataDate, Scopes: tables}, grouped)
+	return beam.ParDo(s, &diffFn{Run: run, DataDate: dataDate, Scopes: tables, PerParent: perParent}, grouped)
 }
 
 // ReconcileLedger is the ledger of Reconcile's work: one item per table.
@@ -123,9 +125,10 @@ type deletionRow struct {
 
 // diffFn judges one table.
 type diffFn struct {
-	Run      store.Run
-	DataDate string
-	Scopes   map[string][]string
+	Run       store.Run
+	DataDate  string
+	Scopes    map[string][]string
+	PerParent map[string]bool
 
 	now func() time.Time // tests
 }
@@ -137,14 +140,19 @@ func (f *diffFn) ProcessElement(ctx context.Context, table string, stored func(*
 	}
 	listed := map[string]bool{}
 	refused := map[string]bool{} // scopes; "" = the whole table
+	judged := map[string]bool{}  // per-parent tables: the parents read whole
 	var x gitlab.Seen
 	for seen(&x) {
-		if x.Unavailable {
+		switch {
+		case x.Judged:
+			judged[x.Scope] = true
+		case x.Unavailable:
 			refused[x.Scope] = true
-		} else {
+		default:
 			listed[x.Key] = true
 		}
 	}
+	perParent := f.PerParent[table]
 	done := Row{Done: true, Item: reconcileItem(table)}
 	if refused[""] {
 		skippedCounter.Inc(ctx, 1)
@@ -173,9 +181,13 @@ func (f *diffFn) ProcessElement(ctx context.Context, table string, stored func(*
 		}
 		switch {
 		case !k.Deleted && !listed[id]:
-			if len(k.Values) > nk && refused[store.KeyString(k.Values[nk:])] {
+			scope := store.KeyString(k.Values[nk:])
+			if len(k.Values) > nk && refused[scope] {
 				skipped++
 				continue
+			}
+			if perParent && (len(k.Values) == nk || !judged[scope]) {
+				continue // its parent's children were not read whole in this run
 			}
 			row := f.row(table, r.Key, k, id, detected)
 			row.Deleted, row.DeletedAt = true, detected

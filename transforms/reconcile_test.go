@@ -24,7 +24,7 @@ func iterOf[T any](xs []T) func(*T) bool {
 
 func diff(t *testing.T, table string, stored []storedKey, seen []gitlab.Seen) (rows []deletionRow, done int) {
 	t.Helper()
-	f := &diffFn{Run: store.Run{JobID: "job"}, DataDate: "2026-02-01T00:00:00Z",
+	f := &diffFn{Run: store.Run{JobID: "job"}, DataDate: "2026-02-01T00:00:00Z", PerParent: map[string]bool{"issue_notes": true},
 		now: func() time.Time { return time.Date(2026, 2, 1, 0, 0, 5, 0, time.UTC) }}
 	err := f.ProcessElement(context.Background(), table, iterOf(append([]storedKey{{Marker: true}}, stored...)), iterOf(seen), func(r Row) {
 		if r.Done {
@@ -97,5 +97,21 @@ func TestReconcileLedgerCountsEachTable(t *testing.T) {
 	want.Add(reconcileItem("deployments"))
 	if l != want {
 		t.Errorf("ledger %+v, want %+v", l, want)
+	}
+}
+
+// A child table is judged only within the parents whose listing the run
+// read whole: a note of an issue not re-read is not taken for deleted.
+func TestDiffJudgesChildrenPerParentReadWhole(t *testing.T) {
+	stored := []storedKey{
+		{Values: []string{"1", "100"}, DataDate: "2026-01-01T00:00:00Z"}, // issue 100 re-read, note listed
+		{Values: []string{"2", "100"}, DataDate: "2026-01-01T00:00:00Z"}, // issue 100 re-read, note gone: tombstone
+		{Values: []string{"3", "200"}, DataDate: "2026-01-01T00:00:00Z"}, // issue 200 not re-read: not judged
+		{Values: []string{"4"}, DataDate: "2026-01-01T00:00:00Z"},        // no parent key: not judged
+	}
+	seen := []gitlab.Seen{{Table: "issue_notes", Key: "1"}, {Table: "issue_notes", Judged: true, Scope: "100"}}
+	rows, done := diff(t, "issue_notes", stored, seen)
+	if done != 1 || len(rows) != 1 || rows[0].ID != "2" || !rows[0].Deleted {
+		t.Fatalf("rows %+v", rows)
 	}
 }

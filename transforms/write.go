@@ -29,6 +29,9 @@ type Staged struct {
 	Parts   []store.Part
 	Items   gitlab.Ledger
 	Spawned gitlab.Ledger
+	// Deltas are the state.Delta (JSON) of the bundle's items that learnt
+	// something for the job's next state.
+	Deltas [][]byte
 }
 
 // Write stages rows in the store, one writer per bundle, and returns what
@@ -66,6 +69,9 @@ func (f *writeFn) ProcessElement(ctx context.Context, r Row, _ func(Staged)) err
 	if r.Done {
 		f.ledger.Items.Add(r.Item)
 		f.ledger.Spawned.Merge(r.Spawned)
+		if r.Delta != nil {
+			f.ledger.Deltas = append(f.ledger.Deltas, r.Delta)
+		}
 		return nil
 	}
 	if f.w == nil {

@@ -29,6 +29,9 @@ import (
 var (
 	resetTo  = flag.String("to", "", "checkpoint reset: the time the next run reads from (RFC 3339, or YYYY-MM-DD [HH:MM:SS] UTC); none: a full backfill")
 	resetYes = flag.Bool("yes", false, "checkpoint reset: confirm the reset")
+	// resetStreams: checkpoint reset's --table, --project and --group,
+	// taken off the arguments by takeCommand (Beam owns a --project flag).
+	resetStreams pipeline.StreamReset
 )
 
 func main() {
@@ -110,11 +113,44 @@ func takeCommand() (string, error) {
 		}
 		command += " " + rest[0]
 		rest = rest[1:]
+		if command == "checkpoint reset" {
+			var err error
+			if rest, err = takeStreamFlags(rest); err != nil {
+				return "", err
+			}
+		}
 	default:
 		return "", fmt.Errorf("unknown command %q: use export (the default), plan, checkpoint show or checkpoint reset", command)
 	}
 	os.Args = append(os.Args[:1], rest...)
 	return command, nil
+}
+
+// takeStreamFlags takes checkpoint reset's --table, --project and --group
+// (--name value or --name=value) off args.
+func takeStreamFlags(args []string) ([]string, error) {
+	targets := map[string]*string{"table": &resetStreams.Table, "project": &resetStreams.Project, "group": &resetStreams.Group}
+	var out []string
+	for i := 0; i < len(args); i++ {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		dst, ok := targets[name]
+		if !ok || !strings.HasPrefix(args[i], "-") {
+			out = append(out, args[i])
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return nil, fmt.Errorf("checkpoint reset --%s needs a value", name)
+			}
+			i++
+			value = args[i]
+		}
+		if strings.TrimSpace(value) == "" {
+			return nil, fmt.Errorf("checkpoint reset --%s needs a value", name)
+		}
+		*dst = value
+	}
+	return out, nil
 }
 
 func fail(err error) {
@@ -178,9 +214,21 @@ func resetCheckpoint(ctx context.Context, cfg pipeline.Config) {
 		}
 		to = t
 	}
+	streams := resetStreams
+	streams.To = to
+	partial := streams.Table != "" || streams.Project != "" || streams.Group != ""
 	what := "a full backfill (as if the job had never run; GITLAB_BACKFILL_TIMESTAMP applies)"
 	if !to.IsZero() {
 		what = fmt.Sprintf("read what changed since %s (less GITLAB_WINDOW_OVERLAP)", to.Format(time.RFC3339))
+	}
+	if partial {
+		what = "read " + describeStreams(streams) + " again"
+		if to.IsZero() {
+			what += " from the beginning of their history (GITLAB_BACKFILL_TIMESTAMP applies)"
+		} else {
+			what += fmt.Sprintf(" from %s (less GITLAB_WINDOW_OVERLAP)", to.Format(time.RFC3339))
+		}
+		what += "; every other stream goes on from where it is"
 	}
 	if !*resetYes {
 		old, err := pipeline.ShowCheckpoint(ctx, cfg)
@@ -192,6 +240,16 @@ func resetCheckpoint(ctx context.Context, cfg pipeline.Config) {
 		fmt.Printf("\nNothing was changed. With --yes, the next run of job %q would %s.\n", cfg.CheckpointJobID, what)
 		os.Exit(pipeline.ExitConfig)
 	}
+	if partial {
+		old, next, err := pipeline.ResetStreams(ctx, cfg, streams)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("Checkpoint of job %q in %s reset in part (run %s): the next run will %s. Stored records are kept.\n",
+			cfg.CheckpointJobID, storeName(cfg), old.RunID, what)
+		printCheckpoint(os.Stdout, cfg, next)
+		return
+	}
 	old, err := pipeline.ResetCheckpoint(ctx, cfg, to)
 	if err != nil {
 		fail(err)
@@ -202,6 +260,24 @@ func resetCheckpoint(ctx context.Context, cfg pipeline.Config) {
 	}
 	fmt.Printf("Checkpoint of job %q in %s reset (it was %s): the next run will %s. Stored records are kept.\n",
 		cfg.CheckpointJobID, storeName(cfg), prev, what)
+}
+
+// describeStreams says which streams a partial reset names.
+func describeStreams(r pipeline.StreamReset) string {
+	var scope string
+	switch {
+	case r.Project != "":
+		scope = "project " + r.Project
+	case r.Group != "":
+		scope = "group " + r.Group
+	}
+	switch {
+	case r.Table != "" && scope != "":
+		return "the " + r.Table + " of " + scope
+	case r.Table != "":
+		return "the " + r.Table + " table (in every scope)"
+	}
+	return "every table of " + scope
 }
 
 func parseTime(v string) (time.Time, error) {

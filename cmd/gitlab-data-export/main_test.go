@@ -208,6 +208,46 @@ func TestCommandsAsAUserRunsThem(t *testing.T) {
 	if s := readSummary(t, summary); r.code != 0 || s.PreviousCheckpoint != "2020-01-01T00:00:00Z" || s.UpdatedAfter != "2019-12-31T23:50:00Z" {
 		t.Errorf("run after reset --to 2020-01-01: %d, previous %q, updated after %q", r.code, s.PreviousCheckpoint, s.UpdatedAfter)
 	}
+	// checkpoint show prints the state: tables, scopes, branch heads.
+	r = command(t, storeOnly, "checkpoint", "show")
+	for _, want := range []string{"streams", "table(s) read up to", "scopes", "8 project(s)", "acme/platform/api (1001)", "branches"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("checkpoint show does not say %q:\n%s", want, r.stdout)
+		}
+	}
+	// A partial reset: one project's streams, then one table; the next
+	// run reads that project's history again, nothing else of it.
+	r = command(t, storeOnly, "checkpoint", "reset", "--project", "acme/platform/api", "--table", "issues", "--yes")
+	if r.code != 0 || !strings.Contains(r.stdout, "the issues of project acme/platform/api again from the beginning") ||
+		!strings.Contains(r.stdout, "issues of project acme/platform/api (1001): its whole history") {
+		t.Fatalf("reset --project --table: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	sim.ResetStats()
+	if r = command(t, env); r.code != 0 {
+		t.Fatalf("run after a partial reset: %d %s", r.code, r.stderr)
+	}
+	asked := func(path string) int {
+		n := 0
+		for l := range sim.Stats().Listings {
+			if strings.HasPrefix(l, "GET /api/v4/"+path+"?") {
+				n++
+			}
+		}
+		return n
+	}
+	if asked("projects/1001/issues") != 1 || asked("projects/1000/issues") != 0 || asked("projects/1001/merge_requests") != 0 {
+		t.Errorf("after the reset of project 1001's issues the run listed: 1001/issues %d, 1000/issues %d, 1001/merge_requests %d",
+			asked("projects/1001/issues"), asked("projects/1000/issues"), asked("projects/1001/merge_requests"))
+	}
+	if r = command(t, storeOnly, "checkpoint", "show"); strings.Contains(r.stdout, "(1001): its whole history") {
+		t.Errorf("the reset stream is still reset after a run:\n%s", r.stdout)
+	}
+	for _, bad := range [][]string{{"--project", "acme/nowhere"}, {"--table", "nosuch"}, {"--project", "acme/platform/api", "--group", "acme"}, {"--table"}} {
+		args := append([]string{"checkpoint", "reset"}, bad...)
+		if r = command(t, storeOnly, append(args, "--yes")...); r.code != pipeline.ExitConfig {
+			t.Errorf("reset %v: exit %d, want %d: %s", bad, r.code, pipeline.ExitConfig, r.stderr)
+		}
+	}
 	// reset without --to: a backfill.
 	if r = command(t, storeOnly, "checkpoint", "reset", "--yes"); r.code != 0 {
 		t.Fatalf("reset: %d %s", r.code, r.stderr)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -64,6 +65,12 @@ func printSummary(out io.Writer, s pipeline.Summary) {
 		}
 		fmt.Fprintln(out)
 	}
+	if len(s.NewScopes) > 0 {
+		fmt.Fprintf(out, "new to the job (their whole history was read): %s\n", someNames(s.NewScopes, 8))
+	}
+	if len(s.Histories) > 0 {
+		fmt.Fprintf(out, "tables read from the beginning (not read before, or reset): %s\n", someNames(s.Histories, 8))
+	}
 	limit := "no limit announced"
 	if s.LimitPerMinute > 0 {
 		limit = fmt.Sprintf("limit %s/min; %.2f of it", count(int64(s.LimitPerMinute)), s.RatioToLimit)
@@ -81,7 +88,7 @@ func printSummary(out io.Writer, s pipeline.Summary) {
 	fmt.Fprintf(out, "checkpoint %q: %s -> %s\n", s.JobID, prev, next)
 }
 
-func sortedKeys(m map[string]int64) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -122,6 +129,7 @@ func printCheckpoint(out io.Writer, cfg pipeline.Config, cp *store.Checkpoint) {
 	if !cp.ReconciledAt.IsZero() {
 		fmt.Fprintf(w, "reconciled at\t%s\n", cp.ReconciledAt.Format(time.RFC3339))
 	}
+	printState(w, cfg, cp.State)
 	var total int64
 	for _, n := range cp.Records {
 		total += n
@@ -134,6 +142,91 @@ func printCheckpoint(out io.Writer, cfg pipeline.Config, cp *store.Checkpoint) {
 	if strings.HasPrefix(cp.RunID, store.ResetRunPrefix) {
 		fmt.Fprintln(out, "(written by checkpoint reset)")
 	}
+}
+
+// printState prints a job's state: where its streams are, the scopes it
+// has seen, the branch heads it knows, its refresh sweeps.
+func printState(w io.Writer, cfg pipeline.Config, st state.State) {
+	byCursor := map[time.Time][]string{}
+	var never, overrides []string
+	for _, t := range sortedKeys(st.Streams) {
+		s := st.Streams[t]
+		if s.Cursor.IsZero() {
+			never = append(never, t)
+		} else {
+			byCursor[s.Cursor] = append(byCursor[s.Cursor], t)
+		}
+		for _, sc := range sortedKeys(s.Scopes) {
+			from := "its whole history"
+			if at := s.Scopes[sc]; !at.IsZero() {
+				from = "since " + at.Format(time.RFC3339)
+			}
+			overrides = append(overrides, fmt.Sprintf("%s of %s: %s", t, scopeName(st, sc), from))
+		}
+	}
+	var cursors []time.Time
+	for c := range byCursor {
+		cursors = append(cursors, c)
+	}
+	sort.Slice(cursors, func(i, j int) bool { return cursors[i].After(cursors[j]) })
+	label := "streams"
+	for _, c := range cursors {
+		fmt.Fprintf(w, "%s\t%d table(s) read up to %s: %s\n", label, len(byCursor[c]), c.Format(time.RFC3339), someNames(byCursor[c], 6))
+		label = ""
+	}
+	if len(never) > 0 {
+		fmt.Fprintf(w, "%s\t%d table(s) not read yet (their next run reads their whole history): %s\n", label, len(never), someNames(never, 6))
+		label = ""
+	}
+	if label == "" {
+		fmt.Fprintf(w, "\t(each stream's next window starts at its time, less GITLAB_WINDOW_OVERLAP %s; tables not listed are read from their beginning)\n", cfg.Overlap)
+	}
+	for _, o := range overrides {
+		fmt.Fprintf(w, "  reset\t%s\n", o)
+	}
+	if st.Scopes == nil {
+		fmt.Fprintln(w, "scopes\tnot known yet (the checkpoint was written by an earlier version): the next run learns them and takes none for new")
+	} else {
+		var groups, projects []string
+		for _, id := range sortedKeys(st.Scopes.Groups) {
+			groups = append(groups, st.Scopes.Groups[id]+" ("+id+")")
+		}
+		for _, id := range sortedKeys(st.Scopes.Projects) {
+			projects = append(projects, st.Scopes.Projects[id]+" ("+id+")")
+		}
+		fmt.Fprintf(w, "scopes\t%d group(s): %s\n", len(groups), someNames(groups, 6))
+		fmt.Fprintf(w, "\t%d project(s): %s\n", len(projects), someNames(projects, 6))
+		fmt.Fprintln(w, "\t(a project or group the next run finds that is not listed here has its whole history read)")
+	}
+	if st.Branches != nil {
+		n := 0
+		for _, h := range st.Branches {
+			n += len(h)
+		}
+		fmt.Fprintf(w, "branches\theads of %d branch(es) in %d project(s): the next run reads the commits each push added\n", n, len(st.Branches))
+	} else {
+		fmt.Fprintln(w, "branches\tno heads known: the next run reads commits by date once, and learns them")
+	}
+	for _, t := range sortedKeys(st.Sweeps) {
+		sw := st.Sweeps[t]
+		fmt.Fprintf(w, "refresh\t%s: cycle started %s, has refreshed the children of those created since %s (GITLAB_REFRESH_PERIOD %s)\n",
+			t, sw.Start.Format(time.RFC3339), sw.Reached.Format(time.RFC3339), cfg.RefreshPeriod)
+	}
+}
+
+// scopeName renders a scope with its path when the state knows it.
+func scopeName(st state.State, scope string) string {
+	kind, id := state.ParseScope(scope)
+	if st.Scopes != nil {
+		paths := st.Scopes.Projects
+		if kind == "group" {
+			paths = st.Scopes.Groups
+		}
+		if p, ok := paths[id]; ok {
+			return kind + " " + p + " (" + id + ")"
+		}
+	}
+	return kind + " " + id
 }
 
 // printPlan prints what a run would read.
@@ -156,13 +249,17 @@ func printPlan(out io.Writer, p *pipeline.RunPlan) {
 	} else {
 		fmt.Fprintf(out, "  checkpoint:  %s (run %s)\n", p.Checkpoint.StartedAt.Format(time.RFC3339), p.Checkpoint.RunID)
 	}
+	since, histories := p.Job.Since()
 	switch {
-	case p.Job.Window.After.IsZero():
+	case since.IsZero():
 		fmt.Fprintln(out, "  window:      the whole history (a backfill)")
 	case p.Checkpoint == nil:
-		fmt.Fprintf(out, "  window:      updated since %s (GITLAB_BACKFILL_TIMESTAMP) until now\n", p.Job.Window.After.Format(time.RFC3339))
+		fmt.Fprintf(out, "  window:      updated since %s (GITLAB_BACKFILL_TIMESTAMP) until now\n", since.Format(time.RFC3339))
 	default:
-		fmt.Fprintf(out, "  window:      updated since %s (the checkpoint less the %s overlap) until now\n", p.Job.Window.After.Format(time.RFC3339), p.Overlap)
+		fmt.Fprintf(out, "  window:      updated since %s (each stream's cursor less the %s overlap) until now\n", since.Format(time.RFC3339), p.Overlap)
+		if len(histories) > 0 {
+			fmt.Fprintf(out, "  histories:   %s (never read yet, or reset: read from GITLAB_BACKFILL_TIMESTAMP or the beginning)\n", someNames(histories, 8))
+		}
 	}
 	if n := len(p.Job.Reconciled); n > 0 {
 		fmt.Fprintf(out, "  deletions:   reconciled in %d table(s) (GITLAB_RECONCILE)\n", n)
@@ -214,8 +311,9 @@ func usage() {
   gitlab-data-export [export] [flags]       export what changed since the last run (the default command)
   gitlab-data-export plan [flags]           print what a run would read now, and write nothing
   gitlab-data-export checkpoint show        print the checkpoint of CHECKPOINT_JOB_ID
-  gitlab-data-export checkpoint reset [--to TIME] --yes
-                                            make the next run read from TIME, or (no --to) a full backfill
+  gitlab-data-export checkpoint reset [--to TIME] [--table T] [--project P | --group G] --yes
+                                            make the next run read from TIME, or (no --to) a full backfill;
+                                            with --table/--project/--group, only those streams
   gitlab-data-export --version
 
 Exports a GitLab group or project into a data store, incrementally.
@@ -252,6 +350,11 @@ settings and CHECKPOINT_JOB_ID.
 	fmt.Fprintf(out, `checkpoint reset:
   --to TIME         the time the next run reads from: RFC 3339 (2026-01-31T00:00:00Z)
                     or YYYY-MM-DD [HH:MM:SS] in UTC; without it, a full backfill
+  --table T         only the streams of table T (e.g. issues), in every scope
+  --project P       only the streams of project P (its full path, or its id as checkpoint show
+                    lists it): its whole history is read again, as for a project new to the job
+  --group G         only the streams of group G (likewise); with --table, one stream
+                    (with --to, from TIME instead of the whole history)
   --yes             do it (without, the command shows the checkpoint and changes nothing)
 
 Runner:

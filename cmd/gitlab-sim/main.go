@@ -39,6 +39,7 @@ func main() {
 	flag.BoolVar(&o.Unlicensed, "unlicensed", false, "a Free instance: answer 403 on Premium and Ultimate features (epics, iterations, audit events, push rules...)")
 	flag.BoolVar(&o.Admin, "admin", false, "the token is an administrator's: serve admin-only endpoints (custom attributes)")
 	baseTime := flag.String("base-time", "", "end of the generated history, RFC 3339 (default: now)")
+	zone := flag.String("time-zone", "", "the instance's time zone, e.g. Europe/Berlin: times are served in it (default: UTC)")
 	flag.Parse()
 	if o.Size != "small" && o.Size != "large" {
 		fmt.Fprintf(os.Stderr, "gitlab-sim: --size %q: want small or large\n", o.Size)
@@ -51,6 +52,14 @@ func main() {
 			os.Exit(2)
 		}
 		o.BaseTime = t
+	}
+	if *zone != "" {
+		loc, err := time.LoadLocation(*zone)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "gitlab-sim: --time-zone: %v\n", err)
+			os.Exit(2)
+		}
+		o.TimeZone = loc
 	}
 
 	start := time.Now()

@@ -36,6 +36,10 @@ func checkpointRow(cp store.Checkpoint) map[string]any {
 	if !cp.ReconciledAt.IsZero() {
 		row["reconciled_at"] = cp.ReconciledAt.UnixMicro()
 	}
+	if cp.State.Version != 0 {
+		st, _ := json.Marshal(cp.State)
+		row["state"] = string(st)
+	}
 	return row
 }
 
@@ -50,6 +54,7 @@ type checkpointRecord struct {
 	Records         bigquery.NullString    `bigquery:"records"`
 	DurationSeconds bigquery.NullFloat64   `bigquery:"duration_seconds"`
 	ReconciledAt    bigquery.NullTimestamp `bigquery:"reconciled_at"`
+	State           bigquery.NullString    `bigquery:"state"`
 }
 
 // ReadCheckpoint returns the job's _checkpoints row with the greatest
@@ -67,7 +72,7 @@ func (s *Store) ReadCheckpoint(ctx context.Context, jobID string) (*store.Checkp
 	}
 	var found *checkpointRecord
 	// Rows older than the job's latest reset (checkpoint reset) do not count.
-	err := queryRows(ctx, s, "SELECT job_id, run_id, started_at, committed_at, root, previous_started_at, records, duration_seconds, reconciled_at FROM "+
+	err := queryRows(ctx, s, "SELECT job_id, run_id, started_at, committed_at, root, previous_started_at, records, duration_seconds, reconciled_at, state FROM "+
 		s.sqlTable(checkpointsTable)+" WHERE job_id = @job AND committed_at >= IFNULL((SELECT MAX(committed_at) FROM "+s.sqlTable(checkpointsTable)+
 		" WHERE job_id = @job AND STARTS_WITH(run_id, @reset)), TIMESTAMP_MICROS(0)) ORDER BY started_at DESC NULLS FIRST, committed_at DESC LIMIT 1",
 		map[string]any{"job": jobID, "reset": store.ResetRunPrefix}, func(r *checkpointRecord) error { found = r; return nil })
@@ -88,19 +93,28 @@ func (s *Store) ReadCheckpoint(ctx context.Context, jobID string) (*store.Checkp
 	return cp, nil
 }
 
-// ResetCheckpoint appends a reset row: the job's rows before it stop
-// counting. A reset to a backfill (zero to) is a row starting at the Unix
-// epoch, which ReadCheckpoint reads as no checkpoint. (Rows are appended,
-// not deleted: BigQuery refuses DML on rows recently written through the
-// Storage Write API.)
-func (s *Store) ResetCheckpoint(ctx context.Context, jobID string, to time.Time) error {
-	root := ""
-	if old, err := s.ReadCheckpoint(ctx, jobID); err == nil && old != nil {
-		root = old.Root
-	}
-	if to.IsZero() {
-		to = time.Unix(0, 0)
-	}
+// ForgetCheckpoint appends a reset row starting at the Unix epoch, which
+// ReadCheckpoint reads as no checkpoint: the job's rows before it stop
+// counting. (Rows are appended, not deleted: BigQuery refuses DML on rows
+// recently written through the Storage Write API.)
+func (s *Store) ForgetCheckpoint(ctx context.Context, jobID string) error {
+	return s.writeReset(ctx, jobID, func(now time.Time) store.Checkpoint {
+		return store.Checkpoint{JobID: jobID, StartedAt: time.Unix(0, 0).UTC(), CommittedAt: now, RunID: store.ResetRunID(now), Records: map[string]int64{}}
+	})
+}
+
+// WriteCheckpoint appends cp as the job's newest checkpoint row, a reset:
+// the rows before it stop counting.
+func (s *Store) WriteCheckpoint(ctx context.Context, cp store.Checkpoint) error {
+	return s.writeReset(ctx, cp.JobID, func(now time.Time) store.Checkpoint {
+		cp.CommittedAt, cp.RunID = now, store.ResetRunID(now)
+		return cp
+	})
+}
+
+// writeReset appends the reset row that row makes at the commit time it
+// is given.
+func (s *Store) writeReset(ctx context.Context, jobID string, row func(now time.Time) store.Checkpoint) error {
 	if _, err := s.openDataset(ctx, true); err != nil {
 		return err
 	}
@@ -115,7 +129,7 @@ func (s *Store) ResetCheckpoint(ctx context.Context, jobID string, to time.Time)
 		return ctx.Err()
 	}
 	now = next
-	if err := s.appendNow(ctx, checkpointsDef, checkpointRow(store.ResetCheckpoint(jobID, to, now, root))); err != nil {
+	if err := s.appendNow(ctx, checkpointsDef, checkpointRow(row(now))); err != nil {
 		return fmt.Errorf("bigquery store: resetting the checkpoint of job %s: %w", jobID, err)
 	}
 	return nil
@@ -139,6 +153,11 @@ func (r *checkpointRecord) checkpoint() (*store.Checkpoint, error) {
 		}
 		if cp.Records == nil {
 			cp.Records = map[string]int64{}
+		}
+	}
+	if r.State.Valid && r.State.StringVal != "" {
+		if err := json.Unmarshal([]byte(r.State.StringVal), &cp.State); err != nil {
+			return nil, fmt.Errorf("state is not the JSON of a job's state: %w", err)
 		}
 	}
 	return cp, nil

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
 func TestReadCheckpointWithNoneIsNil(t *testing.T) {
@@ -16,7 +18,7 @@ func TestReadCheckpointWithNoneIsNil(t *testing.T) {
 	}
 	other := testRun("run-x", t0)
 	other.JobID = "another-job"
-	if err := s.Commit(ctx, other, stage(t, s, other, tableRec{"issues", rec(d0, "id", 1)})); err != nil {
+	if err := s.Commit(ctx, other, stage(t, s, other, tableRec{"issues", rec(d0, "id", 1)}), state.New()); err != nil {
 		t.Fatal(err)
 	}
 	cp, err = s.ReadCheckpoint(ctx, testJob)
@@ -34,7 +36,7 @@ func TestReadCheckpointTakesTheLatestHoweverOld(t *testing.T) {
 		started time.Time
 	}{{"run-b", old.Add(48 * time.Hour)}, {"run-c", old.Add(24 * time.Hour)}, {"run-a", old}} {
 		run := testRun(r.id, r.started)
-		if err := s.Commit(ctx, run, nil); err != nil {
+		if err := s.Commit(ctx, run, nil, state.New()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -51,7 +53,7 @@ func TestReadCheckpointCorruptedIsAnError(t *testing.T) {
 	s := openTestStore(t)
 	ctx := context.Background()
 	run := testRun("run-1", t0)
-	if err := s.Commit(ctx, run, nil); err != nil {
+	if err := s.Commit(ctx, run, nil, state.New()); err != nil {
 		t.Fatal(err)
 	}
 	bad := checkpointRow(mustCheckpoint(t, testRun("run-2", t0.Add(time.Hour))))
@@ -88,5 +90,47 @@ func TestCheckpointRecordParsing(t *testing.T) {
 	r.Records.Valid = false // a row written by hand without records
 	if cp, err := r.checkpoint(); err != nil || cp.Records == nil {
 		t.Errorf("no records: %+v, %v", cp, err)
+	}
+}
+
+// The state goes to the _checkpoints row with the checkpoint and comes
+// back whole; a partial reset (WriteCheckpoint) is a newer row that the
+// earlier ones stop counting before; ForgetCheckpoint leaves none.
+func TestCheckpointStateRoundTripAndResets(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	next := state.New()
+	next.Streams["issues"] = &state.Stream{Cursor: t0, Scopes: map[string]time.Time{state.ProjectScope("5"): {}}}
+	next.Scopes.Projects = map[string]string{"5": "acme/web"}
+	next.Branches = map[string]map[string]string{"5": {"main": "abc"}}
+	run := testRun("run-1", t0)
+	if err := s.Commit(ctx, run, nil, next); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := s.ReadCheckpoint(ctx, testJob)
+	if err != nil || cp == nil {
+		t.Fatalf("ReadCheckpoint = %v, %v", cp, err)
+	}
+	if cp.State.Version != state.Version || cp.State.Scopes.Projects["5"] != "acme/web" || cp.State.Branches["5"]["main"] != "abc" {
+		t.Fatalf("state read back: %+v", cp.State)
+	}
+	if c, ok := cp.State.Cursor("issues", state.ProjectScope("5")); ok || !c.IsZero() {
+		t.Errorf("a reset stream read back with cursor %v", c)
+	}
+
+	reset := *cp
+	reset.State.Streams["issues"].Scopes = nil
+	if err := s.WriteCheckpoint(ctx, reset); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ReadCheckpoint(ctx, testJob)
+	if err != nil || got == nil || !strings.HasPrefix(got.RunID, "reset-") || got.State.Streams["issues"].Scopes != nil || !got.StartedAt.Equal(t0) {
+		t.Fatalf("after WriteCheckpoint: %+v, %v", got, err)
+	}
+	if err := s.ForgetCheckpoint(ctx, testJob); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ReadCheckpoint(ctx, testJob); got != nil || err != nil {
+		t.Fatalf("after ForgetCheckpoint: %+v, %v", got, err)
 	}
 }

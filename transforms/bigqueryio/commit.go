@@ -13,6 +13,7 @@ import (
 	"cloud.google.com/go/bigquery"
 	"cloud.google.com/go/bigquery/storage/apiv1/storagepb"
 
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -48,7 +49,7 @@ type runState struct {
 // manifest, then each table's streams, then the checkpoint. Running it
 // again for a run is safe: it finishes what is left, or does nothing once
 // the checkpoint is written.
-func (s *Store) Commit(ctx context.Context, run store.Run, parts []store.Part) error {
+func (s *Store) Commit(ctx context.Context, run store.Run, parts []store.Part, next state.State) error {
 	if run.JobID == "" || run.RunID == "" {
 		return errors.New("bigquery store: a run needs a job id and a run id")
 	}
@@ -77,7 +78,7 @@ func (s *Store) Commit(ctx context.Context, run store.Run, parts []store.Part) e
 	}
 	m := st.manifest
 	if m == nil {
-		cp, err := store.NewCheckpoint(run, parts, time.Now())
+		cp, err := store.NewCheckpoint(run, parts, time.Now(), next)
 		if err != nil {
 			return err
 		}

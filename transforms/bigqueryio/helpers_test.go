@@ -12,6 +12,7 @@ import (
 	"cloud.google.com/go/bigquery"
 	"google.golang.org/api/iterator"
 
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -129,7 +130,7 @@ func decodePayload(t *testing.T, v bigquery.Value) map[string]any {
 
 func mustCheckpoint(t *testing.T, run store.Run) store.Checkpoint {
 	t.Helper()
-	cp, err := store.NewCheckpoint(run, nil, time.Now())
+	cp, err := store.NewCheckpoint(run, nil, time.Now(), state.New())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,6 +93,7 @@ func checkpointsSchema() bigquery.Schema {
 		{Name: "records", Type: bigquery.StringFieldType, Description: "JSON object: records written per table."},
 		{Name: "duration_seconds", Type: bigquery.FloatFieldType},
 		{Name: "reconciled_at", Type: bigquery.TimestampFieldType, Description: "The start of the job's latest run that reconciled deletions."},
+		{Name: "state", Type: bigquery.StringFieldType, Description: "JSON object: the job's state (per-stream cursors, scopes seen, branch heads, refresh sweeps); absent in rows of exporters before per-stream state."},
 	}
 }
 

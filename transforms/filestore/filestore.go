@@ -32,6 +32,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -96,21 +97,20 @@ func (s *Store) ReadCheckpoint(_ context.Context, jobID string) (*store.Checkpoi
 	return &cp, nil
 }
 
-// ResetCheckpoint rewrites the job's checkpoint file to start at to, or
-// removes it (zero to): the next run is then a backfill.
-func (s *Store) ResetCheckpoint(ctx context.Context, jobID string, to time.Time) error {
+// ForgetCheckpoint removes the job's checkpoint file: the next run is a
+// backfill.
+func (s *Store) ForgetCheckpoint(_ context.Context, jobID string) error {
 	path := s.checkpointPath(jobID)
-	if to.IsZero() {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("files store: removing the checkpoint %s: %w", path, err)
-		}
-		return nil
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("files store: removing the checkpoint %s: %w", path, err)
 	}
-	root := ""
-	if old, err := s.ReadCheckpoint(ctx, jobID); err == nil && old != nil {
-		root = old.Root
-	}
-	b, _ := json.MarshalIndent(store.ResetCheckpoint(jobID, to, time.Now(), root), "", "  ")
+	return nil
+}
+
+// WriteCheckpoint replaces the job's checkpoint file.
+func (s *Store) WriteCheckpoint(_ context.Context, cp store.Checkpoint) error {
+	path := s.checkpointPath(cp.JobID)
+	b, _ := json.MarshalIndent(cp, "", "  ")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("files store: %w", err)
 	}
@@ -139,9 +139,10 @@ type move struct{ From, To string } // relative to the store root
 const manifestName = "COMMIT.json"
 
 // Commit renames the staged parts into their tables, then writes the
-// checkpoint, then removes the staging directory.
-func (s *Store) Commit(_ context.Context, run store.Run, parts []store.Part) error {
-	cp, err := store.NewCheckpoint(run, parts, time.Now())
+// checkpoint (with the job's next state), then removes the staging
+// directory.
+func (s *Store) Commit(_ context.Context, run store.Run, parts []store.Part, next state.State) error {
+	cp, err := store.NewCheckpoint(run, parts, time.Now(), next)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -69,7 +70,7 @@ func TestNothingVisibleBeforeCommitAndOnlyCommittedPartsAfter(t *testing.T) {
 	if got := lines(t, st, "issues"); len(got) != 0 {
 		t.Fatalf("visible before commit: %v", got)
 	}
-	if err := st.Commit(ctx, run, parts); err != nil {
+	if err := st.Commit(ctx, run, parts, state.New()); err != nil {
 		t.Fatal(err)
 	}
 	if got := lines(t, st, "issues"); len(got) != 2 {
@@ -83,7 +84,7 @@ func TestNothingVisibleBeforeCommitAndOnlyCommittedPartsAfter(t *testing.T) {
 		t.Errorf("staging left behind: %v", err)
 	}
 	// Committing the same run again changes nothing (idempotent).
-	if err := st.Commit(ctx, run, parts); err != nil {
+	if err := st.Commit(ctx, run, parts, state.New()); err != nil {
 		t.Errorf("second commit: %v", err)
 	}
 	if got := lines(t, st, "issues"); len(got) != 2 {
@@ -108,7 +109,7 @@ func TestRecoverDiscardsFailedRunsAndFinishesInterruptedCommits(t *testing.T) {
 
 	// A commit interrupted after its manifest and one rename.
 	parts := stage(t, st, map[string][]string{"issues": {`{"id":1}`}, "projects": {`{"id":9}`}})
-	cp, _ := store.NewCheckpoint(run, parts, run2time())
+	cp, _ := store.NewCheckpoint(run, parts, run2time(), state.New())
 	m := manifest{Run: run, Checkpoint: cp}
 	for i, p := range parts {
 		m.Moves = append(m.Moves, move{From: p.Ref, To: filepath.Join(p.Table, run.RunID+"-0000"+string(rune('1'+i))+".ndjson")})
@@ -160,3 +161,45 @@ func TestWriterRejectsMultiLineRecordsAndAbortRemovesFiles(t *testing.T) {
 }
 
 func run2time() (t time.Time) { t, _ = time.Parse(time.RFC3339, "2026-01-01T00:10:00Z"); return }
+
+// A checkpoint of an earlier version (no state) reads as state version 0;
+// the state of a commit comes back whole; WriteCheckpoint replaces it and
+// ForgetCheckpoint removes it.
+func TestCheckpointStateAndResets(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	_ = os.MkdirAll(filepath.Join(st.Root(), "_checkpoints"), 0o755)
+	v1 := `{"job_id":"job","started_at":"2026-01-01T10:00:00Z","committed_at":"2026-01-01T10:01:00Z","run_id":"r0","root":"group acme (group tree)","records":{"issues":3},"duration_seconds":1.5}`
+	if err := os.WriteFile(st.checkpointPath("job"), []byte(v1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := st.ReadCheckpoint(ctx, "job")
+	if err != nil || cp == nil || cp.State.Version != 0 || cp.RunID != "r0" {
+		t.Fatalf("an earlier version's checkpoint: %+v, %v", cp, err)
+	}
+
+	next := state.New()
+	next.Streams["issues"] = &state.Stream{Cursor: run2time()}
+	next.Scopes.Projects = map[string]string{"5": "acme/web"}
+	if err := st.Commit(ctx, run, stage(t, st, map[string][]string{"issues": {`{"id":1}`}}), next); err != nil {
+		t.Fatal(err)
+	}
+	cp, err = st.ReadCheckpoint(ctx, "job")
+	if err != nil || cp.State.Version != state.Version || cp.State.Scopes.Projects["5"] != "acme/web" || !cp.State.Streams["issues"].Cursor.Equal(run2time()) {
+		t.Fatalf("state read back: %+v, %v", cp, err)
+	}
+	cp.RunID = store.ResetRunID(time.Now())
+	cp.State.Streams["issues"].Cursor = time.Time{}
+	if err := st.WriteCheckpoint(ctx, *cp); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.ReadCheckpoint(ctx, "job"); !got.State.Streams["issues"].Cursor.IsZero() || !strings.HasPrefix(got.RunID, store.ResetRunPrefix) {
+		t.Errorf("after WriteCheckpoint: %+v", got)
+	}
+	if err := st.ForgetCheckpoint(ctx, "job"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.ReadCheckpoint(ctx, "job"); got != nil || err != nil {
+		t.Errorf("after ForgetCheckpoint: %+v, %v", got, err)
+	}
+}

@@ -1,6 +1,7 @@
 package gitlab
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -64,7 +65,40 @@ type Source struct {
 	// for an incremental source (a cheaper view, an order that updates do
 	// not change); "" = Query. See Reconciled.
 	Keys string
+	// History: the source of a scope's older history, for a table that a
+	// tree-wide stream reads by update time (issues of a whole group
+	// tree). A project or group that enters the tree after the job's
+	// backfill (created, imported, transferred in, made visible) brings
+	// objects that the tree-wide stream's window has already passed:
+	// this per-scope source reads them, from the scope's own start (its
+	// cursor, or GITLAB_BACKFILL_TIMESTAMP for a new scope) up to where
+	// the tree-wide stream's window starts. It is read only for such
+	// scopes (see Window.History).
+	History bool
+	// Refresh: the child's changes do not move its parent's updated_at
+	// (award emoji), so reading it with its parent misses them: it is also
+	// read again for every parent once per GITLAB_REFRESH_PERIOD, by the
+	// parent's sweep (see Created and state.Advance). A comment at the
+	// entry names the GitLab source that says so.
+	Refresh bool
+	// Created names the parameters that bound the parent listing by
+	// creation time (created_after, created_before): the sweep that
+	// refreshes the Refresh children lists the parents of one slice of
+	// creation time with them.
+	Created Filter
+	// SweepOnly: the listing serves only the sweep of the table's parents
+	// (see Created), never the table itself: a group-wide listing by
+	// creation time, cheaper than one per project, whose objects of other
+	// projects the sweep leaves out.
+	SweepOnly bool
+	// PerListing: the source is spawned once per listing of its parent,
+	// not once per record, with what the listing held (the commits of a
+	// project, read from the heads its branches listing holds: see
+	// commits.go).
+	PerListing bool
 }
+
+var createdFilter = Filter{After: "created_after", Before: "created_before"}
 
 // Add copies a parent's field into a child record ("project_id" = parent "id").
 type Add struct{ Field, From string }
@@ -84,6 +118,33 @@ type Resource struct {
 	// Unreconciled: deletions mean nothing for this table (the instance's
 	// version: a new one replaces the old); see Reconciled.
 	Unreconciled bool
+	// Scope: the records are scopes of the export ("group", "project"): the
+	// streams of the sources they spawn are theirs (the pipelines of one
+	// project), and a record not in the job's state is a new scope, whose
+	// streams read their whole history.
+	Scope string
+	// Open says which records stay open to changes of their children that
+	// move nothing of theirs; nil: none do.
+	Open *Open
+}
+
+// Open: records whose Field holds one of Values (a pipeline still
+// running) have children that change without moving them (its jobs): the
+// job's state keeps them, and every run reads their children again until a
+// listing shows them closed.
+type Open struct {
+	Field  string
+	Values []string
+	Doc    string // what open means, for the docs: "not finished"
+}
+
+// is reports whether a record is open.
+func (o *Open) is(fields map[string]json.RawMessage) bool {
+	if o == nil {
+		return false
+	}
+	v, err := scalar(fields[o.Field])
+	return err == nil && containsStr(o.Values, v)
 }
 
 // Variant is an on-request form of a resource's listing: naming it in
@@ -305,6 +366,53 @@ func Reconciled(m Mode, tables []string) map[string][]string {
 	return out
 }
 
+// ReconciledPerParent returns, of tables, the children of incremental
+// parents (notes of issues, jobs of pipelines) whose deletions a
+// reconciling run in mode m judges per parent: when a run reads the whole
+// listing of one parent's children (the parent changed in the window, or
+// its sweep came), the child objects stored for that parent and missing
+// from the listing are gone. For each, the field that names the parent in
+// its records (the key its sources add from the parent's id, e.g.
+// issue_id). Children read one object per parent, and those whose records
+// do not name their parent by id (commit statuses name a sha), are left
+// out.
+func ReconciledPerParent(m Mode, tables []string) map[string][]string {
+	out := map[string][]string{}
+	for _, name := range tables {
+		r, ok := Lookup(name)
+		if !ok || r.Unreconciled {
+			continue
+		}
+		field := ""
+		ok = false
+		for _, s := range r.Sources {
+			if s.Modes&m == 0 {
+				continue
+			}
+			ok = true
+			if s.Parent == "" || s.Single || s.PerListing || s.Filter.Incremental() || listedWhole(m, s.Parent, 0) {
+				ok = false
+				break
+			}
+			f := ""
+			for _, a := range s.Adds {
+				if a.From == "id" {
+					f = a.Field
+				}
+			}
+			if f == "" || (field != "" && f != field) {
+				ok = false
+				break
+			}
+			field = f
+		}
+		if ok {
+			out[name] = []string{field}
+		}
+	}
+	return out
+}
+
 // listedWhole reports whether every record of a table is read by every run
 // in mode m: its sources have no time filter, and their parents are listed
 // whole.
@@ -322,6 +430,54 @@ func listedWhole(m Mode, name string, guard int) bool {
 		}
 	}
 	return true
+}
+
+// Swept returns the tables of fetched (nil: every table) whose records
+// have Refresh children in mode m among fetched, and a source in m that can
+// list them by creation time: the parents whose sweep a run advances.
+func Swept(m Mode, fetched map[string]bool) []string {
+	kids := children(m, fetched)
+	var out []string
+	for _, r := range Catalog {
+		if fetched != nil && !fetched[r.Name] {
+			continue
+		}
+		listable := false
+		for _, s := range r.Sources {
+			listable = listable || (s.Modes&m != 0 && s.Created.Incremental())
+		}
+		if listable && hasRefreshChildren(kids[r.Name]) {
+			out = append(out, r.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ReadIn returns the tables of fetched (nil: every table) that have a
+// source in mode m, and of those, the ones read whole (no time filter, no
+// per-listing read) by every run.
+func ReadIn(m Mode, fetched map[string]bool) (read, whole []string) {
+	for _, r := range Catalog {
+		if fetched != nil && !fetched[r.Name] {
+			continue
+		}
+		used, all := false, true
+		for _, s := range r.Sources {
+			if s.Modes&m == 0 {
+				continue
+			}
+			used = true
+			all = all && !s.Filter.Incremental() && !s.PerListing
+		}
+		if used {
+			read = append(read, r.Name)
+			if all {
+				whole = append(whole, r.Name)
+			}
+		}
+	}
+	return read, whole
 }
 
 // Lookup returns the catalog entry of a table.
@@ -412,35 +568,30 @@ func Validate() error {
 }
 
 // WriteCatalogTable writes the Markdown table of every resource for the
-// README: table, endpoint(s), scope, how it is kept incremental, tier.
+// README: table, endpoint(s), scope, freshness (how a change reaches the
+// export), key, tier, when exported, deletions, what.
 func WriteCatalogTable(w io.Writer) {
-	fmt.Fprintln(w, "| Table | Endpoint(s) under /api/v4 | Read for | Incremental | Key | Tier | Exported | Deletions | What |")
+	fmt.Fprintln(w, "| Table | Endpoint(s) under /api/v4 | Read for | Freshness | Key | Tier | Exported | Deletions | What |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, r := range Catalog {
-		var eps, scopes, incr []string
+		var eps, scopes []string
 		for _, s := range r.Sources {
+			if s.SweepOnly {
+				continue
+			}
 			ep := "`" + s.Path + "`"
 			if !containsStr(eps, ep) {
 				eps = append(eps, ep)
 			}
 			scope := modeNames(s.Modes)
 			if s.Parent != "" {
-				scope += ", per " + strings.TrimSuffix(s.Parent, "s")
+				scope += ", per " + singular(s.Parent)
+			}
+			if s.History {
+				scope += " (history of a new one)"
 			}
 			if !containsStr(scopes, scope) {
 				scopes = append(scopes, scope)
-			}
-			how := "whole each run"
-			switch {
-			case s.Filter.Incremental():
-				how = "`" + s.Filter.After + "`"
-			case s.Parent != "":
-				if p, ok := Lookup(s.Parent); ok && p.incremental() {
-					how = "with its " + strings.TrimSuffix(s.Parent, "s") + " (parent updated in the window)"
-				}
-			}
-			if !containsStr(incr, how) {
-				incr = append(incr, how)
 			}
 		}
 		doc := r.Doc
@@ -456,8 +607,44 @@ func WriteCatalogTable(w io.Writer) {
 			}
 		}
 		fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Name, strings.Join(eps, "<br>"), strings.Join(scopes, "<br>"),
-			strings.Join(incr, "<br>"), strings.Join(r.Key, ", "), r.Tier, r.Include, r.deletionsDoc(), doc)
+			strings.Join(r.freshness(), "<br>"), strings.Join(r.Key, ", "), r.Tier, r.Include, r.deletionsDoc(), doc)
 	}
+}
+
+// freshness says how a change of the table's objects reaches the export,
+// one line per rule, for the resource table's Freshness column.
+func (r Resource) freshness() []string {
+	var out []string
+	add := func(how string) {
+		if !containsStr(out, how) {
+			out = append(out, how)
+		}
+	}
+	for _, s := range r.Sources {
+		switch {
+		case s.SweepOnly:
+		case s.PerListing:
+			add("by push: the commits each branch's head moved over since the last run (whole history for a new project)")
+		case s.History:
+			add("history of a project or group new to the job read whole")
+		case s.Filter.Incremental() && strings.HasPrefix(s.Filter.After, "updated"):
+			add("server filter (`" + s.Filter.After + "`)")
+		case s.Filter.Incremental():
+			add("server filter (`" + s.Filter.After + "`): new entries (a log)")
+		case s.Parent != "" && !listedWhole(s.Modes&anyMode, s.Parent, 0):
+			p := singular(s.Parent)
+			add("parent bump (with each " + p + " updated in the window)")
+			if s.Refresh {
+				add("refresh period (every " + p + "'s again once per `GITLAB_REFRESH_PERIOD`)")
+			}
+			if pr, ok := Lookup(s.Parent); ok && pr.Open != nil {
+				add("every run while its " + p + " is " + pr.Open.Doc)
+			}
+		default:
+			add("whole every run")
+		}
+	}
+	return out
 }
 
 // deletionsDoc says, for the docs, how reconciliation covers a table in
@@ -478,6 +665,8 @@ func (r Resource) deletionsDoc() string {
 			if r.incrementalIn(m) {
 				how = "keys listing"
 			}
+		} else if _, ok := ReconciledPerParent(m, []string{r.Name})[r.Name]; ok {
+			how = "per parent re-read"
 		}
 		if !containsStr(hows, how) {
 			hows = append(hows, how)
@@ -506,6 +695,19 @@ func (r Resource) incremental() bool {
 		}
 	}
 	return false
+}
+
+// singular names one record of a table: issues -> issue, repository_branches
+// -> repository branch.
+func singular(table string) string {
+	t := strings.ReplaceAll(table, "_", " ")
+	switch {
+	case strings.HasSuffix(t, "ies"):
+		return strings.TrimSuffix(t, "ies") + "y"
+	case strings.HasSuffix(t, "ches"), strings.HasSuffix(t, "shes"):
+		return strings.TrimSuffix(t, "es")
+	}
+	return strings.TrimSuffix(t, "s")
 }
 
 func modeNames(m Mode) string {

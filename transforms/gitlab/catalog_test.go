@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
 func TestCatalogIsConsistent(t *testing.T) {
@@ -39,7 +41,7 @@ func TestCatalogIsConsistent(t *testing.T) {
 func TestPlanUsesGroupStreamsForATree(t *testing.T) {
 	root := Root{Mode: TreeMode, ID: 5}
 	after := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	items := Plan(root, Window{After: after}, nil, nil)
+	items := Plan(root, windowFrom(after, time.Time{}), nil, nil)
 	paths := map[string]Item{}
 	for _, it := range items {
 		paths[it.Path] = it
@@ -66,8 +68,8 @@ func TestPlanUsesGroupStreamsForATree(t *testing.T) {
 func TestChildrenFollowTheMode(t *testing.T) {
 	tree := children(TreeMode, nil)
 	for _, c := range tree["projects"] {
-		if c.Resource == "issues" || c.Resource == "merge_requests" {
-			t.Errorf("a tree reads %s from the group stream, not per project", c.Resource)
+		if (c.Resource == "issues" || c.Resource == "merge_requests") && !c.Source.History {
+			t.Errorf("a tree reads %s from the group stream, not per project (but the history of a new project)", c.Resource)
 		}
 	}
 	flat := children(GroupMode, nil)
@@ -87,11 +89,11 @@ func TestChildrenFollowTheMode(t *testing.T) {
 			notes = c
 		}
 	}
-	it, err := childItem(notes, rec, Item{Resource: "issues"}, false)
+	it, err := childItem(notes, rec, Item{Resource: "issues"}, false, "", "")
 	if err != nil || it.Path != "projects/12/issues/4/notes" || string(it.Parent) != `{"project_id":12,"issue_iid":4,"issue_id":77}` {
 		t.Errorf("notes item: %+v %s %v", it, it.Parent, err)
 	}
-	if _, err := childItem(notes, map[string]json.RawMessage{"id": json.RawMessage("1")}, Item{Resource: "issues"}, false); err == nil {
+	if _, err := childItem(notes, map[string]json.RawMessage{"id": json.RawMessage("1")}, Item{Resource: "issues"}, false, "", ""); err == nil {
 		t.Error("a parent without iid must be an error, not a wrong URL")
 	}
 }
@@ -294,7 +296,7 @@ func TestPlanAddsKeysListings(t *testing.T) {
 	rec := Reconciled(TreeMode, []string{"issues", "groups"})
 	after := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
 	var keys []Item
-	for _, it := range Plan(root, Window{After: after}, map[string]bool{"issues": true, "groups": true}, rec) {
+	for _, it := range Plan(root, windowFrom(after, time.Time{}), map[string]bool{"issues": true, "groups": true}, rec) {
 		if it.KeysOnly {
 			keys = append(keys, it)
 		}
@@ -317,11 +319,11 @@ func TestPlanAddsKeysListings(t *testing.T) {
 			c = cs
 		}
 	}
-	it, err := childItem(c, map[string]json.RawMessage{"id": json.RawMessage("12")}, Item{Resource: "projects", After: "2024-03-01T10:00:00Z"}, true)
+	it, err := childItem(c, map[string]json.RawMessage{"id": json.RawMessage("12")}, Item{Resource: "projects", After: "2024-03-01T10:00:00Z"}, true, "", "")
 	if err != nil || !it.KeysOnly || it.Query != "order_by=id&sort=asc" || string(it.Parent) != `{"project_id":12}` {
 		t.Errorf("keys item of deployments: %+v, %v", it, err)
 	}
-	normal, _ := childItem(c, map[string]json.RawMessage{"id": json.RawMessage("12")}, Item{Resource: "projects", After: "2024-03-01T10:00:00Z"}, false)
+	normal, _ := childItem(c, map[string]json.RawMessage{"id": json.RawMessage("12")}, Item{Resource: "projects", After: "2024-03-01T10:00:00Z"}, false, "", "")
 	if normal.Digest() == it.Digest() {
 		t.Error("a keys listing has the digest of the normal item")
 	}
@@ -341,9 +343,9 @@ func TestCommitStatsVariant(t *testing.T) {
 		t.Error("all leaves out commit_stats")
 	}
 	queryOf := func(tables []string) string {
-		for _, c := range children(TreeMode, Fetched(TreeMode, tables))["projects"] {
+		for _, c := range children(TreeMode, Fetched(TreeMode, tables))["repository_branches"] {
 			if c.Resource == "commits" {
-				it, err := childItem(c, map[string]json.RawMessage{"id": json.RawMessage("3")}, Item{Resource: "projects"}, false)
+				it, err := childItem(c, map[string]json.RawMessage{"project_id": json.RawMessage("3")}, Item{Resource: "repository_branches"}, false, "", "")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -403,14 +405,52 @@ func TestLongWindowsAreSliced(t *testing.T) {
 		seen[it.Digest()] = true
 	}
 	// A short window is one item; so is a source without updated_before.
-	short := Plan(root, Window{Now: now, After: now.Add(-time.Hour)}, map[string]bool{"issues": true}, nil)
+	short := Plan(root, windowFrom(now.Add(-time.Hour), now), map[string]bool{"issues": true}, nil)
 	if len(short) != 1 {
 		t.Errorf("a one-hour window: %d items", len(short))
 	}
 	// A long incremental window (30 days) starts at its own After.
-	long := Plan(root, Window{Now: now, After: now.Add(-30 * 24 * time.Hour)}, map[string]bool{"issues": true}, nil)
+	long := Plan(root, windowFrom(now.Add(-30*24*time.Hour), now), map[string]bool{"issues": true}, nil)
 	last, _ := url.ParseQuery(long[len(long)-1].Query)
 	if len(long) != 3 || last.Get("updated_after") != "2026-01-30T12:00:00Z" {
 		t.Errorf("a 30-day window: %d items, oldest %v", len(long), long[len(long)-1].Query)
+	}
+}
+
+// windowFrom is the window of a job whose every stream has read up to
+// after (zero: none has read: a backfill), in a run starting at now.
+func windowFrom(after, now time.Time) Window {
+	st := state.New()
+	st.Scopes = nil // every scope known
+	if !after.IsZero() {
+		for _, t := range Tables() {
+			st.Streams[t] = &state.Stream{Cursor: after}
+		}
+	}
+	return Window{Now: now, State: st}
+}
+
+// An offset listing ordered ascending by a field that changes while it is
+// paged skips an object: the one that moves past a page boundary is never
+// served. Every listing the run's window filters by update time is ordered
+// descending (it can only repeat one), or is one GitLab cannot order and
+// that holds a page's worth (milestones, iterations: a few per group or
+// project; their order is by due date, which rarely moves between two
+// pages of the same listing).
+func TestIncrementalListingsCannotSkip(t *testing.T) {
+	small := map[string]bool{"group_milestones": true, "project_milestones": true, "group_iterations": true}
+	for _, r := range Catalog {
+		for _, s := range r.Sources {
+			if !s.Filter.Incremental() || !strings.HasPrefix(s.Filter.After, "updated") {
+				continue
+			}
+			q, _ := url.ParseQuery(s.Query)
+			switch {
+			case q.Get("sort") == "desc" && q.Get("order_by") == "updated_at":
+			case small[r.Name] && q.Get("sort") == "" && q.Get("order_by") == "":
+			default:
+				t.Errorf("%s: %s?%s is filtered by update time but not ordered by updated_at descending", r.Name, s.Path, s.Query)
+			}
+		}
 	}
 }

@@ -121,12 +121,12 @@ func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only [
 				continue
 			}
 			for _, s := range r.Sources {
-				if s.Modes&root.Mode == 0 || s.Parent == "" || sourceLevel(r.Name, s, root.Mode, 0) != level {
-					continue
+				if s.Modes&root.Mode == 0 || s.Parent == "" || s.History || sourceLevel(r.Name, s, root.Mode, 0) != level {
+					continue // History sources are read only for scopes new to the job
 				}
 				parent := est[s.Parent]
 				if rootRec != nil && level == 1 && s.Parent == rootItem.Resource {
-					if it, err := childItem(childSource{Resource: r.Name, Source: s}, rootRec, rootItem, false); err == nil {
+					if it, err := childItem(childSource{Resource: r.Name, Source: s}, rootRec, rootItem, false, rootItem.After, rootItem.Before); err == nil {
 						e := get(r.Name, "project")
 						e.Incremental = e.Incremental || s.Filter.Incremental()
 						if err := probe(e, it); err != nil {

@@ -9,10 +9,12 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -45,9 +47,18 @@ const UnavailableNamespace = "gitlab.unavailable"
 // each request waits for its answer. Outputs are emitted from the
 // bundle's own goroutine, in each item's order (its records, then its end
 // marker).
-func Fetch(s beam.Scope, conn Conn, mode Mode, only []string, reconciled map[string][]string, items beam.PCollection) (records, next, seen beam.PCollection) {
+//
+// The items a scope record spawns (the resources of a project) read their
+// own stream's window (w: the job's state); the items any other record
+// spawns (notes of an issue) read their parent's.
+//
+// Of the reconciled tables, those in perParent are judged per parent: the
+// end of a whole listing of one parent's children is reported as a Judged
+// Seen, and in a reconciling run a sweep reads them again with the parents
+// it refreshes.
+func Fetch(s beam.Scope, conn Conn, root Root, w Window, only []string, reconciled map[string][]string, perParent map[string]bool, items beam.PCollection) (records, next, seen beam.PCollection) {
 	s = s.Scope("gitlab.Fetch")
-	return beam.ParDo3(s, &fetchFn{Conn: conn, Mode: mode, Only: only, Reconciled: reconciled}, items)
+	return beam.ParDo3(s, &fetchFn{Conn: conn, Mode: root.Mode, RootScope: root.Scope(), Window: w, Only: only, Reconciled: reconciled, PerParent: perParent}, items)
 }
 
 // fetchOut is one output of a concurrent fetch.
@@ -137,18 +148,24 @@ func redactSecret(sec *Secret, raw json.RawMessage, fields map[string]json.RawMe
 
 // fetchFn reads one item: every page of a list endpoint, or one object.
 type fetchFn struct {
-	Conn Conn
-	Mode Mode
-	Only []string // tables selected; empty = all
+	Conn      Conn
+	Mode      Mode
+	RootScope string // the scope of the root's streams (Root.Scope)
+	Window    Window
+	Only      []string // tables selected; empty = all
 	// Reconciled: the tables whose keys are reported, with their scope
 	// fields (see Reconciled); nil when the run does not reconcile.
 	Reconciled map[string][]string
+	// PerParent: the reconciled tables judged per parent (see
+	// ReconciledPerParent).
+	PerParent map[string]bool
 
-	client   *Client
-	children map[string][]childSource
-	tables   map[string]Resource
-	write    map[string]bool // nil: every table
-	b        *fetchBundle
+	client     *Client
+	children   map[string][]childSource
+	tables     map[string]Resource
+	openFields map[string][]string // per resource with Open: the fields its open records keep
+	write      map[string]bool     // nil: every table
+	b          *fetchBundle
 }
 
 func (f *fetchFn) Setup() error {
@@ -157,13 +174,22 @@ func (f *fetchFn) Setup() error {
 		return err
 	}
 	f.client = c
+	f.prepare()
+	return nil
+}
+
+// prepare derives from the settings what handling records needs.
+func (f *fetchFn) prepare() {
 	f.children = children(f.Mode, Fetched(f.Mode, f.Only))
 	f.write = selection(f.Only)
 	f.tables = map[string]Resource{}
+	f.openFields = map[string][]string{}
 	for _, r := range Catalog {
 		f.tables[r.Name] = r
+		if r.Open != nil {
+			f.openFields[r.Name] = openFields(r, f.children[r.Name])
+		}
 	}
-	return nil
 }
 
 func (f *fetchFn) ProcessElement(ctx context.Context, it Item, emit func(Record), spawn func(Item), see func(Seen)) error {
@@ -262,7 +288,20 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 		return fmt.Errorf("%s: bad query %q: %w", it.Resource, it.Query, err)
 	}
 	var spawned Ledger
-	counting := func(c Item) { spawned.Add(c.Digest()); spawn(c) }
+	once := map[uint64]bool{} // an item spawns each child item once (the statuses of a sha two pipelines share)
+	counting := func(c Item) {
+		d := c.Digest()
+		if once[d] {
+			return
+		}
+		once[d] = true
+		spawned.Add(d)
+		spawn(c)
+	}
+	var delta state.Delta
+	listed := &listing{}
+	var heads *commitRanges // the commits of a project: the ranges to list
+	refusedAll := false     // the listing answered 403/404 (skipped as unavailable)
 	stats := Live(res.Name)
 	stats.Listings.Add(1)
 	defer stats.ListingsDone.Add(1)
@@ -285,7 +324,10 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 			return nil
 		}
 		for _, raw := range objs {
-			if err := f.handle(res, it, raw, where, emit, counting, see); err != nil {
+			if heads != nil && heads.seenBefore(raw) {
+				continue // a commit that an earlier range of this item listed
+			}
+			if err := f.handle(res, it, raw, where, emit, counting, see, &delta, listed); err != nil {
 				return err
 			}
 		}
@@ -303,23 +345,72 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 		if err == nil && strings.TrimSpace(string(raw)) != "null" {
 			err = handle([]json.RawMessage{raw}, it.Path)
 		}
+		refusedAll = err != nil
 		err = f.failure(ctx, res, it, err, see)
 	} else {
-		first := true
-		err = f.client.List(ctx, it.Path, q, func(p Page) error {
-			if first && !it.KeysOnly {
-				first = false
-				countTotal(stats, p.Header.Get("X-Total"))
+		listings := []url.Values{q}
+		if it.Refs != nil {
+			// The commits of a project, from the heads of its branches.
+			if heads, err = f.commitListings(it, q); err != nil {
+				return err
 			}
-			return handle(p.Items, it.Path)
-		})
+			listings = heads.listings
+		}
+		first := true
+		for _, q := range listings {
+			err = f.client.List(ctx, it.Path, q, func(p Page) error {
+				if first && !it.KeysOnly {
+					first = false
+					countTotal(stats, p.Header.Get("X-Total"))
+				}
+				return handle(p.Items, it.Path)
+			})
+			if heads != nil && err != nil && heads.lost(err, q) {
+				// The branch's old head is gone from the repository:
+				// read the branch's whole history instead.
+				err = f.client.List(ctx, it.Path, heads.whole(q), func(p Page) error { return handle(p.Items, it.Path) })
+			}
+			if err != nil {
+				break
+			}
+		}
+		if err == nil && heads != nil {
+			delta.Heads = map[string]map[string]string{heads.project: heads.now}
+		}
+		refusedAll = err != nil
 		err = f.failure(ctx, res, it, err, see)
 	}
 	if err != nil {
 		return err
 	}
-	emit(Record{Done: true, Item: it.Digest(), Spawned: spawned})
+	if refusedAll {
+		// Unavailable (403/404): no listing to go on from; the open
+		// records stay as they were.
+		emit(doneRecord(it, spawned, delta))
+		return nil
+	}
+	if f.PerParent[res.Name] && !it.KeysOnly && !it.Single {
+		if sc := f.scope(res.Name, it); sc != "" {
+			see(Seen{Table: res.Name, Judged: true, Scope: sc})
+		}
+	}
+	if err := f.spawnPerListing(res, it, listed, counting); err != nil {
+		return err
+	}
+	if err := f.reopen(res, it, listed, &delta, counting); err != nil {
+		return err
+	}
+	emit(doneRecord(it, spawned, delta))
 	return nil
+}
+
+// doneRecord is the end marker of an item.
+func doneRecord(it Item, spawned Ledger, delta state.Delta) Record {
+	r := Record{Done: true, Item: it.Digest(), Spawned: spawned}
+	if !delta.Empty() {
+		r.Delta, _ = json.Marshal(delta)
+	}
+	return r
 }
 
 // scope renders the values of a reconciled table's scope fields in an
@@ -374,11 +465,17 @@ func (f *fetchFn) seeKey(res Resource, it Item, raw json.RawMessage, fields map[
 	return true
 }
 
-// handle checks one object, emits it as a record and spawns its children.
-func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where string, emit func(Record), spawn func(Item), see func(Seen)) error {
+// handle checks one object, emits it as a record and spawns its children:
+// delta gets the scope a scope record is and the open record it is, listed
+// what a PerListing child needs of the listing.
+func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where string, emit func(Record), spawn func(Item), see func(Seen),
+	delta *state.Delta, listed *listing) error {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
 		return fmt.Errorf("GET %s: an element of the answer is not a JSON object: %.80s", where, raw)
+	}
+	if it.Refresh && f.refreshed(res, it, fields) {
+		return nil
 	}
 	var parent map[string]json.RawMessage
 	for _, k := range res.Key {
@@ -392,6 +489,13 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 			return fmt.Errorf("GET %s: a %s object has no %q: %.80s", where, res.Name, k, raw)
 		}
 	}
+	if sc, ok := scopeOf(res, fields); ok {
+		delta.Scopes = append(delta.Scopes, sc)
+	}
+	listed.add(res, fields)
+	if res.Open.is(fields) && !it.Refresh && it.Scope != "" {
+		delta.AddOpen(res.Name, it.Scope, f.openRecord(res, fields, it.Parent))
+	}
 	if f.write == nil || f.write[res.Name] {
 		out := raw
 		if res.Secret != nil {
@@ -403,7 +507,22 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 		emit(Record{Table: res.Name, Data: out, Parent: it.Parent})
 		f.seeKey(res, it, raw, fields, see) // the key fields were checked above
 	}
+	if err := f.spawnChildren(res, it, raw, fields, spawn); err != nil {
+		return fmt.Errorf("GET %s: %w", where, err)
+	}
+	return nil
+}
+
+// spawnChildren spawns the items of a record's children (raw, fields: the
+// record; a record of a Scope resource spawns items in the windows of its
+// own streams, any other its item's window).
+func (f *fetchFn) spawnChildren(res Resource, it Item, raw json.RawMessage, fields map[string]json.RawMessage, spawn func(Item)) error {
+	sc, isScope := scopeOf(res, fields)
+	var parent map[string]json.RawMessage
 	for _, c := range f.children[res.Name] {
+		if c.Source.PerListing || (it.Refresh && !c.Source.Refresh && !f.PerParent[c.Resource]) {
+			continue
+		}
 		if len(it.Parent) > 0 { // let children reach the parent's parent keys
 			if parent == nil {
 				_ = json.Unmarshal(it.Parent, &parent)
@@ -414,11 +533,29 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 				}
 			}
 		}
-		child, err := childItem(c, fields, it, false)
-		if err != nil {
-			return fmt.Errorf("GET %s: %w", where, err)
+		// The window of the child's stream: the scope's own for the
+		// resources of a scope, else the parent item's.
+		after, before, scope := it.After, it.Before, it.Scope
+		if isScope {
+			scope = state.ProjectScope(sc.ID)
+			if sc.Kind == "group" {
+				scope = state.GroupScope(sc.ID)
+			}
+			after = formatTime(f.Window.After(c.Resource, scope))
 		}
-		if f.Mode == ProjectMode && it.Single && res.Name == "projects" {
+		if c.Source.History {
+			from, to, ok := f.Window.History(c.Resource, scope, f.RootScope)
+			if !isScope || !ok {
+				continue
+			}
+			after, before = formatTime(from), formatTime(to)
+		}
+		child, err := childItem(c, fields, it, false, after, before)
+		if err != nil {
+			return err
+		}
+		child.Scope = scope
+		if f.Mode == ProjectMode && it.Single && isScope {
 			// The exported project's own listings are its whole history:
 			// cut them into time slices like a tree's streams.
 			for _, slice := range slices(child, c.Source, createdAt(raw)) {
@@ -427,15 +564,107 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 		} else {
 			spawn(child)
 		}
-		if _, ok := f.Reconciled[c.Resource]; ok && needsKeys(c.Source, it.After) {
-			keys, err := childItem(c, fields, it, true)
-			if err != nil {
-				return fmt.Errorf("GET %s: %w", where, err)
+		if isScope && !c.Source.History {
+			if sw, ok := sweepItem(c.Resource, c.Source, child, f.Window, f.children); ok {
+				spawn(sw)
 			}
+		}
+		if _, ok := f.Reconciled[c.Resource]; ok && needsKeys(c.Source, after) && !c.Source.History && !it.Refresh {
+			keys, err := childItem(c, fields, it, true, after, before)
+			if err != nil {
+				return err
+			}
+			keys.Scope = scope
 			spawn(keys)
 		}
 	}
 	return nil
+}
+
+// openRecord keeps of an open record the fields its children's items need
+// (their paths' and added keys' fields), its key and its Open field.
+func (f *fetchFn) openRecord(res Resource, fields map[string]json.RawMessage, parent []byte) json.RawMessage {
+	keep := map[string]json.RawMessage{}
+	var pk map[string]json.RawMessage
+	if len(parent) > 0 {
+		_ = json.Unmarshal(parent, &pk)
+	}
+	for _, name := range f.openFields[res.Name] {
+		if v, ok := fields[name]; ok {
+			keep[name] = v
+		} else if v, ok := pk[name]; ok {
+			keep[name] = v
+		}
+	}
+	b, _ := json.Marshal(keep)
+	return b
+}
+
+// reopen ends a listing of a resource with Open records (the newest slice
+// of its stream in its scope): the records the job's state has as open in
+// that scope which the listing did not hold (nothing of theirs moved, so
+// they are still open) have their children read again, and stay open.
+func (f *fetchFn) reopen(res Resource, it Item, l *listing, delta *state.Delta, spawn func(Item)) error {
+	if res.Open == nil || it.KeysOnly || it.Refresh || it.Single || it.Scope == "" || it.To != "" {
+		return nil
+	}
+	if delta.OpenRead == nil {
+		delta.OpenRead = map[string][]string{}
+	}
+	delta.OpenRead[res.Name] = append(delta.OpenRead[res.Name], it.Scope)
+	for _, rec := range f.Window.State.Open[res.Name][it.Scope] {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(rec, &fields); err != nil || fields == nil {
+			return fmt.Errorf("the job's state has an open %s record that is not a JSON object: %.80s", res.Name, rec)
+		}
+		if l.has(fields["id"]) {
+			continue // listed: its children are read with it
+		}
+		delta.AddOpen(res.Name, it.Scope, rec)
+		if err := f.spawnChildren(res, it, rec, fields, spawn); err != nil {
+			return fmt.Errorf("children of the open %s %s: %w", res.Name, fields["id"], err)
+		}
+	}
+	return nil
+}
+
+// refreshed reports whether a record of a sweep's listing is left out: an
+// object that the run's window holds (the stream's own listing reads it
+// and all its children), or one of a scope whose stream of the table reads
+// its whole history in this run (a scope new to the job, or reset).
+func (f *fetchFn) refreshed(res Resource, it Item, fields map[string]json.RawMessage) bool {
+	if t, ok := parseTimeField(fields["updated_at"]); ok && it.After != "" {
+		if after, err := time.Parse(time.RFC3339, it.After); err == nil && !t.Before(after) {
+			return true
+		}
+	}
+	for _, k := range []string{"project_id", "group_id"} {
+		raw, ok := fields[k]
+		if !ok {
+			continue
+		}
+		if id, err := scalar(raw); err == nil {
+			scope := state.ProjectScope(id)
+			if k == "group_id" {
+				scope = state.GroupScope(id)
+			}
+			if _, ok := f.Window.State.Cursor(res.Name, scope); !ok {
+				return true
+			}
+		}
+		break
+	}
+	return false
+}
+
+// parseTimeField reads a JSON time string as an instant (any offset).
+func parseTimeField(raw json.RawMessage) (time.Time, bool) {
+	var v string
+	if json.Unmarshal(raw, &v) != nil || v == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	return t, err == nil
 }
 
 // unavailableOnce logs each unavailable resource once per process.

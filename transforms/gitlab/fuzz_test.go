@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
 // Fuzz targets for the parsers of what GitLab sends (headers, pages); CI
@@ -56,7 +58,7 @@ func FuzzRecord(f *testing.F) {
 			res, _ := Lookup(table)
 			var emitted []Record
 			err := fn.handle(res, Item{Resource: table, Path: "p", Parent: parent}, obj, "p",
-				func(r Record) { emitted = append(emitted, r) }, func(Item) {}, func(Seen) {})
+				func(r Record) { emitted = append(emitted, r) }, func(Item) {}, func(Seen) {}, &state.Delta{}, &listing{})
 			if err != nil {
 				continue
 			}

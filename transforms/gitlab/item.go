@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
 // Item is one unit of fetch work: one endpoint of one resource in one scope
@@ -33,6 +35,17 @@ type Item struct {
 	// cut into slices read in parallel ("" = the window's bounds). Only its
 	// own query uses them; the items it spawns get the run's window.
 	From, To string
+	// Refresh: a sweep's listing of parents created in one slice of time
+	// (see Source.Refresh): it writes the parents that the run's window
+	// does not hold and spawns only their Refresh children.
+	Refresh bool
+	// Refs: for a PerListing source, what the parent listing held (the
+	// branches of a project and their heads, see commits.go), as JSON.
+	Refs []byte
+	// Scope is the scope of the item's stream (state.GroupScope...): the
+	// root's for the items planned from it, a scope record's for the items
+	// it spawns, the parent item's for the others.
+	Scope string
 }
 
 // Seen is what a reconciling run learns about a reconciled table: one key
@@ -41,11 +54,16 @@ type Item struct {
 // proves nothing — within Scope (store.KeyString of the values of the
 // table's scope fields in the refused item, e.g. its project_id), or in the
 // whole table when Scope is "".
+//
+// Judged: a listing of a table judged per parent (see ReconciledPerParent)
+// was read whole for the parent named by Scope: the objects stored for it
+// that were not listed are gone.
 type Seen struct {
 	Table       string
 	Key         string
 	Unavailable bool
 	Scope       string
+	Judged      bool
 }
 
 // Record is one object as GitLab returned it, byte for byte, plus the keys of
@@ -62,6 +80,9 @@ type Record struct {
 	Done    bool   // a work item's end marker; no Table nor Data
 	Item    uint64 // with Done: the item's Digest
 	Spawned Ledger // with Done: the items it spawned for the next level
+	// Delta: with Done, what the item learnt for the job's next state (the
+	// scopes it listed, branch heads): the JSON of a state.Delta, or nil.
+	Delta []byte
 }
 
 // Ledger sums work items: how many, and the sum of their digests (mod 2^64).
@@ -83,7 +104,8 @@ func (l *Ledger) Merge(o Ledger) { l.Count += o.Count; l.Digest += o.Digest }
 // Digest identifies an item by everything it fetches.
 func (it Item) Digest() uint64 {
 	h := sha256.New()
-	for _, part := range []string{it.Resource, it.Path, it.Query, strconv.FormatBool(it.Single), string(it.Parent), strconv.FormatBool(it.KeysOnly), it.From, it.To} {
+	for _, part := range []string{it.Resource, it.Path, it.Query, strconv.FormatBool(it.Single), string(it.Parent), strconv.FormatBool(it.KeysOnly), it.From, it.To,
+		strconv.FormatBool(it.Refresh), string(it.Refs)} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -97,13 +119,6 @@ func PlanLedger(items []Item) Ledger {
 		l.Add(it.Digest())
 	}
 	return l
-}
-
-// Window is the time range of a run's incremental resources.
-type Window struct {
-	After  time.Time // zero: the whole history
-	Before time.Time // zero: open
-	Now    time.Time // the run's start (GitLab's clock); zero: no slicing
 }
 
 // Plan cuts the long windows of the root's incremental streams (the issues,
@@ -167,7 +182,7 @@ func slices(it Item, s Source, since time.Time) []Item {
 // sliceItem is it restricted to the slice [from, to] ("" = unbounded).
 func sliceItem(it Item, s Source, from, to string) Item {
 	out := newItem(it.Resource, Source{Query: s.Query, Filter: s.Filter}, it.Path, from, to)
-	out.Single, out.Parent, out.After, out.Before, out.Until = it.Single, it.Parent, it.After, it.Before, it.Until
+	out.Single, out.Parent, out.After, out.Before, out.Until, out.Scope = it.Single, it.Parent, it.After, it.Before, it.Until, it.Scope
 	out.From, out.To = from, to
 	if from == "" {
 		out.From = "-"
@@ -184,11 +199,14 @@ type Root struct {
 }
 
 // Plan lists the items planned from the root: the resources whose sources
-// in the root's mode have no parent, and for the reconciled tables
-// (Reconciled) whose listing the window filters, their keys listings.
+// in the root's mode have no parent, each in the window of its stream (the
+// table in the root's scope), cut into time slices when long; the sweeps of
+// those whose children are refreshed (see Window.Sweeps); and for the
+// reconciled tables (Reconciled) whose listing the window filters, their
+// keys listings.
 func Plan(root Root, w Window, only map[string]bool, reconciled map[string][]string) []Item {
 	var items []Item
-	after, before := formatTime(w.After), formatTime(w.Before)
+	children := children(root.Mode, only)
 	for _, r := range Catalog {
 		if only != nil && !only[r.Name] {
 			continue
@@ -200,15 +218,64 @@ func Plan(root Root, w Window, only map[string]bool, reconciled map[string][]str
 			}
 			s = s.withVariants(r, only)
 			path := strings.ReplaceAll(s.Path, "{root}", strconv.FormatInt(root.ID, 10))
-			it := newItem(r.Name, s, path, after, before)
-			it.Until = formatTime(w.Now)
-			items = append(items, slices(it, s, createdAt(root.Raw))...)
+			scope := root.Scope()
+			if !strings.Contains(s.Path, "{root}") {
+				scope = state.InstanceScope
+			}
+			after := formatTime(w.After(r.Name, scope))
+			it := newItem(r.Name, s, path, after, "")
+			it.Until, it.Scope = formatTime(w.Now), scope
+			if !s.SweepOnly {
+				items = append(items, slices(it, s, createdAt(root.Raw))...)
+			}
+			if sw, ok := sweepItem(r.Name, s, it, w, children); ok {
+				items = append(items, sw)
+			}
+			if s.SweepOnly {
+				continue
+			}
 			if reconcile && needsKeys(s, after) {
-				items = append(items, keysItem(r.Name, s, path, after, before))
+				items = append(items, keysItem(r.Name, s, path, after, ""))
 			}
 		}
 	}
 	return items
+}
+
+// sweepItem is the sweep listing of a source whose records have Refresh
+// children (it the source's item): the parents created in this run's
+// slice of the table's sweep, read again so that their Refresh children
+// are. ok is false when the run has no sweep for the table (its parents
+// are all read by the run's window anyway, or the slice is empty).
+func sweepItem(table string, s Source, it Item, w Window, children map[string][]childSource) (Item, bool) {
+	if it.After == "" || !s.Created.Incremental() || !hasRefreshChildren(children[table]) {
+		return Item{}, false
+	}
+	slice, ok := w.Sweeps[table]
+	if !ok || slice.None {
+		return Item{}, false
+	}
+	q, err := url.ParseQuery(s.Query)
+	if err != nil {
+		panic(fmt.Sprintf("catalog: %s: bad query %q", table, s.Query)) // caught by the catalog test
+	}
+	if !slice.From.IsZero() {
+		q.Set(s.Created.After, formatTime(slice.From))
+	}
+	if !slice.To.IsZero() && s.Created.Before != "" {
+		q.Set(s.Created.Before, formatTime(slice.To))
+	}
+	out := Item{Resource: table, Path: it.Path, Query: q.Encode(), Parent: it.Parent, After: it.After, Until: it.Until, Refresh: true, Scope: it.Scope}
+	return out, true
+}
+
+func hasRefreshChildren(cs []childSource) bool {
+	for _, c := range cs {
+		if c.Source.Refresh {
+			return true
+		}
+	}
+	return false
 }
 
 // needsKeys: a reconciled source whose listing the window filters needs a
@@ -223,6 +290,9 @@ func keysItem(resource string, s Source, path, after, before string) Item {
 	}
 	return Item{Resource: resource, Path: path, Query: q, After: after, Before: before, KeysOnly: true}
 }
+
+// CreatedAt reads the created_at of a JSON object (zero when absent).
+func CreatedAt(raw []byte) time.Time { return createdAt(raw) }
 
 // createdAt reads the created_at of a JSON object (zero when absent).
 func createdAt(raw []byte) time.Time {
@@ -266,17 +336,23 @@ func children(m Mode, only map[string]bool) map[string][]childSource {
 }
 
 // childItem builds the item of a child source from its parent's record (its
-// keys listing when keys).
-func childItem(c childSource, parent map[string]json.RawMessage, parentItem Item, keys bool) (Item, error) {
+// keys listing when keys), in the window [after, before].
+func childItem(c childSource, parent map[string]json.RawMessage, parentItem Item, keys bool, after, before string) (Item, error) {
 	path, err := fillTemplate(c.Source.Path, parent)
 	if err != nil {
 		return Item{}, fmt.Errorf("%s of a %s record: %w", c.Resource, parentItem.Resource, err)
 	}
-	it := newItem(c.Resource, c.Source, path, parentItem.After, parentItem.Before)
-	if keys {
-		it = keysItem(c.Resource, c.Source, path, parentItem.After, parentItem.Before)
+	if strings.Contains(c.Source.Query, "{") {
+		// A parameter from the parent (pipeline_id={id}).
+		if c.Source.Query, err = fillTemplate(c.Source.Query, parent); err != nil {
+			return Item{}, fmt.Errorf("%s of a %s record: %w", c.Resource, parentItem.Resource, err)
+		}
 	}
-	it.Until = parentItem.Until
+	it := newItem(c.Resource, c.Source, path, after, before)
+	if keys {
+		it = keysItem(c.Resource, c.Source, path, after, before)
+	}
+	it.Until, it.Scope = parentItem.Until, parentItem.Scope
 	if len(c.Source.Adds) > 0 {
 		var b bytes.Buffer
 		b.WriteByte('{')
@@ -379,4 +455,35 @@ func filterValue(f Filter, bound string, days int) string {
 		panic(fmt.Sprintf("window bound %q is not RFC 3339", bound)) // Plan formats them
 	}
 	return t.UTC().AddDate(0, 0, days).Format("2006-01-02")
+}
+
+// openFields lists the fields the open records of r keep: those its
+// children's paths and added keys take from it, its key, "id" and its Open
+// field.
+func openFields(r Resource, kids []childSource) []string {
+	out := append([]string{"id", r.Open.Field}, r.Key...)
+	add := func(name string) {
+		if !containsStr(out, name) {
+			out = append(out, name)
+		}
+	}
+	for _, c := range kids {
+		rest := c.Source.Path
+		for {
+			i := strings.IndexByte(rest, '{')
+			if i < 0 {
+				break
+			}
+			j := strings.IndexByte(rest[i:], '}')
+			if j < 0 {
+				break
+			}
+			add(rest[i+1 : i+j])
+			rest = rest[i+j+1:]
+		}
+		for _, a := range c.Source.Adds {
+			add(a.From)
+		}
+	}
+	return out
 }

@@ -21,14 +21,16 @@ func concat(lists ...[]Resource) []Resource {
 // coreResources are the resources of the first catalog.
 var coreResources = []Resource{
 	{
-		Name: "groups", Doc: "The root group and, for a tree, every descendant group.", Key: []string{"id"}, Tier: "Free",
+		Name: "groups", Doc: "The root group and, for a tree, every descendant group.", Key: []string{"id"}, Tier: "Free", Scope: "group",
 		Sources: []Source{
 			{Modes: anyGroup, Path: "groups/{root}", Query: "with_projects=false", Single: true},
-			{Modes: TreeMode, Path: "groups/{root}/descendant_groups"},
+			// By id: the default order (name) moves a group renamed while
+			// the listing is paged.
+			{Modes: TreeMode, Path: "groups/{root}/descendant_groups", Query: "order_by=id&sort=asc"},
 		},
 	},
 	{
-		Name: "projects", Doc: "Every project of the export (archived ones included), with its statistics.", Key: []string{"id"}, Tier: "Free",
+		Name: "projects", Doc: "Every project of the export (archived ones included), with its statistics.", Key: []string{"id"}, Tier: "Free", Scope: "project",
 		Sources: []Source{
 			{Modes: TreeMode, Path: "groups/{root}/projects", Query: "include_subgroups=true&with_shared=false&order_by=id&sort=asc&statistics=true"},
 			{Modes: GroupMode, Path: "groups/{root}/projects", Query: "with_shared=false&order_by=id&sort=asc&statistics=true"},
@@ -39,32 +41,51 @@ var coreResources = []Resource{
 		Name: "issues", Doc: "Issues (one stream for a whole group tree).", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
 			{Modes: TreeMode, Path: "groups/{root}/issues", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Keys: "scope=all&state=all&non_archived=false&view=simple&order_by=created_at&sort=asc"},
-			{Modes: GroupMode | ProjectMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter,
+				Created: createdFilter, Keys: "scope=all&state=all&non_archived=false&view=simple&order_by=created_at&sort=asc"},
+			{Modes: TreeMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter, History: true},
+			{Modes: GroupMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter,
 				Keys: "scope=all&state=all&view=simple&order_by=created_at&sort=asc"},
+			// The sweep of a group without its subgroups lists the group's
+			// whole tree by creation time, once, and keeps its own projects'.
+			{Modes: GroupMode, Path: "groups/{root}/issues", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
+				Created: createdFilter, SweepOnly: true},
+			{Modes: ProjectMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter,
+				Created: createdFilter, Keys: "scope=all&state=all&view=simple&order_by=created_at&sort=asc"},
 		},
 	},
 	{
-		Name: "issue_notes", Doc: "Comments and system notes of issues updated in the window.", Key: []string{"id"}, Tier: "Free",
+		// Creating or editing a note touches the issue (Note after_save
+		// :touch_noteable), but an award on a note moves only the note's
+		// updated_at (Note#bump_updated_at writes it with update_columns:
+		// app/models/note.rb), and a deleted note moves nothing.
+		Name: "issue_notes", Doc: "Comments and system notes of issues: with each issue updated in the window, and every issue's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
 			{Modes: anyMode, Parent: "issues", Path: "projects/{project_id}/issues/{iid}/notes", Query: "sort=asc&order_by=created_at",
-				Adds: []Add{{"project_id", "project_id"}, {"issue_iid", "iid"}, {"issue_id", "id"}}},
+				Adds: []Add{{"project_id", "project_id"}, {"issue_iid", "iid"}, {"issue_id", "id"}}, Refresh: true},
 		},
 	},
 	{
 		Name: "merge_requests", Doc: "Merge requests (one stream for a whole group tree).", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
 			{Modes: TreeMode, Path: "groups/{root}/merge_requests", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Keys: "scope=all&state=all&non_archived=false&view=simple&order_by=created_at&sort=asc"},
-			{Modes: GroupMode | ProjectMode, Parent: "projects", Path: "projects/{id}/merge_requests", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter,
+				Created: createdFilter, Keys: "scope=all&state=all&non_archived=false&view=simple&order_by=created_at&sort=asc"},
+			{Modes: TreeMode, Parent: "projects", Path: "projects/{id}/merge_requests", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter, History: true},
+			{Modes: GroupMode, Parent: "projects", Path: "projects/{id}/merge_requests", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter,
 				Keys: "scope=all&state=all&view=simple&order_by=created_at&sort=asc"},
+			// The sweep of a group without its subgroups lists the group's
+			// whole tree by creation time, once, and keeps its own projects'.
+			{Modes: GroupMode, Path: "groups/{root}/merge_requests", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
+				Created: createdFilter, SweepOnly: true},
+			{Modes: ProjectMode, Parent: "projects", Path: "projects/{id}/merge_requests", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter,
+				Created: createdFilter, Keys: "scope=all&state=all&view=simple&order_by=created_at&sort=asc"},
 		},
 	},
 	{
-		Name: "merge_request_notes", Doc: "Comments and system notes of merge requests updated in the window.", Key: []string{"id"}, Tier: "Free",
+		// As issue_notes (app/models/note.rb).
+		Name: "merge_request_notes", Doc: "Comments and system notes of merge requests: with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
 			{Modes: anyMode, Parent: "merge_requests", Path: "projects/{project_id}/merge_requests/{iid}/notes", Query: "sort=asc&order_by=created_at",
-				Adds: []Add{{"project_id", "project_id"}, {"merge_request_iid", "iid"}, {"merge_request_id", "id"}}},
+				Adds: []Add{{"project_id", "project_id"}, {"merge_request_iid", "iid"}, {"merge_request_id", "id"}}, Refresh: true},
 		},
 	},
 	{
@@ -83,13 +104,22 @@ var coreResources = []Resource{
 		Name: "epics", Doc: "Epics of the group (and its subgroups for a tree).", Key: []string{"id"}, Optional: true, Tier: "Premium",
 		Sources: []Source{
 			{Modes: TreeMode, Path: "groups/{root}/epics", Query: "include_descendant_groups=true&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Keys: "include_descendant_groups=true&order_by=created_at&sort=asc"},
+				Created: createdFilter, Keys: "include_descendant_groups=true&order_by=created_at&sort=asc"},
+			{Modes: TreeMode, Parent: "groups", Path: "groups/{id}/epics", Query: "include_descendant_groups=false&order_by=updated_at&sort=desc", Filter: updatedFilter, History: true},
 			{Modes: GroupMode, Path: "groups/{root}/epics", Query: "include_descendant_groups=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Keys: "include_descendant_groups=false&order_by=created_at&sort=asc"},
+				Created: createdFilter, Keys: "include_descendant_groups=false&order_by=created_at&sort=asc"},
 		},
 	},
 	{
 		Name: "pipelines", Doc: "CI/CD pipelines of each project.", Key: []string{"id"}, Tier: "Free",
+		// A pipeline's updated_at moves only when its status changes
+		// (Ci::PipelineProcessing::AtomicProcessingService#update_pipeline!
+		// calls pipeline.set_status; a job's transition touches nothing
+		// else: CommitStatus belongs_to :pipeline without touch), so the
+		// jobs of a pipeline that stays running change unseen: they are read
+		// again on every run while it is not finished.
+		Open: &Open{Field: "status", Values: []string{"created", "waiting_for_resource", "preparing", "waiting_for_callback", "pending", "running", "canceling", "scheduled"},
+			Doc: "not finished (running, pending…)"},
 		Sources: []Source{
 			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/pipelines", Query: "order_by=updated_at&sort=desc", Filter: updatedFilter, Adds: []Add{{"project_id", "id"}},
 				Keys: "order_by=id&sort=asc"},

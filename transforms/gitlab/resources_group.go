@@ -20,6 +20,7 @@ var groupResources = []Resource{
 		Name: "group_iterations", Doc: "Iterations of the group (and its subgroups for a tree).", Key: []string{"id"}, Optional: true, Tier: "Premium",
 		Sources: []Source{
 			{Modes: TreeMode, Path: "groups/{root}/iterations", Query: "include_ancestors=false&include_descendants=true", Filter: updatedFilter},
+			{Modes: TreeMode, Parent: "groups", Path: "groups/{id}/iterations", Query: "include_ancestors=false&include_descendants=false", Filter: updatedFilter, History: true},
 			{Modes: GroupMode, Path: "groups/{root}/iterations", Query: "include_ancestors=false&include_descendants=false", Filter: updatedFilter},
 		},
 	},

@@ -49,15 +49,25 @@ var projectResources = []Resource{
 		Sources: perProject("projects/{id}/protected_tags", ""),
 	},
 	{
-		Name: "commits", Doc: "Commits of every branch of each project, by commit date.", Key: []string{"project_id", "id"}, Optional: true, Tier: "Free",
-		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/repository/commits", Query: "all=true",
-			Filter: Filter{After: "since", Before: "until"}, Adds: projectKeys}},
+		// Found by push: see commits.go. The filter is that of the one
+		// read by date after an upgrade or a reset to a time.
+		Name: "commits", Doc: "Commits of every branch of each project: the whole history once, then what each push added (from the branches' heads).",
+		Key: []string{"project_id", "id"}, Optional: true, Tier: "Free",
+		Sources: []Source{{Modes: anyMode, Parent: "repository_branches", Path: "projects/{project_id}/repository/commits", Query: "all=true",
+			Filter: Filter{After: "since", Before: "until"}, Adds: []Add{{"project_id", "project_id"}}, PerListing: true}},
 		Variants: []Variant{{Name: "commit_stats", Query: "with_stats=true",
 			Doc: "each commit carries its `stats` (additions, deletions: heavier for GitLab to compute)"}},
 	},
 	{
-		Name: "commit_statuses", Doc: "Statuses (CI and external) of the commits exported in the window.", Key: []string{"id"}, Optional: true, Tier: "Free", Include: OnRequest,
-		Sources: []Source{{Modes: anyMode, Parent: "commits", Path: "projects/{project_id}/repository/commits/{id}/statuses", Query: "all=true",
+		// A commit never changes; posting a status on it adds it to the
+		// newest pipeline of its sha or creates one (lib/api/commit_statuses.rb,
+		// Ci::CreateCommitStatusService), whose updated_at moves when its
+		// status does: the statuses are read for the pipelines updated in
+		// the window (and while they run), each pipeline's own
+		// (pipeline_id, GitLab 17.8; earlier versions ignore it and list
+		// every status of the sha).
+		Name: "commit_statuses", Doc: "Statuses (CI and external) of the commits of the pipelines updated in the window.", Key: []string{"id"}, Optional: true, Tier: "Free", Include: OnRequest,
+		Sources: []Source{{Modes: anyMode, Parent: "pipelines", Path: "projects/{project_id}/repository/commits/{sha}/statuses", Query: "all=true&pipeline_id={id}",
 			Adds: []Add{{"project_id", "project_id"}}}},
 	},
 	{
@@ -151,7 +161,12 @@ var projectResources = []Resource{
 	},
 	{
 		Name: "deployments", Doc: "Deployments of each project, with their environment and job.", Key: []string{"id"}, Optional: true, Tier: "Free",
-		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/deployments", Query: "order_by=updated_at&sort=asc",
+		// Descending: GitLab pairs the updated_at filter with updated_at
+		// ordering (app/finders/deployments_finder.rb), and an ascending
+		// offset listing of a field that changes while it is paged skips
+		// the object that moves past a page boundary; descending only
+		// repeats one.
+		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/deployments", Query: "order_by=updated_at&sort=desc",
 			Filter: updatedFilter, Adds: projectKeys, Keys: "order_by=id&sort=asc"}},
 	},
 	{

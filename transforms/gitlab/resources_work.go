@@ -2,7 +2,9 @@ package gitlab
 
 // Children of issues, merge requests, pipelines and epics: each is read for
 // the parents exported in the run's window (a change of a child bumps its
-// parent's updated_at).
+// parent's updated_at), and those whose changes do not (Source.Refresh,
+// with the GitLab source that says so) again for every parent once per
+// GITLAB_REFRESH_PERIOD.
 
 var (
 	epicKeys     = []Add{{"epic_id", "id"}, {"epic_iid", "iid"}}
@@ -28,25 +30,43 @@ func perPipeline(path string, single bool) []Source {
 	return []Source{{Modes: anyMode, Parent: "pipelines", Path: "projects/{project_id}/pipelines/{id}/" + path, Single: single, Adds: pipelineKeys}}
 }
 
+// refreshed marks sources whose changes do not move their parent (see
+// Source.Refresh).
+func refreshed(sources []Source) []Source {
+	for i := range sources {
+		sources[i].Refresh = true
+	}
+	return sources
+}
+
 var workResources = []Resource{
 	// Epics (the epics API takes the epic's iid for its issues, its id for its notes).
 	{
-		Name: "epic_issues", Doc: "Issues of each epic updated in the window.", Key: []string{"epic_id", "id"}, Optional: true, Tier: "Premium",
-		Sources: perEpic("groups/{group_id}/epics/{iid}/issues"),
+		// Each row embeds the issue, whose changes never move the epic
+		// (EpicIssue belongs_to :epic and :issue without touch:
+		// ee/app/models/epic_issue.rb).
+		Name: "epic_issues", Doc: "Issues of each epic: with each epic updated in the window, and every epic's again once per GITLAB_REFRESH_PERIOD (the issues they embed change without moving the epic).", Key: []string{"epic_id", "id"}, Optional: true, Tier: "Premium",
+		Sources: refreshed(perEpic("groups/{group_id}/epics/{iid}/issues")),
 	},
 	{
-		Name: "epic_notes", Doc: "Comments and system notes of epics updated in the window.", Key: []string{"id"}, Optional: true, Tier: "Premium",
-		Sources: perEpic("groups/{group_id}/epics/{id}/notes"),
+		// As issue_notes (app/models/note.rb: an award moves only the note).
+		Name: "epic_notes", Doc: "Comments and system notes of epics: with each epic updated in the window, and every epic's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Optional: true, Tier: "Premium",
+		Sources: refreshed(perEpic("groups/{group_id}/epics/{id}/notes")),
 	},
 
 	// Issues.
 	{
-		Name: "issue_discussions", Doc: "Discussions (threads of notes) of issues updated in the window.", Key: []string{"id"}, Tier: "Free",
-		Sources: perIssue("discussions", false),
+		// The threads hold the notes: as issue_notes (app/models/note.rb).
+		Name: "issue_discussions", Doc: "Discussions (threads of notes) of issues: with each issue updated in the window, and every issue's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Tier: "Free",
+		Sources: refreshed(perIssue("discussions", false)),
 	},
 	{
-		Name: "issue_award_emoji", Doc: "Emoji reactions to issues updated in the window.", Key: []string{"id"}, Tier: "Free",
-		Sources: perIssue("award_emoji", false),
+		// Awarding does not move the issue's updated_at: AwardEmoji's
+		// callbacks call awardable.try(:bump_updated_at), which only Note
+		// defines (app/models/award_emoji.rb), and the upvotes counters are
+		// written with update_column. Hence a refresh.
+		Name: "issue_award_emoji", Doc: "Emoji reactions to issues: with each issue updated in the window, and every issue's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Tier: "Free",
+		Sources: refreshed(perIssue("award_emoji", false)),
 	},
 	{
 		Name: "issue_resource_label_events", Doc: "Label added / removed events of issues updated in the window.", Key: []string{"id"}, Tier: "Free",
@@ -65,8 +85,13 @@ var workResources = []Resource{
 		Sources: perIssue("resource_weight_events", false),
 	},
 	{
-		Name: "issue_links", Doc: "Issues linked to each issue updated in the window (the linked issue, with the link's id and type).", Key: []string{"issue_id", "issue_link_id"},
-		Tier: "Free", Sources: perIssue("links", false),
+		// Linking and unlinking bump both issues (IssuableLinks::CreateService
+		// and DestroyService write system notes outside no_touching), but
+		// each row embeds the linked issue, whose changes do not move this
+		// one (IssueLink belongs_to :source and :target without touch:
+		// app/models/issue_link.rb).
+		Name: "issue_links", Doc: "Issues linked to each issue (the linked issue, with the link's id and type): with each issue updated in the window, and every issue's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"issue_id", "issue_link_id"},
+		Tier: "Free", Sources: refreshed(perIssue("links", false)),
 	},
 	{
 		Name: "issue_time_stats", Doc: "Time estimate and time spent of issues updated in the window.", Key: []string{"issue_id"}, Tier: "Free",
@@ -75,32 +100,48 @@ var workResources = []Resource{
 
 	// Merge requests.
 	{
-		Name: "merge_request_discussions", Doc: "Discussions (threads of notes) of merge requests updated in the window.", Key: []string{"id"}, Tier: "Free",
-		Sources: perMR("discussions", "", false),
+		// As issue_discussions.
+		Name: "merge_request_discussions", Doc: "Discussions (threads of notes) of merge requests: with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Tier: "Free",
+		Sources: refreshed(perMR("discussions", "", false)),
 	},
 	{
-		Name: "merge_request_award_emoji", Doc: "Emoji reactions to merge requests updated in the window.", Key: []string{"id"}, Tier: "Free",
-		Sources: perMR("award_emoji", "", false),
+		// As issue_award_emoji (app/models/award_emoji.rb).
+		Name: "merge_request_award_emoji", Doc: "Emoji reactions to merge requests: with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Tier: "Free",
+		Sources: refreshed(perMR("award_emoji", "", false)),
 	},
 	{
 		Name: "merge_request_approvals", Doc: "Approval state of merge requests updated in the window.", Key: []string{"merge_request_id"}, Tier: "Free",
 		Sources: perMR("approvals", "", true),
 	},
 	{
-		Name: "merge_request_approval_rules", Doc: "Approval rules of merge requests updated in the window.", Key: []string{"id"}, Optional: true, Tier: "Premium",
-		Sources: perMR("approval_rules", "", false),
+		// Rules are changed without saving the merge request
+		// (ApprovalRules::UpdateService; ApprovalMergeRequestRule
+		// belongs_to :merge_request without touch:
+		// ee/app/models/approval_merge_request_rule.rb).
+		Name: "merge_request_approval_rules", Doc: "Approval rules of merge requests: with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Optional: true, Tier: "Premium",
+		Sources: refreshed(perMR("approval_rules", "", false)),
 	},
 	{
-		Name: "merge_request_commits", Doc: "Commits of merge requests updated in the window.", Key: []string{"merge_request_id", "id"}, Tier: "Free",
-		Sources: perMR("commits", "", false),
+		// A push to the source branch bumps the merge request (the "added
+		// commits" system note of MergeRequests::RefreshService), but a
+		// push to the target branch reloads its diff without: the new diff
+		// is set with update_all (MergeRequestDiff#set_as_latest_diff) and
+		// merge_status moves under Gitlab::Timeless (app/models/merge_request.rb).
+		Name: "merge_request_commits", Doc: "Commits of merge requests: with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"merge_request_id", "id"}, Tier: "Free",
+		Sources: refreshed(perMR("commits", "", false)),
 	},
 	{
-		Name: "merge_request_diffs", Doc: "File diffs of merge requests updated in the window (large).", Key: []string{"merge_request_id", "old_path", "new_path"},
-		Tier: "Free", Include: OnRequest, Sources: perMR("diffs", "", false),
+		// As merge_request_commits.
+		Name: "merge_request_diffs", Doc: "File diffs of merge requests (large): with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"merge_request_id", "old_path", "new_path"},
+		Tier: "Free", Include: OnRequest, Sources: refreshed(perMR("diffs", "", false)),
 	},
 	{
-		Name: "merge_request_pipelines", Doc: "Pipelines of merge requests updated in the window.", Key: []string{"merge_request_id", "id"}, Optional: true, Tier: "Free",
-		Sources: perMR("pipelines", "", false),
+		// New pipelines and their status changes never move the merge
+		// request: its head pipeline is written with update_column, and the
+		// listing (Ci::PipelinesForMergeRequestFinder) is the merge request
+		// event pipelines and the source branch's.
+		Name: "merge_request_pipelines", Doc: "Pipelines of merge requests: with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"merge_request_id", "id"}, Optional: true, Tier: "Free",
+		Sources: refreshed(perMR("pipelines", "", false)),
 	},
 	{
 		Name: "merge_request_resource_label_events", Doc: "Label added / removed events of merge requests updated in the window.", Key: []string{"id"}, Tier: "Free",
@@ -115,8 +156,10 @@ var workResources = []Resource{
 		Sources: perMR("resource_milestone_events", "", false),
 	},
 	{
-		Name: "merge_request_closes_issues", Doc: "Issues that merge requests updated in the window close on merge.", Key: []string{"merge_request_id", "id"}, Tier: "Free",
-		Sources: perMR("closes_issues", "", false),
+		// Each row embeds the issue, whose changes do not move the merge
+		// request (MergeRequestsClosingIssues belongs_to without touch).
+		Name: "merge_request_closes_issues", Doc: "Issues that merge requests close on merge: with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"merge_request_id", "id"}, Tier: "Free",
+		Sources: refreshed(perMR("closes_issues", "", false)),
 	},
 
 	// Pipelines.

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
 // Store is a data store for exported records and the checkpoint.
@@ -30,9 +32,10 @@ type Store interface {
 	ReadCheckpoint(ctx context.Context, jobID string) (*Checkpoint, error)
 	// NewWriter stages records of one bundle of a run.
 	NewWriter(ctx context.Context, run Run) (Writer, error)
-	// Commit makes every part visible and then writes the run's checkpoint.
-	// It is idempotent: running it again for the same run and parts is safe.
-	Commit(ctx context.Context, run Run, parts []Part) error
+	// Commit makes every part visible and then writes the run's checkpoint,
+	// holding the job's next state. It is idempotent: running it again for
+	// the same run and parts is safe.
+	Commit(ctx context.Context, run Run, parts []Part, next state.State) error
 }
 
 // KeyLister is implemented by stores that can list what a job stored, for
@@ -137,23 +140,40 @@ type Run struct {
 // CheckpointResetter is implemented by stores whose checkpoint the
 // checkpoint command can reset.
 type CheckpointResetter interface {
-	// ResetCheckpoint makes the job's next run read from to (its window
-	// starts there, less the overlap), or with a zero to, a backfill as if
-	// the job had never run. Stored records stay; the reset is recorded
-	// under a run id starting with ResetRunPrefix.
-	ResetCheckpoint(ctx context.Context, jobID string, to time.Time) error
+	// ForgetCheckpoint makes the job's next run a backfill, as if the job
+	// had never run. Stored records stay.
+	ForgetCheckpoint(ctx context.Context, jobID string) error
+	// WriteCheckpoint replaces the job's checkpoint with cp, a reset of
+	// the job or of some of its streams (cp's RunID starts with
+	// ResetRunPrefix; the store may set it and CommittedAt to its own
+	// commit time). Stored records stay.
+	WriteCheckpoint(ctx context.Context, cp Checkpoint) error
 }
 
 // ResetRunPrefix starts the run id of a checkpoint written by a reset.
 const ResetRunPrefix = "reset-"
 
-// ResetCheckpoint is the checkpoint a reset to `to` writes at now.
-func ResetCheckpoint(jobID string, to, now time.Time, root string) Checkpoint {
-	return Checkpoint{JobID: jobID, StartedAt: to.UTC(), CommittedAt: now.UTC(), RunID: ResetRunPrefix + now.UTC().Format("20060102T150405Z"),
-		Root: root, Records: map[string]int64{}}
+// ResetCheckpoint is the checkpoint a reset of the whole job to `to`
+// writes at now: every stream of base (the job's state, of the current
+// version) restarts at to; the scopes stay known.
+func ResetCheckpoint(jobID string, to, now time.Time, root string, base state.State) Checkpoint {
+	cp := Checkpoint{JobID: jobID, StartedAt: to.UTC(), CommittedAt: now.UTC(), RunID: ResetRunID(now), Root: root, Records: map[string]int64{}}
+	cp.State = base.Next(state.Run{}) // a copy
+	for _, st := range cp.State.Streams {
+		st.Cursor, st.Scopes = to.UTC(), nil
+	}
+	// Commits are read by date from `to` once more (their heads are
+	// forgotten), and refresh sweeps start a new cycle.
+	cp.State.Sweeps, cp.State.Branches, cp.State.HeadsUnknown = nil, nil, true
+	return cp
 }
 
-// Checkpoint is what a successful run leaves for the next one.
+// ResetRunID is the run id of a checkpoint written by a reset at now.
+func ResetRunID(now time.Time) string { return ResetRunPrefix + now.UTC().Format("20060102T150405Z") }
+
+// Checkpoint is what a successful run leaves for the next one: who wrote
+// it, and the job's state (per-stream cursors, scopes, branch heads,
+// refresh sweeps), which the next run starts from.
 type Checkpoint struct {
 	JobID           string           `json:"job_id"`
 	StartedAt       time.Time        `json:"started_at"` // the next run's window starts here (minus overlap)
@@ -166,16 +186,20 @@ type Checkpoint struct {
 	// ReconciledAt: the start of the job's latest run that reconciled
 	// deletions (GITLAB_RECONCILE); zero when none has.
 	ReconciledAt time.Time `json:"reconciled_at,omitzero"`
+	// State: version 0 (absent) in a checkpoint of an earlier exporter,
+	// which state.Upgrade turns into per-stream state.
+	state.State
 }
 
-// NewCheckpoint builds the checkpoint of a committed run.
-func NewCheckpoint(run Run, parts []Part, now time.Time) (Checkpoint, error) {
+// NewCheckpoint builds the checkpoint of a committed run, holding the
+// job's next state.
+func NewCheckpoint(run Run, parts []Part, now time.Time, next state.State) (Checkpoint, error) {
 	started, err := time.Parse(time.RFC3339Nano, run.StartedAt)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("run %s: bad start time %q: %w", run.RunID, run.StartedAt, err)
 	}
 	cp := Checkpoint{JobID: run.JobID, StartedAt: started.UTC(), CommittedAt: now.UTC(), RunID: run.RunID,
-		Root: run.Root, Previous: run.Previous, Records: map[string]int64{}}
+		Root: run.Root, Previous: run.Previous, Records: map[string]int64{}, State: next}
 	for _, p := range parts {
 		cp.Records[p.Table] += p.Records
 	}

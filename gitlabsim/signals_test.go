@@ -1,0 +1,198 @@
+package gitlabsim
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+)
+
+// Tests of GitLab's change signals: what moves an object's updated_at, as
+// GitLab's Rails code does it (see awards.go, notes.go).
+
+// one reads one object of a list endpoint (it must list exactly one).
+func (s *tsim) one(path string) map[string]any {
+	s.t.Helper()
+	objs := objects(s.t, s.all(path))
+	if len(objs) != 1 {
+		s.t.Fatalf("GET %s: %d objects, want 1", path, len(objs))
+	}
+	return objs[0]
+}
+
+// freeze stops the sim clock's real part (it moves only by Advance), so
+// that a test knows the stamp of each change.
+func (s *tsim) freeze() *tsim {
+	fixed := time.Now().Truncate(time.Millisecond)
+	s.clock = func() time.Time { return fixed }
+	return s
+}
+
+// nowStamp is the sim clock as the API renders it.
+func (s *tsim) nowStamp() string { return s.st.ts(s.Now().UnixMilli()) }
+
+// byID finds the object of a list with an id.
+func byID(objs []map[string]any, id int64) map[string]any {
+	for _, o := range objs {
+		if fmt.Sprint(o["id"]) == fmt.Sprint(id) {
+			return o
+		}
+	}
+	return nil
+}
+
+func TestAwardEmojiMoveNoIssueNorMergeRequest(t *testing.T) {
+	s := start(t, Options{}).freeze()
+	issue := s.one("/api/v4/projects/1000/issues?iids[]=1")
+	id := mustInt(t, fmt.Sprint(issue["id"]))
+	s.Advance(5 * time.Minute)
+	award := s.Award("issue", id, "thumbsup")
+	after := s.one("/api/v4/projects/1000/issues?iids[]=1")
+	if after["updated_at"] != issue["updated_at"] || fmt.Sprint(after["upvotes"]) != fmt.Sprint(mustInt(t, fmt.Sprint(issue["upvotes"]))+1) {
+		t.Errorf("awarded thumbsup: updated_at %v -> %v, upvotes %v -> %v", issue["updated_at"], after["updated_at"], issue["upvotes"], after["upvotes"])
+	}
+	a := byID(objects(t, s.all("/api/v4/projects/1000/issues/1/award_emoji")), award)
+	if a == nil || a["name"] != "thumbsup" || a["created_at"] != s.nowStamp() || a["awardable_type"] != "Issue" {
+		t.Errorf("the award: %v", a)
+	}
+	since := url.QueryEscape(s.Now().Add(-time.Second).UTC().Format(time.RFC3339))
+	if got := s.all("/api/v4/projects/1000/issues?updated_after=" + since); len(got) != 0 {
+		t.Errorf("an award made %d issues show as updated", len(got))
+	}
+	s.Advance(time.Minute)
+	s.RemoveAward("issue", award)
+	removed := s.one("/api/v4/projects/1000/issues?iids[]=1")
+	if removed["updated_at"] != issue["updated_at"] || fmt.Sprint(removed["upvotes"]) != fmt.Sprint(issue["upvotes"]) {
+		t.Errorf("award removed: updated_at %v, upvotes %v", removed["updated_at"], removed["upvotes"])
+	}
+	if byID(objects(t, s.all("/api/v4/projects/1000/issues/1/award_emoji")), award) != nil {
+		t.Error("the removed award is still listed")
+	}
+
+	mr := s.one("/api/v4/projects/1000/merge_requests?iids[]=1")
+	s.Award("merge_request", mustInt(t, fmt.Sprint(mr["id"])), "thumbsdown")
+	mrAfter := s.one("/api/v4/projects/1000/merge_requests?iids[]=1")
+	if mrAfter["updated_at"] != mr["updated_at"] || fmt.Sprint(mrAfter["downvotes"]) != fmt.Sprint(mustInt(t, fmt.Sprint(mr["downvotes"]))+1) {
+		t.Errorf("merge request awarded thumbsdown: updated_at %v -> %v, downvotes %v -> %v", mr["updated_at"], mrAfter["updated_at"],
+			mr["downvotes"], mrAfter["downvotes"])
+	}
+
+	// A note's award moves the note (Note#bump_updated_at), not its issue.
+	var note map[string]any
+	for _, n := range objects(t, s.all("/api/v4/projects/1000/issues/1/notes")) {
+		if n["system"] == false {
+			note = n
+			break
+		}
+	}
+	noteID := mustInt(t, fmt.Sprint(note["id"]))
+	s.Advance(time.Minute)
+	na := s.Award("issue_note", noteID, "tada")
+	if n := byID(objects(t, s.all("/api/v4/projects/1000/issues/1/notes")), noteID); n["updated_at"] != s.nowStamp() {
+		t.Errorf("awarded note: updated_at %v, want %v", n["updated_at"], s.nowStamp())
+	}
+	if got := s.one("/api/v4/projects/1000/issues?iids[]=1"); got["updated_at"] != issue["updated_at"] {
+		t.Errorf("a note's award moved its issue to %v", got["updated_at"])
+	}
+	if a := byID(objects(t, s.all(fmt.Sprintf("/api/v4/projects/1000/issues/1/notes/%d/award_emoji", noteID))), na); a == nil ||
+		a["awardable_type"] != "Note" || fmt.Sprint(a["awardable_id"]) != fmt.Sprint(noteID) {
+		t.Errorf("the note's award: %v", a)
+	}
+	if _, ok := s.Expected()["issue_note_award_emoji"]; ok || slices.Contains(TableNames(), "issue_note_award_emoji") {
+		t.Error("the award emoji of notes are in Expected, but the catalog has no table for them")
+	}
+}
+
+func TestNotesTouchTheirNoteableAtMostOnceAMinute(t *testing.T) {
+	s := start(t, Options{}).freeze()
+	issue := s.one("/api/v4/projects/1000/issues?iids[]=2")
+	id := mustInt(t, fmt.Sprint(issue["id"]))
+	count := func() int64 {
+		return mustInt(t, fmt.Sprint(s.one("/api/v4/projects/1000/issues?iids[]=2")["user_notes_count"]))
+	}
+	n0 := count()
+	s.Advance(2 * time.Minute)
+	first := s.nowStamp()
+	n1 := s.AddNote("issue", id)
+	got := s.one("/api/v4/projects/1000/issues?iids[]=2")
+	if got["updated_at"] != first || count() != n0+1 {
+		t.Errorf("a new note: updated_at %v (want %v), user_notes_count %d (want %d)", got["updated_at"], first, count(), n0+1)
+	}
+	s.Advance(30 * time.Second)
+	n2 := s.AddNote("issue", id)
+	if got := s.one("/api/v4/projects/1000/issues?iids[]=2"); got["updated_at"] != first {
+		t.Errorf("a note 30 s later touched the issue (ThrottledTouch): updated_at %v, want %v", got["updated_at"], first)
+	}
+	notes := objects(t, s.all("/api/v4/projects/1000/issues/2/notes"))
+	if byID(notes, n1) == nil || byID(notes, n2) == nil {
+		t.Errorf("notes %d, %d not listed", n1, n2)
+	}
+	s.Advance(2 * time.Minute)
+	s.AddNote("issue", id)
+	touched := s.one("/api/v4/projects/1000/issues?iids[]=2")["updated_at"]
+	if touched != s.nowStamp() {
+		t.Errorf("a note 2.5 min later: updated_at %v, want %v", touched, s.nowStamp())
+	}
+	s.Advance(2 * time.Minute)
+	s.DeleteNote("issue", n1)
+	if got := s.one("/api/v4/projects/1000/issues?iids[]=2"); got["updated_at"] != touched || count() != n0+2 {
+		t.Errorf("a note deleted: updated_at %v (want %v, unchanged), user_notes_count %d (want %d)", got["updated_at"], touched, count(), n0+2)
+	}
+	if byID(objects(t, s.all("/api/v4/projects/1000/issues/2/notes")), n1) != nil {
+		t.Error("the deleted note is still listed")
+	}
+
+	mr := s.one("/api/v4/projects/1000/merge_requests?iids[]=2")
+	s.AddNote("merge_request", mustInt(t, fmt.Sprint(mr["id"])))
+	if got := s.one("/api/v4/projects/1000/merge_requests?iids[]=2"); got["updated_at"] != s.nowStamp() {
+		t.Errorf("a note on a merge request: updated_at %v, want %v", got["updated_at"], s.nowStamp())
+	}
+}
+
+// TestMutateChangesChildrenWithoutTheirParents: in Mutate's ordinary
+// activity, GitLab's silent changes happen: awards without their issue or
+// merge request, a job without its pipeline.
+func TestMutateChangesChildrenWithoutTheirParents(t *testing.T) {
+	s := start(t, Options{Seed: 3}).freeze()
+	var m Mutation
+	for i := 0; i < 3; i++ {
+		s.Advance(2 * time.Minute)
+		m = s.Mutate(6)
+	}
+	exp := s.Expected()
+	changed := func(table string) map[string]bool {
+		out := map[string]bool{}
+		for _, k := range m.ChangedKeys[table] {
+			out[k] = true
+		}
+		return out
+	}
+	pipelines := changed("pipelines")
+	jobPipelines := map[string]string{}
+	for _, o := range objects(t, exp["pipeline_jobs"]) {
+		jobPipelines[fmt.Sprint(o["id"])] = fmt.Sprint(o["pipeline"].(map[string]any)["id"])
+	}
+	silentJob := false
+	for k := range changed("pipeline_jobs") {
+		silentJob = silentJob || !pipelines[jobPipelines[k]]
+	}
+	if !silentJob {
+		t.Error("no job changed without its pipeline")
+	}
+	issuesUpdated := map[string]bool{}
+	for _, o := range objects(t, exp["issues"]) {
+		if o["updated_at"] == s.nowStamp() {
+			issuesUpdated[fmt.Sprint(o["id"])] = true
+		}
+	}
+	silentAward := false
+	for _, o := range objects(t, exp["issue_award_emoji"]) {
+		if o["created_at"] == s.nowStamp() && !issuesUpdated[fmt.Sprint(o["awardable_id"])] {
+			silentAward = true
+		}
+	}
+	if !silentAward {
+		t.Error("no award emoji without its issue moving")
+	}
+}

@@ -1,0 +1,232 @@
+package gitlab
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
+)
+
+// Commits are found by push, not by date. GitLab's `since` filter of
+// GET /projects/:id/repository/commits compares the committed date
+// (lib/api/commits.rb passes it to Repository#commits, Gitaly's
+// FindCommits `after`), so a merged old branch, a push of old local work or
+// the first push of an imported history brings commits dated before any
+// window. What moves is the branches' heads: the branches listing (each
+// branch with its head commit) is read every run, and the commits item of
+// a project (spawned once per branches listing: Source.PerListing) lists,
+// for each branch whose head moved since the job's state, `ref_name=<old
+// head>..<new head>` (the commits reachable from the new head and not from
+// the old one: git's revision range, which the endpoint passes to Gitaly as
+// it is), and for a new branch `<old head of the default branch>..<head>`
+// (or the branch's whole history when that is unknown). A force-pushed
+// branch's range holds exactly the rewritten commits; a deleted branch has
+// nothing to read. Commits that several ranges hold are written once.
+//
+// A project whose commits stream has no cursor (a new scope, a backfill, a
+// reset) or whose heads the job never recorded (its repository was not
+// readable) reads its whole history (`all=true`, from
+// GITLAB_BACKFILL_TIMESTAMP when set); when the state has never recorded
+// heads at all (a checkpoint of an earlier version, a reset to a time), a
+// project reads by date from its window once, and learns the heads. The heads go to the job's state with the item's
+// end marker.
+
+const (
+	commitsTable  = "commits"
+	branchesTable = "repository_branches"
+)
+
+// branchRef is one branch of a branches listing: its name and head.
+type branchRef struct {
+	Name    string `json:"name"`
+	SHA     string `json:"sha"`
+	Default bool   `json:"default,omitempty"`
+}
+
+// listing collects what the PerListing children of a listing need: the
+// branches of a project's branches listing.
+type listing struct {
+	branches []branchRef
+	ids      map[string]bool // of a resource with Open records: the ids (JSON) listed
+}
+
+// has reports whether the listing held a record of that id.
+func (l *listing) has(id json.RawMessage) bool { return l.ids[string(id)] }
+
+func (l *listing) add(res Resource, fields map[string]json.RawMessage) {
+	if res.Open != nil {
+		if l.ids == nil {
+			l.ids = map[string]bool{}
+		}
+		l.ids[string(fields["id"])] = true
+	}
+	if res.Name != branchesTable {
+		return
+	}
+	var b struct {
+		Name    string `json:"name"`
+		Default bool   `json:"default"`
+		Commit  struct {
+			ID string `json:"id"`
+		} `json:"commit"`
+	}
+	raw, _ := json.Marshal(fields)
+	if json.Unmarshal(raw, &b) == nil && b.Name != "" && b.Commit.ID != "" {
+		l.branches = append(l.branches, branchRef{Name: b.Name, SHA: b.Commit.ID, Default: b.Default})
+	}
+}
+
+// spawnPerListing spawns the PerListing children of a listing that has
+// ended: one item each, carrying what the listing held.
+func (f *fetchFn) spawnPerListing(res Resource, it Item, l *listing, spawn func(Item)) error {
+	if it.KeysOnly || it.Refresh {
+		return nil
+	}
+	for _, c := range f.children[res.Name] {
+		if !c.Source.PerListing {
+			continue
+		}
+		var parent map[string]json.RawMessage
+		if len(it.Parent) > 0 {
+			if err := json.Unmarshal(it.Parent, &parent); err != nil {
+				return fmt.Errorf("%s of %s: the parent keys are not a JSON object", c.Resource, it.Path)
+			}
+		}
+		child, err := childItem(c, parent, it, false, "", "")
+		if err != nil {
+			return fmt.Errorf("GET %s: %w", it.Path, err)
+		}
+		refs := l.branches
+		if refs == nil {
+			refs = []branchRef{}
+		}
+		sort.Slice(refs, func(i, j int) bool { return refs[i].Name < refs[j].Name })
+		child.Refs, _ = json.Marshal(refs)
+		child.Until = it.Until
+		spawn(child)
+	}
+	return nil
+}
+
+// commitRanges are the listings of one project's commits item.
+type commitRanges struct {
+	project  string
+	listings []url.Values
+	now      map[string]string // the heads listed: the next state's
+	seen     map[string]bool   // shas written by this item
+	base     url.Values        // the item's query without all/since
+}
+
+// commitListings plans the listings of a project's commits item (q: its
+// query, the source's plus the variants').
+func (f *fetchFn) commitListings(it Item, q url.Values) (*commitRanges, error) {
+	var parent struct {
+		ProjectID json.Number `json:"project_id"`
+	}
+	if err := json.Unmarshal(it.Parent, &parent); err != nil || parent.ProjectID == "" {
+		return nil, fmt.Errorf("commits of %s: no project_id in the parent keys", it.Path)
+	}
+	var refs []branchRef
+	if err := json.Unmarshal(it.Refs, &refs); err != nil {
+		return nil, fmt.Errorf("commits of %s: bad branch list: %w", it.Path, err)
+	}
+	r := &commitRanges{project: parent.ProjectID.String(), now: map[string]string{}, seen: map[string]bool{}}
+	r.base = url.Values{}
+	for k, v := range q {
+		if k != "all" && k != "since" && k != "until" {
+			r.base[k] = v
+		}
+	}
+	for _, b := range refs {
+		r.now[b.Name] = b.SHA
+	}
+	scope := state.ProjectScope(r.project)
+	_, read := f.Window.State.Cursor(commitsTable, scope)
+	old, known := f.Window.State.Heads(r.project)
+	switch {
+	case !read || (!known && !f.Window.State.HeadsUnknown):
+		// The whole history of every ref.
+		all := r.with("all", "true")
+		if !f.Window.Bound.IsZero() {
+			all.Set("since", formatTime(f.Window.Bound))
+		}
+		r.listings = append(r.listings, all)
+	case !known:
+		all := r.with("all", "true")
+		all.Set("since", formatTime(f.Window.After(commitsTable, scope)))
+		r.listings = append(r.listings, all)
+	default:
+		base := ""
+		for _, b := range refs {
+			if b.Default {
+				base = old[b.Name]
+			}
+		}
+		for _, b := range refs {
+			from, had := old[b.Name]
+			switch {
+			case had && from == b.SHA:
+				continue // did not move
+			case had:
+			case base != "" && base != b.SHA:
+				from = base // a new branch: what it adds to the default branch
+			default:
+				r.listings = append(r.listings, r.with("ref_name", b.SHA))
+				continue
+			}
+			r.listings = append(r.listings, r.with("ref_name", from+".."+b.SHA))
+		}
+	}
+	return r, nil
+}
+
+// with is the base query with one more parameter.
+func (r *commitRanges) with(k, v string) url.Values {
+	q := url.Values{}
+	for key, vals := range r.base {
+		q[key] = append([]string(nil), vals...)
+	}
+	q.Set(k, v)
+	return q
+}
+
+// seenBefore reports whether an earlier listing of the item held the commit.
+func (r *commitRanges) seenBefore(raw json.RawMessage) bool {
+	var c struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &c) != nil || c.ID == "" {
+		return false
+	}
+	if r.seen[c.ID] {
+		return true
+	}
+	r.seen[c.ID] = true
+	return false
+}
+
+// lost reports whether a range listing failed because its old head is no
+// longer in the repository (GitLab answers 404 for an unknown revision).
+func (r *commitRanges) lost(err error, q url.Values) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusBadRequest) && len(q["ref_name"]) == 1 && rangeHead(q.Get("ref_name")) != ""
+}
+
+// whole is the listing of the whole history of a range's head.
+func (r *commitRanges) whole(q url.Values) url.Values {
+	return r.with("ref_name", rangeHead(q.Get("ref_name")))
+}
+
+// rangeHead returns b of a range "a..b" ("" for anything else).
+func rangeHead(ref string) string {
+	for i := 0; i+1 < len(ref); i++ {
+		if ref[i] == '.' && ref[i+1] == '.' {
+			return ref[i+2:]
+		}
+	}
+	return ""
+}

@@ -1,0 +1,75 @@
+package gitlab
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
+)
+
+// Window is what each stream's time window is made of: a stream (a table
+// in a scope) reads what changed since its cursor in the job's state, less
+// the overlap; a stream without a cursor (a new table, a new scope, a
+// reset one) reads its history from Bound.
+type Window struct {
+	Now     time.Time     // the run's start, GitLab's clock: the windows' end and the next cursor
+	Overlap time.Duration // GITLAB_WINDOW_OVERLAP
+	// Bound is where a history starts: zero = its beginning; Now for
+	// GITLAB_BACKFILL_TIMESTAMP=now; else that time.
+	Bound time.Time
+	State state.State
+	// Sweeps: per parent table, the slice of creation time whose parents'
+	// Refresh children this run reads again (see state.Advance).
+	Sweeps map[string]state.Slice
+}
+
+// After is where the window of a table's stream in a scope starts (zero:
+// the whole history).
+func (w Window) After(table, scope string) time.Time {
+	if c, ok := w.State.Cursor(table, scope); ok {
+		return c.Add(-w.Overlap).UTC()
+	}
+	return w.Bound.UTC()
+}
+
+// History returns the window [from, to) of a History source for a scope:
+// from the scope's own start to where the tree-wide stream of the table
+// (in the root's scope) starts; ok is false when that is empty (a scope
+// the job has read all along, or a tree-wide stream that itself reads the
+// whole history).
+func (w Window) History(table, scope, rootScope string) (from, to time.Time, ok bool) {
+	from, to = w.After(table, scope), w.After(table, rootScope)
+	return from, to, scope != rootScope && from.Before(to)
+}
+
+// Scope is the scope of the root's own streams (the tree-wide ones).
+func (r Root) Scope() string {
+	id := strconv.FormatInt(r.ID, 10)
+	if r.Mode == ProjectMode {
+		return state.ProjectScope(id)
+	}
+	return state.GroupScope(id)
+}
+
+// scopeOf returns the scope a record of a Scope resource is, with its full
+// path, for the state's list of scopes.
+func scopeOf(res Resource, fields map[string]json.RawMessage) (state.Scope, bool) {
+	if res.Scope == "" {
+		return state.Scope{}, false
+	}
+	id, err := scalar(fields["id"])
+	if err != nil || id == "" {
+		return state.Scope{}, false
+	}
+	var path string
+	for _, k := range []string{"full_path", "path_with_namespace"} {
+		if raw, ok := fields[k]; ok {
+			if v, err := scalar(raw); err == nil && v != "" {
+				path = v
+				break
+			}
+		}
+	}
+	return state.Scope{Kind: res.Scope, ID: id, Path: path}, true
+}

@@ -1,0 +1,215 @@
+package gitlab
+
+import (
+	"encoding/json"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
+)
+
+var (
+	cursorTime = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	runStart   = cursorTime.Add(time.Hour)
+)
+
+// treeJob is a fetchFn for a tree export of group 5 whose streams have all
+// read up to cursorTime, and that has seen project 10.
+func treeJob(t *testing.T) *fetchFn {
+	t.Helper()
+	st := state.New()
+	for _, table := range Tables() {
+		st.Streams[table] = &state.Stream{Cursor: cursorTime}
+	}
+	st.Scopes.Groups = map[string]string{"5": "acme"}
+	st.Scopes.Projects = map[string]string{"10": "acme/old"}
+	f := &fetchFn{Mode: TreeMode, RootScope: state.GroupScope("5"), Window: Window{Now: runStart, Overlap: 10 * time.Minute, State: st}}
+	f.prepare()
+	return f
+}
+
+// spawned handles one record of a listing item and returns the items it
+// spawned, by resource.
+func spawned(t *testing.T, f *fetchFn, res string, it Item, raw string) map[string][]Item {
+	t.Helper()
+	r, _ := Lookup(res)
+	out := map[string][]Item{}
+	var d state.Delta
+	err := f.handle(r, it, json.RawMessage(raw), it.Path, func(Record) {}, func(c Item) { out[c.Resource] = append(out[c.Resource], c) }, func(Seen) {}, &d, &listing{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func query(t *testing.T, it Item) url.Values {
+	t.Helper()
+	q, err := url.ParseQuery(it.Query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func TestANewProjectReadsItsHistoryAndAKnownOneItsWindow(t *testing.T) {
+	f := treeJob(t)
+	projects := Item{Resource: "projects", Path: "groups/5/projects", Scope: state.GroupScope("5")}
+	treeAfter := "2026-05-01T11:50:00Z"
+
+	known := spawned(t, f, "projects", projects, `{"id":10,"path_with_namespace":"acme/old","created_at":"2020-01-01T00:00:00Z"}`)
+	if q := query(t, known["pipelines"][0]); q.Get("updated_after") != treeAfter {
+		t.Errorf("a known project's pipelines: %v", q)
+	}
+	if len(known["issues"]) != 0 || len(known["merge_requests"]) != 0 {
+		t.Errorf("a known project reads its issues per project: %v", known["issues"])
+	}
+
+	fresh := spawned(t, f, "projects", projects, `{"id":11,"path_with_namespace":"acme/imported","created_at":"2026-05-01T12:30:00Z"}`)
+	if q := query(t, fresh["pipelines"][0]); q.Get("updated_after") != "" {
+		t.Errorf("a new project's pipelines are windowed: %v", q)
+	}
+	for _, table := range []string{"issues", "merge_requests"} {
+		if len(fresh[table]) != 1 {
+			t.Fatalf("a new project's %s: %v", table, fresh[table])
+		}
+		q := query(t, fresh[table][0])
+		if fresh[table][0].Path != "projects/11/"+table || q.Get("updated_after") != "" || q.Get("updated_before") != treeAfter {
+			t.Errorf("the history of a new project's %s: %s %v (up to where the tree's stream starts)", table, fresh[table][0].Path, q)
+		}
+	}
+	if q := query(t, fresh[branchesTable][0]); fresh[branchesTable][0].Scope != state.ProjectScope("11") || q.Get("updated_after") != "" {
+		t.Errorf("branches of a new project: %+v", fresh[branchesTable][0])
+	}
+
+	// GITLAB_BACKFILL_TIMESTAMP bounds the history.
+	f.Window.Bound = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	bounded := spawned(t, f, "projects", projects, `{"id":12,"path_with_namespace":"acme/moved"}`)
+	if q := query(t, bounded["issues"][0]); q.Get("updated_after") != "2026-01-01T00:00:00Z" {
+		t.Errorf("a bounded history: %v", q)
+	}
+
+	// A new subgroup reads its epics' and iterations' history.
+	groups := Item{Resource: "groups", Path: "groups/5/descendant_groups", Scope: state.GroupScope("5")}
+	g := spawned(t, f, "groups", groups, `{"id":6,"full_path":"acme/new"}`)
+	if len(g["epics"]) != 1 || g["epics"][0].Path != "groups/6/epics" || len(g["group_iterations"]) != 1 {
+		t.Errorf("a new group: %v", g)
+	}
+	if old := spawned(t, f, "groups", groups, `{"id":5,"full_path":"acme"}`); len(old["epics"]) != 0 {
+		t.Errorf("the root group reads its epics per group: %v", old["epics"])
+	}
+}
+
+func TestAResetStreamReadsItsHistoryAlone(t *testing.T) {
+	f := treeJob(t)
+	f.Window.State.Streams["issues"].Scopes = map[string]time.Time{state.ProjectScope("10"): {}}
+	got := spawned(t, f, "projects", Item{Resource: "projects", Path: "groups/5/projects"}, `{"id":10}`)
+	if len(got["issues"]) != 1 || len(got["merge_requests"]) != 0 {
+		t.Errorf("a reset of project 10's issues: issues %v, merge requests %v", got["issues"], got["merge_requests"])
+	}
+}
+
+func TestPlanStartsEachStreamAtItsCursorAndSweeps(t *testing.T) {
+	f := treeJob(t)
+	w := f.Window
+	w.State.Streams["epics"] = &state.Stream{} // newly selected: its whole history
+	w.Sweeps = map[string]state.Slice{"issues": {From: cursorTime.Add(-48 * time.Hour), To: cursorTime.Add(-24 * time.Hour)}, "merge_requests": {None: true}}
+	items := Plan(Root{Mode: TreeMode, ID: 5}, w, nil, nil)
+	var issues, sweep *Item
+	for i := range items {
+		it := &items[i]
+		switch {
+		case it.Resource == "issues" && it.Refresh:
+			sweep = it
+		case it.Resource == "issues":
+			issues = it
+		case it.Resource == "epics" && query(t, *it).Get("updated_after") != "":
+			t.Errorf("a table without a cursor is windowed: %v", it.Query)
+		case it.Resource == "merge_requests" && it.Refresh:
+			t.Error("a sweep without a slice")
+		}
+	}
+	if issues == nil || query(t, *issues).Get("updated_after") != "2026-05-01T11:50:00Z" {
+		t.Fatalf("issues: %+v", issues)
+	}
+	if sweep == nil {
+		t.Fatal("no sweep of issues")
+	}
+	q := query(t, *sweep)
+	if q.Get("created_after") != "2026-04-29T12:00:00Z" || q.Get("created_before") != "2026-04-30T12:00:00Z" || q.Get("updated_after") != "" || sweep.After != issues.After {
+		t.Errorf("sweep: %v after %q", q, sweep.After)
+	}
+}
+
+func TestASweepWritesTheParentsOutsideTheWindowAndRereadsOnlyTheirSilentChildren(t *testing.T) {
+	f := treeJob(t)
+	sweep := Item{Resource: "issues", Path: "groups/5/issues", After: "2026-05-01T11:50:00Z", Refresh: true, Scope: state.GroupScope("5")}
+	r, _ := Lookup("issues")
+	var written []Record
+	kids := map[string]int{}
+	handle := func(raw string) {
+		var d state.Delta
+		if err := f.handle(r, sweep, json.RawMessage(raw), "x", func(rec Record) { written = append(written, rec) }, func(c Item) { kids[c.Resource]++ }, func(Seen) {}, &d, &listing{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	handle(`{"id":1,"iid":1,"project_id":10,"updated_at":"2026-05-01T14:00:00+02:00"}`) // 12:00Z: in the window, read by the window's listing
+	handle(`{"id":2,"iid":2,"project_id":11,"updated_at":"2020-01-01T00:00:00Z"}`)      // a new project: its history source reads it
+	handle(`{"id":3,"iid":3,"project_id":10,"updated_at":"2026-04-01T00:00:00+05:00"}`) // outside: refreshed
+	if len(written) != 1 {
+		t.Fatalf("written %d parents, want only the one outside the window", len(written))
+	}
+	if kids["issue_award_emoji"] != 1 || kids["issue_links"] != 1 || kids["issue_notes"] != 1 || kids["issue_resource_state_events"] != 0 || kids["issue_resource_label_events"] != 0 {
+		t.Errorf("children of a swept issue: %v (only those whose changes move nothing of the issue)", kids)
+	}
+	// A reconciling run reads the children it judges per parent too.
+	f.PerParent = map[string]bool{"issue_resource_label_events": true}
+	kids = map[string]int{}
+	handle(`{"id":4,"iid":4,"project_id":10,"updated_at":"2026-04-01T00:00:00Z"}`)
+	if kids["issue_resource_label_events"] != 1 || kids["issue_resource_state_events"] != 0 {
+		t.Errorf("a reconciling sweep: %v", kids)
+	}
+}
+
+func TestOpenPipelinesHaveTheirJobsReadEveryRun(t *testing.T) {
+	f := treeJob(t)
+	scope := state.ProjectScope("10")
+	f.Window.State.Open = map[string]map[string][]json.RawMessage{"pipelines": {scope: {
+		json.RawMessage(`{"id":100,"project_id":10,"sha":"abc","status":"running"}`),
+		json.RawMessage(`{"id":101,"project_id":10,"sha":"def","status":"running"}`),
+	}}}
+	res, _ := Lookup("pipelines")
+	it := Item{Resource: "pipelines", Path: "projects/10/pipelines", Parent: []byte(`{"project_id":10}`), Scope: scope}
+	var d state.Delta
+	l := &listing{}
+	kids := map[string][]Item{}
+	spawn := func(c Item) { kids[c.Resource] = append(kids[c.Resource], c) }
+	// Listed in the window: 101 (finished) and 102 (running, new).
+	for _, raw := range []string{`{"id":101,"project_id":10,"sha":"def","status":"success"}`, `{"id":102,"project_id":10,"sha":"ghi","status":"pending","ref":"main"}`} {
+		if err := f.handle(res, it, json.RawMessage(raw), "x", func(Record) {}, spawn, func(Seen) {}, &d, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.reopen(res, it, l, &d, spawn); err != nil {
+		t.Fatal(err)
+	}
+	var jobsOf []string
+	for _, j := range kids["pipeline_jobs"] {
+		jobsOf = append(jobsOf, j.Path)
+	}
+	if len(jobsOf) != 3 || jobsOf[2] != "projects/10/pipelines/100/jobs" {
+		t.Errorf("jobs read: %v (the two listed, and 100: still running, not listed)", jobsOf)
+	}
+	var open []string
+	for _, rec := range d.Open["pipelines"][scope] {
+		open = append(open, string(rec))
+	}
+	if len(open) != 2 || len(d.OpenRead["pipelines"]) != 1 {
+		t.Errorf("open now: %v (102 listed pending, 100 not listed), read %v", open, d.OpenRead)
+	}
+	var rec map[string]any
+	_ = json.Unmarshal([]byte(open[0]), &rec)
+	if _, ok := rec["ref"]; ok || rec["sha"] != "ghi" {
+		t.Errorf("an open record keeps more or less than its children need: %v", rec)
+	}
+}
