@@ -280,6 +280,25 @@ func TestBigQueryBackfillThenIncremental(t *testing.T) {
 	}
 }
 
+// Times served with the instance's offsets: the typed columns hold the
+// instants, and the _latest views order by them.
+func TestBigQueryTimesWithOffsets(t *testing.T) {
+	o := simOptions()
+	o.TimeZone = time.FixedZone("IST", 5*3600+1800)
+	h := newBQHarness(t, o)
+	h.mustRun()
+	h.sim.Advance(time.Minute)
+	h.sim.Mutate(6)
+	h.mustRun("GITLAB_REFRESH_PERIOD", "0s")
+	h.checkBQ([]string{"issues", "merge_requests", "pipelines"})
+	for _, r := range h.bqRows("issues_latest", "") {
+		if !strings.HasSuffix(fmt.Sprint(r["updated_at"]), "+05:30") {
+			t.Fatalf("the simulator served %v: the test proves nothing", r["updated_at"])
+		}
+		break
+	}
+}
+
 func TestBigQueryFailedRunLeavesNothingVisible(t *testing.T) {
 	h := newBQHarness(t, simOptions())
 	first := h.mustRun()

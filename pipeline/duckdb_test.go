@@ -47,7 +47,11 @@ func TestReadmeDuckDBQueries(t *testing.T) {
 	// The export, into <root>/gitlab-data-export: the README's paths are
 	// those of the default FILES_DIR, relative to the directory the export
 	// ran in.
-	h := newHarness(t, simOptions())
+	// An instance in a zone with summer time: the files hold times with
+	// two offsets, which the queries compare as instants.
+	o := simOptions()
+	o.TimeZone = zoneWithSummerTime()
+	h := newHarness(t, o)
 	root := t.TempDir()
 	h.dir = filepath.Join(root, "gitlab-data-export")
 	h.env["FILES_DIR"] = h.dir
@@ -380,4 +384,13 @@ func first(rows []row) row {
 		return nil
 	}
 	return rows[0]
+}
+
+// zoneWithSummerTime is Europe/Berlin (+01:00 in winter, +02:00 in
+// summer), or a fixed +02:00 where the system has no zone data.
+func zoneWithSummerTime() *time.Location {
+	if loc, err := time.LoadLocation("Europe/Berlin"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CEST", 2*3600)
 }

@@ -29,10 +29,13 @@ type RunPlan struct {
 	// Tree: the full paths of the descendant groups and of the projects
 	// (group exports).
 	TreeGroups, TreeProjects []string
-	MinRequests              int64
-	LimitPerMinute           float64
-	MinDuration              time.Duration
-	ProbeRequests            int64 // requests the plan made
+	// NewScopes: the groups and projects of the tree the job's state does
+	// not know ("project acme/new"): the run would read their whole history.
+	NewScopes      []string
+	MinRequests    int64
+	LimitPerMinute float64
+	MinDuration    time.Duration
+	ProbeRequests  int64 // requests the plan made
 }
 
 // Plan resolves the root, reads the checkpoint and asks GitLab how large
@@ -67,7 +70,11 @@ func Plan(ctx context.Context, c Config) (*RunPlan, error) {
 		}
 	}
 	if job.Root.Mode != gitlab.ProjectMode {
-		if p.TreeGroups, p.TreeProjects, err = walkTree(ctx, client, job.Root); err != nil {
+		var seen func(kind, id string) bool
+		if cp != nil && job.Window.State.Scopes != nil {
+			seen = func(kind, id string) bool { return job.Window.State.Seen(kind + ":" + id) }
+		}
+		if p.TreeGroups, p.TreeProjects, p.NewScopes, err = walkTree(ctx, client, job.Root, seen); err != nil {
 			return nil, err
 		}
 		p.Groups, p.Projects = int64(len(p.TreeGroups))+1, int64(len(p.TreeProjects))
@@ -84,17 +91,32 @@ func Plan(ctx context.Context, c Config) (*RunPlan, error) {
 }
 
 // walkTree lists the full paths of the root group's descendant groups (a
-// tree export) and of the projects the export covers.
-func walkTree(ctx context.Context, c *gitlab.Client, root gitlab.Root) (groups, projects []string, err error) {
+// tree export) and of the projects the export covers, and of those, the
+// ones seen (nil: the job's state knows no scopes) does not know: new to
+// the job ("group acme/new", "project acme/new/api").
+func walkTree(ctx context.Context, c *gitlab.Client, root gitlab.Root, seen func(kind, id string) bool) (groups, projects, fresh []string, err error) {
 	id := strconv.FormatInt(root.ID, 10)
-	names := func(field string, out *[]string) func(gitlab.Page) error {
+	names := func(kind, field string, out *[]string) func(gitlab.Page) error {
 		return func(p gitlab.Page) error {
 			for _, raw := range p.Items {
-				var o map[string]any
-				if json.Unmarshal(raw, &o) == nil {
-					if s, ok := o[field].(string); ok {
-						*out = append(*out, s)
-					}
+				var o struct {
+					ID   json.Number `json:"id"`
+					Path string      `json:"full_path"`
+					With string      `json:"path_with_namespace"`
+				}
+				if json.Unmarshal(raw, &o) != nil {
+					continue
+				}
+				path := o.Path
+				if field == "path_with_namespace" {
+					path = o.With
+				}
+				if path == "" {
+					continue
+				}
+				*out = append(*out, path)
+				if seen != nil && !seen(kind, o.ID.String()) {
+					fresh = append(fresh, kind+" "+path)
 				}
 			}
 			return nil
@@ -102,15 +124,16 @@ func walkTree(ctx context.Context, c *gitlab.Client, root gitlab.Root) (groups, 
 	}
 	q := url.Values{"simple": {"true"}, "with_shared": {"false"}, "order_by": {"id"}, "sort": {"asc"}}
 	if root.Mode == gitlab.TreeMode {
-		if err := c.List(ctx, "groups/"+id+"/descendant_groups", url.Values{}, names("full_path", &groups)); err != nil {
-			return nil, nil, fmt.Errorf("listing the subgroups of %s: %w", root.FullPath, err)
+		if err := c.List(ctx, "groups/"+id+"/descendant_groups", url.Values{"order_by": {"id"}}, names("group", "full_path", &groups)); err != nil {
+			return nil, nil, nil, fmt.Errorf("listing the subgroups of %s: %w", root.FullPath, err)
 		}
 		q.Set("include_subgroups", "true")
 	}
-	if err := c.List(ctx, "groups/"+id+"/projects", q, names("path_with_namespace", &projects)); err != nil {
-		return nil, nil, fmt.Errorf("listing the projects of %s: %w", root.FullPath, err)
+	if err := c.List(ctx, "groups/"+id+"/projects", q, names("project", "path_with_namespace", &projects)); err != nil {
+		return nil, nil, nil, fmt.Errorf("listing the projects of %s: %w", root.FullPath, err)
 	}
 	sort.Strings(groups)
 	sort.Strings(projects)
-	return groups, projects, nil
+	sort.Strings(fresh)
+	return groups, projects, fresh, nil
 }

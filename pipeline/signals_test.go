@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
+	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
@@ -87,6 +89,20 @@ func TestNewScopesBringTheirHistory(t *testing.T) {
 		if n := countProject(storedByKey(t, h, table), imported); n != 0 {
 			t.Fatalf("%d %s of the imported project stored before it existed", n, table)
 		}
+	}
+	// plan says which projects are new to the job.
+	plan := h.plan(everything()...)
+	for _, p := range []string{"acme/platform/", "acme/data/"} {
+		found := false
+		for _, s := range plan.NewScopes {
+			found = found || strings.HasPrefix(s, "project "+p)
+		}
+		if !found {
+			t.Errorf("plan: new scopes %v lack a project under %s", plan.NewScopes, p)
+		}
+	}
+	if len(plan.NewScopes) != 2 {
+		t.Errorf("plan: new scopes %v, want the two projects", plan.NewScopes)
 	}
 	h.sim.ResetStats()
 	res := h.mustRun(everything()...)
@@ -495,4 +511,28 @@ func TestReconcileJudgesChildrenItRereads(t *testing.T) {
 			t.Errorf("no tombstone for %s: %v", k, tomb)
 		}
 	}
+}
+
+// plan makes the plan of a run with the harness's environment plus kv.
+func (h *harness) plan(kv ...string) *pipeline.RunPlan {
+	h.t.Helper()
+	env := map[string]string{}
+	for k, v := range h.env {
+		env[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		env[kv[i]] = kv[i+1]
+	}
+	cfg, err := pipeline.NewConfig((&pipeline.Flags{}).Resolve(func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok && v != ""
+	}))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	p, err := pipeline.Plan(context.Background(), cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
 }

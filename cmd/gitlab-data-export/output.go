@@ -243,6 +243,9 @@ func printPlan(out io.Writer, p *pipeline.RunPlan) {
 	if len(p.TreeProjects) > 0 {
 		fmt.Fprintf(out, "  projects:    %s\n", someNames(p.TreeProjects, 10))
 	}
+	if len(p.NewScopes) > 0 {
+		fmt.Fprintf(out, "  new:         %s (new to the job: their whole history would be read)\n", someNames(p.NewScopes, 10))
+	}
 	fmt.Fprintf(out, "  store:       %s\n", pipeline.DescribeStore(p.Job.Store))
 	if p.Checkpoint == nil {
 		fmt.Fprintln(out, "  checkpoint:  none")
