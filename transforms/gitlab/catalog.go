@@ -455,24 +455,21 @@ func Swept(m Mode, fetched map[string]bool) []string {
 }
 
 // ReadIn returns the tables of fetched (nil: every table) that have a
-// source in mode m, and of those, the ones read whole (no time filter, no
-// per-listing read) by every run.
+// source in mode m, and of those, the ones every run reads whole (no time
+// filter, parents read whole: see listedWhole).
 func ReadIn(m Mode, fetched map[string]bool) (read, whole []string) {
 	for _, r := range Catalog {
 		if fetched != nil && !fetched[r.Name] {
 			continue
 		}
-		used, all := false, true
+		used, perListing := false, false
 		for _, s := range r.Sources {
-			if s.Modes&m == 0 {
-				continue
-			}
-			used = true
-			all = all && !s.Filter.Incremental() && !s.PerListing
+			used = used || s.Modes&m != 0
+			perListing = perListing || (s.Modes&m != 0 && s.PerListing)
 		}
 		if used {
 			read = append(read, r.Name)
-			if all {
+			if !perListing && listedWhole(m, r.Name, 0) {
 				whole = append(whole, r.Name)
 			}
 		}

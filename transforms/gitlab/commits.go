@@ -118,7 +118,8 @@ type commitRanges struct {
 	listings []url.Values
 	now      map[string]string // the heads listed: the next state's
 	seen     map[string]bool   // shas written by this item
-	base     url.Values        // the item's query without all/since
+	query    url.Values        // the item's query without all/since
+	base     string            // the default branch's old head ("" unknown)
 }
 
 // commitListings plans the listings of a project's commits item (q: its
@@ -135,10 +136,10 @@ func (f *fetchFn) commitListings(it Item, q url.Values) (*commitRanges, error) {
 		return nil, fmt.Errorf("commits of %s: bad branch list: %w", it.Path, err)
 	}
 	r := &commitRanges{project: parent.ProjectID.String(), now: map[string]string{}, seen: map[string]bool{}}
-	r.base = url.Values{}
+	r.query = url.Values{}
 	for k, v := range q {
 		if k != "all" && k != "since" && k != "until" {
-			r.base[k] = v
+			r.query[k] = v
 		}
 	}
 	for _, b := range refs {
@@ -160,12 +161,12 @@ func (f *fetchFn) commitListings(it Item, q url.Values) (*commitRanges, error) {
 		all.Set("since", formatTime(f.Window.After(commitsTable, scope)))
 		r.listings = append(r.listings, all)
 	default:
-		base := ""
 		for _, b := range refs {
 			if b.Default {
-				base = old[b.Name]
+				r.base = old[b.Name]
 			}
 		}
+		base := r.base
 		for _, b := range refs {
 			from, had := old[b.Name]
 			switch {
@@ -184,10 +185,10 @@ func (f *fetchFn) commitListings(it Item, q url.Values) (*commitRanges, error) {
 	return r, nil
 }
 
-// with is the base query with one more parameter.
+// with is the item's query with one more parameter.
 func (r *commitRanges) with(k, v string) url.Values {
 	q := url.Values{}
-	for key, vals := range r.base {
+	for key, vals := range r.query {
 		q[key] = append([]string(nil), vals...)
 	}
 	q.Set(k, v)
@@ -210,15 +211,32 @@ func (r *commitRanges) seenBefore(raw json.RawMessage) bool {
 }
 
 // lost reports whether a range listing failed because its old head is no
-// longer in the repository (GitLab answers 404 for an unknown revision).
+// longer in the repository: newer Gitalys answer NotFound for an unknown
+// revision (an error status), older ones an empty list (see fallback).
 func (r *commitRanges) lost(err error, q url.Values) bool {
 	var ae *APIError
-	return errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusBadRequest) && len(q["ref_name"]) == 1 && rangeHead(q.Get("ref_name")) != ""
+	return errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusBadRequest || ae.Status == http.StatusInternalServerError) &&
+		rangeHead(q.Get("ref_name")) != ""
 }
 
-// whole is the listing of the whole history of a range's head.
-func (r *commitRanges) whole(q url.Values) url.Values {
-	return r.with("ref_name", rangeHead(q.Get("ref_name")))
+// fallback is the listing to read when a range holds nothing: a moved
+// branch always adds a commit unless it was moved back (then nothing is
+// lost), so an empty range may be one whose old head is gone, which
+// GitLab's older Gitaly answers with an empty list. The branch is read
+// from the default branch's old head, or (when that is the range's own
+// start, or unknown) whole; what the store has already is written again,
+// which is better than a loss. ok is false for a listing that is not a
+// range.
+func (r *commitRanges) fallback(q url.Values) (url.Values, bool) {
+	ref := q.Get("ref_name")
+	head := rangeHead(ref)
+	if head == "" {
+		return nil, false
+	}
+	if from := ref[:len(ref)-len(head)-2]; r.base != "" && r.base != from && r.base != head {
+		return r.with("ref_name", r.base+".."+head), true
+	}
+	return r.with("ref_name", head), true
 }
 
 // rangeHead returns b of a range "a..b" ("" for anything else).

@@ -103,3 +103,21 @@ func TestBranchesListingCollectsHeads(t *testing.T) {
 		t.Errorf("branches: %+v", l.branches)
 	}
 }
+
+// A range that holds nothing (its old head gone: older Gitalys answer an
+// empty list, newer ones an error) is read from further back.
+func TestAnEmptyRangeIsReadFromFurtherBack(t *testing.T) {
+	r := &commitRanges{query: url.Values{"with_stats": {"true"}}, base: "m1"}
+	if q, ok := r.fallback(url.Values{"ref_name": {"f1..f2"}}); !ok || q.Get("ref_name") != "m1..f2" || q.Get("with_stats") != "true" {
+		t.Errorf("a feature branch: %v", q)
+	}
+	if q, ok := r.fallback(url.Values{"ref_name": {"m1..m2"}}); !ok || q.Get("ref_name") != "m2" {
+		t.Errorf("the default branch: %v", q)
+	}
+	if _, ok := r.fallback(url.Values{"ref_name": {"m2"}}); ok {
+		t.Error("a whole branch has no fallback")
+	}
+	if !r.lost(&APIError{Status: 404}, url.Values{"ref_name": {"a..b"}}) || r.lost(&APIError{Status: 404}, url.Values{"all": {"true"}}) {
+		t.Error("lost")
+	}
+}

@@ -358,17 +358,22 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 		}
 		first := true
 		for _, q := range listings {
+			n := 0
 			err = f.client.List(ctx, it.Path, q, func(p Page) error {
 				if first && !it.KeysOnly {
 					first = false
 					countTotal(stats, p.Header.Get("X-Total"))
 				}
+				n += len(p.Items)
 				return handle(p.Items, it.Path)
 			})
-			if heads != nil && err != nil && heads.lost(err, q) {
-				// The branch's old head is gone from the repository:
-				// read the branch's whole history instead.
-				err = f.client.List(ctx, it.Path, heads.whole(q), func(p Page) error { return handle(p.Items, it.Path) })
+			if heads != nil && ((err != nil && heads.lost(err, q)) || (err == nil && n == 0)) {
+				// A moved branch whose range holds nothing (its old head
+				// is gone from the repository: GitLab answers 404, or an
+				// empty list) is read from further back.
+				if back, ok := heads.fallback(q); ok {
+					err = f.client.List(ctx, it.Path, back, func(p Page) error { return handle(p.Items, it.Path) })
+				}
 			}
 			if err != nil {
 				break

@@ -164,7 +164,12 @@ var workResources = []Resource{
 
 	// Pipelines.
 	{
-		Name: "pipeline_bridges", Doc: "Trigger jobs (bridges) of pipelines updated in the window, with their downstream pipeline.", Key: []string{"id"}, Tier: "Free",
+		// A downstream pipeline's status reaches its bridge (and the
+		// upstream pipeline) only with strategy: depend
+		// (Ci::PipelineBridgeStatusService); otherwise the bridge's
+		// downstream_pipeline is as it was when the upstream pipeline was
+		// last read: the downstream pipeline's own row is current.
+		Name: "pipeline_bridges", Doc: "Trigger jobs (bridges) of pipelines updated in the window, with their downstream pipeline (as of then: the downstream pipeline's own row in pipelines is current).", Key: []string{"id"}, Tier: "Free",
 		Sources: perPipeline("bridges", false),
 	},
 	{
