@@ -55,8 +55,9 @@ func newHarness(t *testing.T, o gitlabsim.Options) *harness {
 	return h
 }
 
-// run exports once with the harness's environment plus kv overrides ("" unsets).
-func (h *harness) run(kv ...string) (*pipeline.Result, error) {
+// config is the configuration of the harness's environment plus kv
+// overrides ("" unsets).
+func (h *harness) config(kv ...string) (pipeline.Config, error) {
 	h.t.Helper()
 	env := map[string]string{}
 	for k, v := range h.env {
@@ -68,10 +69,16 @@ func (h *harness) run(kv ...string) (*pipeline.Result, error) {
 	for _, k := range []string{"GITLAB_TOKEN", "GITLAB_OAUTH", "CI_JOB_TOKEN"} {
 		h.t.Setenv(k, env[k]) // workers read the token from the environment
 	}
-	cfg, err := pipeline.NewConfig((&pipeline.Flags{}).Resolve(func(k string) (string, bool) {
+	return pipeline.NewConfig((&pipeline.Flags{}).Resolve(func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok && v != ""
 	}))
+}
+
+// run exports once with the harness's environment plus kv overrides ("" unsets).
+func (h *harness) run(kv ...string) (*pipeline.Result, error) {
+	h.t.Helper()
+	cfg, err := h.config(kv...)
 	if err != nil {
 		return nil, err
 	}

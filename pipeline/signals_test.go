@@ -516,17 +516,7 @@ func TestReconcileJudgesChildrenItRereads(t *testing.T) {
 // plan makes the plan of a run with the harness's environment plus kv.
 func (h *harness) plan(kv ...string) *pipeline.RunPlan {
 	h.t.Helper()
-	env := map[string]string{}
-	for k, v := range h.env {
-		env[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		env[kv[i]] = kv[i+1]
-	}
-	cfg, err := pipeline.NewConfig((&pipeline.Flags{}).Resolve(func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok && v != ""
-	}))
+	cfg, err := h.config(kv...)
 	if err != nil {
 		h.t.Fatal(err)
 	}
