@@ -146,7 +146,9 @@ func (m *mutator) projectChanges(n int) {
 	q := m.pickFrom(active)
 	m.edit("project_wiki_pages", m.pickRow("project_wiki_pages", q, nil))
 	st.tab("project_wiki_pages").add(row{scope: q, created: now, updated: now, k: m.nextK("project_wiki_pages", q), user: m.anyUser(), ref: -1})
+	m.wikiTouched[q] = true
 	if i := m.pickRow("project_wiki_pages", -1, func(r *row) bool { return r.created < now && !st.projects[r.scope].archived }); i >= 0 {
+		m.wikiTouched[st.tab("project_wiki_pages").rows[i].scope] = true
 		st.tab("project_wiki_pages").del(i)
 	}
 	st.tab("snippets").add(row{scope: m.pickFrom(active), created: now, updated: now, user: m.anyUser(), ref: -1})

@@ -102,7 +102,7 @@ func (s *Sim) newMutator(now int64, stream uint64) *mutator {
 		gen:     &gen{st: s.st, o: s.opts, r: rand.New(rand.NewPCG(uint64(s.opts.Seed), stream))},
 		now:     now,
 		changed: map[string]map[int64]bool{},
-		touched: map[int32]bool{},
+		touched: map[int32]bool{}, wikiTouched: map[int32]bool{},
 	}
 }
 
@@ -116,7 +116,28 @@ func (s *Sim) change(f func(m *mutator)) {
 	s.changes++
 	m := s.newMutator(now, uint64(s.changes)<<32|0x2545F491)
 	f(m)
+	m.settleActivity()
 	s.version++
+}
+
+// settleActivity moves the last_activity_at of the projects the change
+// touched. Each touched project had an event (a push, a comment, an issue
+// or merge request change: see tableChanges and pushed); an event moves
+// the project's last_activity_at only when it is more than an hour old
+// (Event#reset_project_activity, RESET_PROJECT_ACTIVITY_INTERVAL:
+// app/models/event.rb). A wiki edit touches it at once
+// (ProjectWiki#after_wiki_activity).
+func (m *mutator) settleActivity() {
+	st := m.st
+	for p := range m.touched {
+		if pr := &st.projects[p]; m.now-pr.lastActivity > msPerHour {
+			pr.lastActivity = m.now
+		}
+		m.mark("projects", st.projects[p].id)
+	}
+	for p := range m.wikiTouched {
+		st.projects[p].lastActivity = m.now
+	}
 }
 
 type toggle struct {
@@ -129,8 +150,11 @@ type mutator struct {
 	now     int64
 	changed map[string]map[int64]bool
 	touched map[int32]bool
-	round   int
-	toggled []toggle // issues closed or reopened
+	// wikiTouched: projects whose wiki changed (last_activity_at moves at
+	// once, unthrottled).
+	wikiTouched map[int32]bool
+	round       int
+	toggled     []toggle // issues closed or reopened
 }
 
 func (m *mutator) mark(table string, id int64) {
@@ -267,10 +291,7 @@ func (m *mutator) run(n int) {
 		m.newProjectWithHistory()
 	}
 	m.tableChanges(n)
-	for p := range m.touched {
-		st.projects[p].lastActivity = m.now
-		m.mark("projects", st.projects[p].id)
-	}
+	m.settleActivity()
 }
 
 // pipelines adds a running pipeline to every touched project and retries

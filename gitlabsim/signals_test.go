@@ -1,6 +1,7 @@
 package gitlabsim
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -194,5 +195,36 @@ func TestMutateChangesChildrenWithoutTheirParents(t *testing.T) {
 	}
 	if !silentAward {
 		t.Error("no award emoji without its issue moving")
+	}
+}
+
+// A project's last_activity_at moves with its events, but only when it is
+// more than an hour old (Event#reset_project_activity); a wiki edit moves
+// it at once.
+func TestLastActivityMovesAtMostHourly(t *testing.T) {
+	s := start(t, Options{}).freeze()
+	project := func() string {
+		_, b := s.ok("/api/v4/projects/1000")
+		var p map[string]any
+		if err := json.Unmarshal(b, &p); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(p["last_activity_at"])
+	}
+	s.Advance(2 * time.Hour)
+	s.Push(1000, "main", 1, 0)
+	first := project()
+	if first != s.nowStamp() {
+		t.Fatalf("a push after two quiet hours: last_activity_at %s, want %s", first, s.nowStamp())
+	}
+	s.Advance(30 * time.Minute)
+	s.Push(1000, "main", 1, 0)
+	if got := project(); got != first {
+		t.Errorf("a push half an hour later moved last_activity_at: %s -> %s", first, got)
+	}
+	s.Advance(31 * time.Minute)
+	s.Push(1000, "main", 1, 0)
+	if got := project(); got != s.nowStamp() {
+		t.Errorf("a push 61 minutes after the last move: last_activity_at %s, want %s", got, s.nowStamp())
 	}
 }

@@ -146,6 +146,7 @@ func b2i(b bool) int {
 const (
 	msPerDay    = int64(24 * time.Hour / time.Millisecond)
 	msPerMinute = int64(time.Minute / time.Millisecond)
+	msPerHour   = int64(time.Hour / time.Millisecond)
 	timeLayout  = "2006-01-02T15:04:05.000Z"
 	zoneLayout  = "2006-01-02T15:04:05.000-07:00"
 )

@@ -254,7 +254,7 @@ func TestBigQueryBackfillThenIncremental(t *testing.T) {
 	h.sim.Mutate(6)
 	// Every parent's silent children too (GITLAB_REFRESH_PERIOD=0s), so
 	// that the latest views can be compared whole with the simulator.
-	second := h.mustRun("GITLAB_REFRESH_PERIOD", "0s")
+	second := h.mustRun(everyRun...)
 	if cp := h.bqCheckpoint(); cp == nil || cp["run_id"] != second.Checkpoint.RunID {
 		t.Fatalf("checkpoint row after the second run: %v", cp)
 	}
@@ -289,7 +289,7 @@ func TestBigQueryTimesWithOffsets(t *testing.T) {
 	h.mustRun()
 	h.sim.Advance(time.Minute)
 	h.sim.Mutate(6)
-	h.mustRun("GITLAB_REFRESH_PERIOD", "0s")
+	h.mustRun(everyRun...)
 	h.checkBQ([]string{"issues", "merge_requests", "pipelines"})
 	for _, r := range h.bqRows("issues_latest", "") {
 		if !strings.HasSuffix(fmt.Sprint(r["updated_at"]), "+05:30") {
@@ -326,7 +326,7 @@ func TestBigQueryFailedRunLeavesNothingVisible(t *testing.T) {
 	}
 
 	h.sim.ClearFaults()
-	third := h.mustRun("GITLAB_REFRESH_PERIOD", "0s")
+	third := h.mustRun(everyRun...)
 	if p := third.Previous; p == nil || p.RunID != first.Checkpoint.RunID {
 		t.Errorf("the recovery run should start from the first run's checkpoint: %+v", p)
 	}

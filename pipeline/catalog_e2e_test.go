@@ -230,7 +230,7 @@ func TestCatalogIncrementalAfterMutate(t *testing.T) {
 	// Some changes move no timestamp (award emoji, counters, embedded
 	// objects): with GITLAB_REFRESH_PERIOD=0s the run reads every parent's
 	// silent children again, and so has every change.
-	second := h.mustRun(append(everything(), "GITLAB_REFRESH_PERIOD", "0s")...)
+	second := h.mustRun(append(everything(), everyRun...)...)
 	run2 := second.Checkpoint.RunID
 	changedTables := 0
 	for _, table := range gitlab.Tables() {
@@ -243,12 +243,13 @@ func TestCatalogIncrementalAfterMutate(t *testing.T) {
 		for _, r := range h.runRows(table, run2) {
 			got[key(table, r)] = true
 		}
+		res, _ := gitlab.Lookup(table)
+		want := h.expected(table)
 		for _, k := range keys {
-			if !got[k] {
+			if !got[k] && !(res.Secret != nil && redactedUnchanged(t, h, table, res, want[k], k)) {
 				t.Errorf("%s: %s changed or created, not exported by the incremental run", table, k)
 			}
 		}
-		res, _ := gitlab.Lookup(table)
 		if !incremental(res) {
 			for _, k := range m.Deleted[table] {
 				if got[k] {
@@ -441,4 +442,12 @@ func TestCommitStatsOnRequest(t *testing.T) {
 			t.Errorf("commit %v has no stats with commit_stats", c["id"])
 		}
 	}
+}
+
+// redactedUnchanged reports whether an object of a table with secrets
+// changed only in its secret field, which is never written: the stored row
+// is the object without it.
+func redactedUnchanged(t *testing.T, h *harness, table string, res gitlab.Resource, api row, k string) bool {
+	stored, ok := storedByKey(t, h, table)[k]
+	return ok && api != nil && !mustWrite(res, api) && sameObject(without(api, res.Secret.Field), without(stored, res.Secret.Field)) == ""
 }

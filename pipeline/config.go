@@ -46,6 +46,7 @@ type Config struct {
 	Backfill         Backfill
 	Overlap          time.Duration
 	RefreshPeriod    time.Duration // GITLAB_REFRESH_PERIOD; 0 = every run
+	SnapshotPeriod   time.Duration // GITLAB_SNAPSHOT_PERIOD; 0 = every run
 	MaxAttempts      int
 	Concurrency      int
 	MaxPerMinute     int      // 0 = automatic
@@ -239,6 +240,12 @@ func newConfig(s Settings, gitlabNeeded bool) (Config, error) {
 		bad("GITLAB_REFRESH_PERIOD %q is not a duration from 0s to 3650d: use e.g. 7d, 24h or 0s (every run)", s.Get("GITLAB_REFRESH_PERIOD"))
 	} else {
 		c.RefreshPeriod = d
+	}
+
+	if d, err := ParsePeriod(s.Get("GITLAB_SNAPSHOT_PERIOD")); err != nil || d > 3650*24*time.Hour {
+		bad("GITLAB_SNAPSHOT_PERIOD %q is not a duration from 0s to 3650d: use e.g. 24h, 7d or 0s (every run)", s.Get("GITLAB_SNAPSHOT_PERIOD"))
+	} else {
+		c.SnapshotPeriod = d
 	}
 
 	if n, err := strconv.Atoi(s.Get("GITLAB_CONCURRENCY")); err != nil || n < 1 || n > 64 {

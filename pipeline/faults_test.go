@@ -106,7 +106,7 @@ func TestBadAnswersAreRejected(t *testing.T) {
 			}
 		})
 	}
-	res := h.mustRun("GITLAB_REFRESH_PERIOD", "0s") // every parent's silent children too, to compare whole
+	res := h.mustRun(everyRun...) // every parent's silent children too, to compare whole
 	checkComplete(t, h, coreTables)
 	noDuplicates(t, h, res.Checkpoint.RunID, coreTables)
 }
@@ -149,7 +149,7 @@ func TestCancelledRunStopsAndRecovers(t *testing.T) {
 		t.Errorf("a cancelled run left data files: %v", files)
 	}
 	h.sim.ClearFaults()
-	res := h.mustRun("GITLAB_REFRESH_PERIOD", "0s") // every parent's silent children too, to compare whole
+	res := h.mustRun(everyRun...) // every parent's silent children too, to compare whole
 	checkComplete(t, h, coreTables)
 	noDuplicates(t, h, res.Checkpoint.RunID, coreTables)
 	// In this process the cancelled job's last bundles may still be

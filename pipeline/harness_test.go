@@ -55,6 +55,12 @@ func newHarness(t *testing.T, o gitlabsim.Options) *harness {
 	return h
 }
 
+// everyRun reads on every run what GitLab gives no signal of change for
+// (every parent's silent children, GITLAB_REFRESH_PERIOD=0s; the tables
+// read whole, GITLAB_SNAPSHOT_PERIOD=0s), so that the store can be compared
+// whole with what the simulator serves.
+var everyRun = []string{"GITLAB_REFRESH_PERIOD", "0s", "GITLAB_SNAPSHOT_PERIOD", "0s"}
+
 // config is the configuration of the harness's environment plus kv
 // overrides ("" unsets).
 func (h *harness) config(kv ...string) (pipeline.Config, error) {

@@ -65,6 +65,8 @@ var Options = []Option{
 		Help: "How far each incremental window reaches back before the checkpoint, to absorb clock skew (Go duration, 0s to 24h)."},
 	{Env: "GITLAB_REFRESH_PERIOD", Default: "7d", Section: "Run",
 		Help: "How often the children whose changes move no timestamp of their parent (award emoji of issues and merge requests: see the Freshness column) are read again for every parent: each run re-reads its share, so that each parent's are read at least once per period. A duration such as 7d or 12h; 0s: every parent's on every run."},
+	{Env: "GITLAB_SNAPSHOT_PERIOD", Default: "24h", Section: "Run",
+		Help: "How often the tables GitLab gives no change signal for (labels, members, hooks, badges, protected branches, settings…: see the Freshness column) are read whole; the runs in between skip them, and read the repository's tables (branches, tags, contributors, languages, wiki, events) only for projects with activity since. A run this much after the last read (less a tenth of it, at most an hour, so that a schedule that starts a little early still reads them) reads them; a project or group new to the job, or a table newly selected, is read at once; a reconciling run reads them all. A duration such as 24h or 7d; 0s: every run."},
 	{Env: "GITLAB_RESOURCES", Section: "Run",
 		Help: "Comma-separated tables to export (see Resources exported), or 'all' for every table including the heavy ones. Default: every table that is not heavy or secret-bearing."},
 	{Env: "GITLAB_EXCLUDE_RESOURCES", Section: "Run",

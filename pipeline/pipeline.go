@@ -55,7 +55,7 @@ func Build(s beam.Scope, job Job) error {
 	for level := 0; level < depth; level++ {
 		ls := s.Scope(fmt.Sprintf("level%d", level))
 		items = beam.Reshuffle(ls, items)
-		records, next, keys := gitlab.Fetch(ls, job.Conn, job.Root, job.Window, job.Only, job.Reconciled, job.PerParent, items)
+		records, next, keys := gitlab.Fetch(ls, job.Conn, job.Root, job.Window, job.Store, job.Run.JobID, job.Only, job.Reconciled, job.PerParent, items)
 		rows := transforms.Enrich(ls, job.DataDate, records)
 		parts = append(parts, transforms.Write(ls, job.Store, job.Run, rows))
 		seen = append(seen, keys)

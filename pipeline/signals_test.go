@@ -77,7 +77,7 @@ func noneTwice(t *testing.T, h *harness, table, runID string) {
 // what changed.
 func TestNewScopesBringTheirHistory(t *testing.T) {
 	h := newHarness(t, catalogSim())
-	h.mustRun(everything()...)
+	h.mustRun(append(everything(), everyRun...)...)
 	h.sim.Advance(time.Minute)
 	imported := h.sim.ImportProject("acme/platform", 365*24*time.Hour)
 	moved := outsideProject(t, h)
@@ -91,7 +91,7 @@ func TestNewScopesBringTheirHistory(t *testing.T) {
 		}
 	}
 	// plan says which projects are new to the job.
-	plan := h.plan(everything()...)
+	plan := h.plan(append(everything(), everyRun...)...)
 	for _, p := range []string{"acme/platform/", "acme/data/"} {
 		found := false
 		for _, s := range plan.NewScopes {
@@ -105,7 +105,7 @@ func TestNewScopesBringTheirHistory(t *testing.T) {
 		t.Errorf("plan: new scopes %v, want the two projects", plan.NewScopes)
 	}
 	h.sim.ResetStats()
-	res := h.mustRun(everything()...)
+	res := h.mustRun(append(everything(), everyRun...)...)
 	checkAll(t, h, true)
 	for _, p := range []int64{imported, moved} {
 		if len(listed(h, fmt.Sprintf("projects/%d/issues", p))) == 0 || len(listed(h, fmt.Sprintf("projects/%d/merge_requests", p))) == 0 {
@@ -121,18 +121,18 @@ func TestNewScopesBringTheirHistory(t *testing.T) {
 	// The next run: no history again.
 	h.sim.Advance(time.Minute)
 	h.sim.ResetStats()
-	h.mustRun(everything()...)
+	h.mustRun(append(everything(), everyRun...)...)
 	if n := len(listed(h, fmt.Sprintf("projects/%d/issues", imported))); n != 0 {
 		t.Errorf("the next run read the imported project's issues per project again (%d listings)", n)
 	}
 	// A project that leaves the tree and comes back is new again.
 	h.sim.TransferProject(moved, "outside")
 	h.sim.Advance(time.Minute)
-	h.mustRun(everything()...)
+	h.mustRun(append(everything(), everyRun...)...)
 	h.sim.TransferProject(moved, "acme/data")
 	h.sim.Advance(time.Minute)
 	h.sim.ResetStats()
-	h.mustRun(everything()...)
+	h.mustRun(append(everything(), everyRun...)...)
 	if len(listed(h, fmt.Sprintf("projects/%d/issues", moved))) == 0 {
 		t.Error("a project that came back was not read whole")
 	}
@@ -185,7 +185,7 @@ func TestAwardEmojiAreRefreshed(t *testing.T) {
 	ia := h.sim.Award("issue", issue, "rocket")
 	ma := h.sim.Award("merge_request", mr, "eyes")
 	h.sim.ResetStats()
-	h.mustRun("GITLAB_REFRESH_PERIOD", "0s")
+	h.mustRun(everyRun...)
 	for table, id := range map[string]int64{"issue_award_emoji": ia, "merge_request_award_emoji": ma} {
 		if _, ok := storedByKey(t, h, table)[fmt.Sprint(id)]; !ok {
 			t.Errorf("%s: award %d not exported with GITLAB_REFRESH_PERIOD=0s", table, id)
@@ -400,7 +400,7 @@ func TestTimesWithOffsets(t *testing.T) {
 	}
 	h.sim.Advance(time.Minute)
 	h.sim.Mutate(6)
-	h.mustRun(append(everything(), "GITLAB_REFRESH_PERIOD", "0s")...)
+	h.mustRun(append(everything(), everyRun...)...)
 	checkAll(t, h, true)
 }
 
@@ -439,7 +439,7 @@ func TestAnEarlierCheckpointIsUpgraded(t *testing.T) {
 	existing := h.expected("commits")
 	h.sim.Push(projectOfBranches(t, h), "main", 2, 300*24*time.Hour)
 	h.sim.Mutate(6)
-	h.mustRun("GITLAB_REFRESH_PERIOD", "0s")
+	h.mustRun(everyRun...)
 	stored, pushed := storedByKey(t, h, "commits"), 0
 	for k := range h.expected("commits") {
 		if _, old := existing[k]; old {
@@ -485,7 +485,7 @@ func TestReconcileJudgesChildrenItRereads(t *testing.T) {
 	issue := oldest(t, h, "issues")
 	award := h.sim.Award("issue", issue, "heart")
 	h.sim.Advance(time.Minute)
-	h.mustRun("GITLAB_REFRESH_PERIOD", "0s")
+	h.mustRun(everyRun...)
 	var note int64
 	for _, r := range h.expected("issue_notes") {
 		if fmt.Sprint(r["noteable_id"]) == fmt.Sprint(issue) {

@@ -60,8 +60,12 @@ func (f *commitFn) ProcessElement(ctx context.Context, _ []byte, staged func(*St
 	var items gitlab.Ledger
 	expected := f.Roots
 	next := f.Next
+	var pairs []state.Pair
 	var b Staged
 	for staged(&b) {
+		for i := 0; i+1 < len(b.Digests); i += 2 {
+			pairs = append(pairs, state.Pair{Key: b.Digests[i], Sum: b.Digests[i+1]})
+		}
 		parts = append(parts, b.Parts...)
 		items.Merge(b.Items)
 		expected.Merge(b.Spawned)
@@ -80,7 +84,16 @@ func (f *commitFn) ProcessElement(ctx context.Context, _ []byte, staged func(*St
 	if err != nil {
 		return err
 	}
-	if err := st.Commit(ctx, f.Run, parts, f.Old.Next(next)); err != nil {
+	// The job's record digests: the old ones with this run's writes.
+	raw, err := st.ReadDigests(ctx, f.Run.JobID, f.Old.Digests)
+	if err != nil {
+		return fmt.Errorf("committing run %s: %w", f.Run.RunID, err)
+	}
+	old, err := state.DecodeDigests(raw)
+	if err != nil {
+		return fmt.Errorf("committing run %s: %w", f.Run.RunID, err)
+	}
+	if err := st.Commit(ctx, f.Run, parts, f.Old.Next(next), old.With(pairs).Encode()); err != nil {
 		return fmt.Errorf("committing run %s: %w", f.Run.RunID, err)
 	}
 	slog.Debug("run committed", "run", f.Run.RunID, "parts", len(parts), "items", items.Count)

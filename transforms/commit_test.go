@@ -18,8 +18,9 @@ func (f *fakeStore) Recover(context.Context, string) error { return nil }
 func (f *fakeStore) ReadCheckpoint(context.Context, string) (*store.Checkpoint, error) {
 	return nil, nil
 }
-func (f *fakeStore) NewWriter(context.Context, store.Run) (store.Writer, error) { return nil, nil }
-func (f *fakeStore) Commit(_ context.Context, _ store.Run, parts []store.Part, _ state.State) error {
+func (f *fakeStore) NewWriter(context.Context, store.Run) (store.Writer, error)  { return nil, nil }
+func (f *fakeStore) ReadDigests(context.Context, string, string) ([]byte, error) { return nil, nil }
+func (f *fakeStore) Commit(_ context.Context, _ store.Run, parts []store.Part, _ state.State, _ []byte) error {
 	f.commits = append(f.commits, parts)
 	return nil
 }

@@ -31,6 +31,8 @@ type Row struct {
 	Item    uint64
 	Spawned gitlab.Ledger
 	Delta   []byte // with Done: the item's state.Delta (JSON), or nil
+	// Key, Sum: the record's digests, for the job's record digests.
+	Key, Sum uint64
 }
 
 // Enrich adds data_date (the run's load time, RFC 3339 UTC, one value per
@@ -54,7 +56,7 @@ func (f *enrichFn) ProcessElement(r gitlab.Record, emit func(Row)) error {
 	if err != nil {
 		return fmt.Errorf("enriching a %s record: %w", r.Table, err)
 	}
-	emit(Row{Table: r.Table, JSON: out})
+	emit(Row{Table: r.Table, JSON: out, Key: r.Key, Sum: r.Sum})
 	return nil
 }
 

@@ -32,6 +32,9 @@ type Staged struct {
 	// Deltas are the state.Delta (JSON) of the bundle's items that learnt
 	// something for the job's next state.
 	Deltas [][]byte
+	// Digests: the key and content digests of the records staged, in
+	// pairs (key, sum, key, sum...).
+	Digests []uint64
 }
 
 // Write stages rows in the store, one writer per bundle, and returns what
@@ -85,6 +88,9 @@ func (f *writeFn) ProcessElement(ctx context.Context, r Row, _ func(Staged)) err
 		f.w.Abort()
 		f.w = nil
 		return err
+	}
+	if r.Key != 0 || r.Sum != 0 {
+		f.ledger.Digests = append(f.ledger.Digests, r.Key, r.Sum)
 	}
 	rowsCounter.Inc(ctx, 1)
 	return nil

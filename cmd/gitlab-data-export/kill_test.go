@@ -69,7 +69,7 @@ func TestKilledAtRandomPointsLosesNothing(t *testing.T) {
 	// compared whole with what the simulator serves).
 	for i := 0; i < 2; i++ {
 		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(env, "GITLAB_REFRESH_PERIOD=0s")
+		cmd.Env = append(env, "GITLAB_REFRESH_PERIOD=0s", "GITLAB_SNAPSHOT_PERIOD=0s")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("recovery run %d: %v\n%s", i, err, out)
 		}

@@ -18,7 +18,7 @@ func TestReadCheckpointWithNoneIsNil(t *testing.T) {
 	}
 	other := testRun("run-x", t0)
 	other.JobID = "another-job"
-	if err := s.Commit(ctx, other, stage(t, s, other, tableRec{"issues", rec(d0, "id", 1)}), state.New()); err != nil {
+	if err := s.Commit(ctx, other, stage(t, s, other, tableRec{"issues", rec(d0, "id", 1)}), state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	cp, err = s.ReadCheckpoint(ctx, testJob)
@@ -36,7 +36,7 @@ func TestReadCheckpointTakesTheLatestHoweverOld(t *testing.T) {
 		started time.Time
 	}{{"run-b", old.Add(48 * time.Hour)}, {"run-c", old.Add(24 * time.Hour)}, {"run-a", old}} {
 		run := testRun(r.id, r.started)
-		if err := s.Commit(ctx, run, nil, state.New()); err != nil {
+		if err := s.Commit(ctx, run, nil, state.New(), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -53,7 +53,7 @@ func TestReadCheckpointCorruptedIsAnError(t *testing.T) {
 	s := openTestStore(t)
 	ctx := context.Background()
 	run := testRun("run-1", t0)
-	if err := s.Commit(ctx, run, nil, state.New()); err != nil {
+	if err := s.Commit(ctx, run, nil, state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	bad := checkpointRow(mustCheckpoint(t, testRun("run-2", t0.Add(time.Hour))))
@@ -104,7 +104,7 @@ func TestCheckpointStateRoundTripAndResets(t *testing.T) {
 	next.Scopes.Projects = map[string]string{"5": "acme/web"}
 	next.Branches = map[string]map[string]string{"5": {"main": "abc"}}
 	run := testRun("run-1", t0)
-	if err := s.Commit(ctx, run, nil, next); err != nil {
+	if err := s.Commit(ctx, run, nil, next, nil); err != nil {
 		t.Fatal(err)
 	}
 	cp, err := s.ReadCheckpoint(ctx, testJob)
@@ -132,5 +132,31 @@ func TestCheckpointStateRoundTripAndResets(t *testing.T) {
 	}
 	if got, err := s.ReadCheckpoint(ctx, testJob); got != nil || err != nil {
 		t.Fatalf("after ForgetCheckpoint: %+v, %v", got, err)
+	}
+}
+
+// The record digests go to _digests in chunks, before the checkpoint row
+// that names them; a chunk missing reads as none.
+func TestDigestsInChunks(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	big := make([]byte, digestsChunk+12345)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	run := testRun("run-d", t0)
+	if err := s.Commit(ctx, run, nil, state.New(), big); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := s.ReadCheckpoint(ctx, testJob)
+	if err != nil || cp == nil || cp.State.Digests != "run-d" {
+		t.Fatalf("checkpoint %+v, %v", cp, err)
+	}
+	got, err := s.ReadDigests(ctx, testJob, cp.State.Digests)
+	if err != nil || string(got) != string(big) {
+		t.Fatalf("digests read back: %d bytes, %v", len(got), err)
+	}
+	if got, err := s.ReadDigests(ctx, testJob, "no-such-run"); got != nil || err != nil {
+		t.Errorf("an unknown reference: %d bytes, %v", len(got), err)
 	}
 }

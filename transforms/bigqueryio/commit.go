@@ -49,7 +49,7 @@ type runState struct {
 // manifest, then each table's streams, then the checkpoint. Running it
 // again for a run is safe: it finishes what is left, or does nothing once
 // the checkpoint is written.
-func (s *Store) Commit(ctx context.Context, run store.Run, parts []store.Part, next state.State) error {
+func (s *Store) Commit(ctx context.Context, run store.Run, parts []store.Part, next state.State, digests []byte) error {
 	if run.JobID == "" || run.RunID == "" {
 		return errors.New("bigquery store: a run needs a job id and a run id")
 	}
@@ -78,6 +78,14 @@ func (s *Store) Commit(ctx context.Context, run store.Run, parts []store.Part, n
 	}
 	m := st.manifest
 	if m == nil {
+		if digests != nil {
+			// Before the manifest: a commit finished by a later run's
+			// Recover has them.
+			if err := s.writeDigests(ctx, run.JobID, run.RunID, digests); err != nil {
+				return err
+			}
+			next.Digests = run.RunID
+		}
 		cp, err := store.NewCheckpoint(run, parts, time.Now(), next)
 		if err != nil {
 			return err

@@ -35,7 +35,7 @@ func TestCommitMakesRowsVisibleAndWritesCheckpoint(t *testing.T) {
 	if n := count(t, s, "issues", ""); n != 0 {
 		t.Fatalf("before Commit, issues has %d rows; want none visible", n)
 	}
-	if err := s.Commit(ctx, run, parts, state.New()); err != nil {
+	if err := s.Commit(ctx, run, parts, state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := ids(t, s, "issues"); !reflect.DeepEqual(got, []int64{1, 2}) {
@@ -96,7 +96,7 @@ func TestRetriedBundleNeverBecomesVisible(t *testing.T) {
 	w.Abort()
 	retry := stage(t, s, run, tableRec{"issues", rec(d0, "id", 3)})
 
-	if err := s.Commit(ctx, run, append(good, retry...), state.New()); err != nil {
+	if err := s.Commit(ctx, run, append(good, retry...), state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := ids(t, s, "issues"); !reflect.DeepEqual(got, []int64{1, 2, 3}) {
@@ -116,13 +116,13 @@ func TestCommitTwiceIsIdempotent(t *testing.T) {
 	run := testRun("run-1", t0)
 	parts := stage(t, s, run, tableRec{"issues", rec(d0, "id", 1)}, tableRec{"groups", rec(d0, "id", 5)})
 	for i := 0; i < 2; i++ {
-		if err := s.Commit(ctx, run, parts, state.New()); err != nil {
+		if err := s.Commit(ctx, run, parts, state.New(), nil); err != nil {
 			t.Fatalf("Commit #%d: %v", i+1, err)
 		}
 	}
 	// Another process (a retried commit step) commits again.
 	s2 := openTestStore(t)
-	if err := s2.Commit(ctx, run, parts, state.New()); err != nil {
+	if err := s2.Commit(ctx, run, parts, state.New(), nil); err != nil {
 		t.Fatalf("Commit from another store: %v", err)
 	}
 	if got := ids(t, s, "issues"); !reflect.DeepEqual(got, []int64{1}) {
@@ -149,7 +149,7 @@ func TestRecoverFinishesAnInterruptedCommit(t *testing.T) {
 	// The commit dies after its manifest and the first table ("groups").
 	crash := errCrash{}
 	s.afterTableCommit = func(table string) error { return crash }
-	if err := s.Commit(ctx, run, parts, state.New()); err != crash {
+	if err := s.Commit(ctx, run, parts, state.New(), nil); err != crash {
 		t.Fatalf("Commit = %v, want the simulated crash", err)
 	}
 	s.afterTableCommit = nil
@@ -185,7 +185,7 @@ func TestRecoverFinishesAnInterruptedCommit(t *testing.T) {
 	if err := s2.Recover(ctx, testJob); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Commit(ctx, run, parts, state.New()); err != nil {
+	if err := s.Commit(ctx, run, parts, state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, s, "issues", ""); n != 3 {
@@ -204,12 +204,12 @@ func TestRecoverAbandonsARunWhoseStreamsAreGone(t *testing.T) {
 	s := openTestStore(t)
 	ctx := context.Background()
 	prev := testRun("run-0", t0.Add(-24*time.Hour))
-	if err := s.Commit(ctx, prev, stage(t, s, prev, tableRec{"issues", rec(d0, "id", 1)}), state.New()); err != nil {
+	if err := s.Commit(ctx, prev, stage(t, s, prev, tableRec{"issues", rec(d0, "id", 1)}), state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	run := testRun("run-1", t0)
 	gone := []store.Part{{Table: "issues", Ref: s.tableParent("issues") + "/streams/expired", Records: 1}}
-	if err := s.Commit(ctx, run, gone, state.New()); err == nil {
+	if err := s.Commit(ctx, run, gone, state.New(), nil); err == nil {
 		t.Fatal("Commit of a stream BigQuery does not have succeeded")
 	}
 	if err := s.Recover(ctx, testJob); err != nil {

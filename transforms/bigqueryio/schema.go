@@ -105,6 +105,9 @@ type tableDef struct {
 	name   string
 	schema bigquery.Schema
 	data   bool // partitioned by data_date, clustered by id, with a _latest view
+	// expire: partitioned by day of created_at, the partitions expiring
+	// after it (0: not partitioned).
+	expire time.Duration
 }
 
 func dataTable(name string) tableDef { return tableDef{name: name, schema: dataSchema(), data: true} }
@@ -115,6 +118,9 @@ func (d tableDef) metadata() *bigquery.TableMetadata {
 		md.TimePartitioning = &bigquery.TimePartitioning{Field: "data_date", Type: bigquery.DayPartitioningType}
 		md.Clustering = &bigquery.Clustering{Fields: []string{"id"}}
 		md.Description = "GitLab " + d.name + ", one row per export of a record; " + d.name + latestSuffix + " holds the latest of each."
+	}
+	if d.expire > 0 {
+		md.TimePartitioning = &bigquery.TimePartitioning{Field: "created_at", Type: bigquery.DayPartitioningType, Expiration: d.expire}
 	}
 	return md
 }

@@ -26,7 +26,7 @@ func TestLatestViewKeepsTheNewestRowPerKey(t *testing.T) {
 		tableRec{"issues", rec(d1, "id", 3, "updated_at", "2024-01-01T00:00:00Z", "title", "same time, earlier run")},
 		tableRec{"project_members", rec(d1, "id", 9, "project_id", 100, "updated_at", "2024-01-01T00:00:00Z", "access_level", 30)},
 		tableRec{"project_members", rec(d1, "id", 9, "project_id", 200, "updated_at", "2024-01-01T00:00:00Z", "access_level", 40)},
-	), state.New()); err != nil {
+	), state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Commit(ctx, run2, stage(t, s, run2,
@@ -34,7 +34,7 @@ func TestLatestViewKeepsTheNewestRowPerKey(t *testing.T) {
 		tableRec{"issues", rec(d2, "id", 2, "updated_at", "2024-01-03T00:00:00Z", "title", "stale copy of 2")},
 		tableRec{"issues", rec(d2, "id", 3, "updated_at", "2024-01-01T00:00:00Z", "title", "same time, later run")},
 		tableRec{"project_members", rec(d2, "id", 9, "project_id", 100, "updated_at", "2024-01-02T00:00:00Z", "access_level", 50)},
-	), state.New()); err != nil {
+	), state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	titles := map[int64]string{}
@@ -70,12 +70,12 @@ func TestLatestViewWithStringIDs(t *testing.T) {
 	if err := s.Commit(ctx, run1, stage(t, s, run1,
 		tableRec{"string_ids", rec(d1, "id", "6a9c17", "updated_at", "2024-01-01T00:00:00Z", "v", "old")},
 		tableRec{"string_ids", rec(d1, "id", "d2f0aa", "updated_at", "2024-01-01T00:00:00Z", "v", "only")},
-	), state.New()); err != nil {
+	), state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Commit(ctx, run2, stage(t, s, run2,
 		tableRec{"string_ids", rec(d2, "id", "6a9c17", "updated_at", "2024-01-02T00:00:00Z", "v", "new")},
-	), state.New()); err != nil {
+	), state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
@@ -97,7 +97,7 @@ func TestPayloadKeepsEveryField(t *testing.T) {
 		`"big":12345678901234567,"weight":1.25,"confidential":false,"empty":{},"none":[],` +
 		`"created_at":"2024-01-01T00:00:00.000Z","updated_at":"2024-01-02T00:00:00.000Z",` +
 		`"data_date":"` + run.StartedAt + `"}`
-	if err := s.Commit(ctx, run, stage(t, s, run, tableRec{"issues", []byte(original)}), state.New()); err != nil {
+	if err := s.Commit(ctx, run, stage(t, s, run, tableRec{"issues", []byte(original)}), state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	rows := queryAll(t, s, "SELECT payload FROM "+s.sqlTable("issues"))
@@ -143,7 +143,7 @@ func TestOlderTableStillWorks(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := testRun("run-1", t0)
-	if err := s.Commit(ctx, run, stage(t, s, run, tableRec{"issues", rec(d0, "id", 1, "project_id", 5, "updated_at", "2024-01-02T00:00:00Z")}), state.New()); err != nil {
+	if err := s.Commit(ctx, run, stage(t, s, run, tableRec{"issues", rec(d0, "id", 1, "project_id", 5, "updated_at", "2024-01-02T00:00:00Z")}), state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	rows := queryAll(t, s, "SELECT id, note, payload FROM "+s.sqlTable("issues_latest"))
@@ -252,7 +252,7 @@ func TestWriterBatchesAppends(t *testing.T) {
 	if recs != 1207 {
 		t.Errorf("parts hold %d records: %+v", recs, parts)
 	}
-	if err := s.Commit(ctx, run, parts, state.New()); err != nil {
+	if err := s.Commit(ctx, run, parts, state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Every row reached its own table once (several appends on a stream).

@@ -138,10 +138,23 @@ type move struct{ From, To string } // relative to the store root
 
 const manifestName = "COMMIT.json"
 
-// Commit renames the staged parts into their tables, then writes the
-// checkpoint (with the job's next state), then removes the staging
-// directory.
-func (s *Store) Commit(_ context.Context, run store.Run, parts []store.Part, next state.State) error {
+// Commit renames the staged parts into their tables and the digests into
+// _checkpoints/<job>.digests/, then writes the checkpoint (with the job's
+// next state), then removes the staging directory and older digests.
+func (s *Store) Commit(_ context.Context, run store.Run, parts []store.Part, next state.State, digests []byte) error {
+	staging := s.stagingDir(run.JobID, run.RunID)
+	if err := os.MkdirAll(staging, 0o755); err != nil {
+		return fmt.Errorf("files store: %w", err)
+	}
+	var digestMove *move
+	if digests != nil {
+		if err := writeAtomic(filepath.Join(staging, "digests.bin"), digests); err != nil {
+			return fmt.Errorf("files store: staging the record digests: %w", err)
+		}
+		rel, _ := filepath.Rel(s.root, filepath.Join(staging, "digests.bin"))
+		digestMove = &move{From: rel, To: s.digestsRel(run.JobID, run.RunID)}
+		next.Digests = run.RunID
+	}
 	cp, err := store.NewCheckpoint(run, parts, time.Now(), next)
 	if err != nil {
 		return err
@@ -159,9 +172,8 @@ func (s *Store) Commit(_ context.Context, run store.Run, parts []store.Part, nex
 		seq[p.Table]++
 		m.Moves = append(m.Moves, move{From: p.Ref, To: filepath.Join(p.Table, fmt.Sprintf("%s-%05d.ndjson", run.RunID, seq[p.Table]))})
 	}
-	staging := s.stagingDir(run.JobID, run.RunID)
-	if err := os.MkdirAll(staging, 0o755); err != nil {
-		return fmt.Errorf("files store: %w", err)
+	if digestMove != nil {
+		m.Moves = append(m.Moves, *digestMove)
 	}
 	b, _ := json.MarshalIndent(m, "", "  ")
 	if err := writeAtomic(filepath.Join(staging, manifestName), b); err != nil {
@@ -205,7 +217,48 @@ func (s *Store) finish(m manifest) error {
 	if err := os.RemoveAll(s.stagingDir(m.Run.JobID, m.Run.RunID)); err != nil {
 		return fmt.Errorf("files store: removing the staging directory: %w", err)
 	}
+	s.dropOldDigests(m.Run.JobID, m.Checkpoint.State.Digests)
 	return nil
+}
+
+// digestsDir holds a job's record digests: one file per committed run that
+// kept them; only the checkpoint's counts.
+func (s *Store) digestsDir(jobID string) string {
+	return filepath.Join(s.root, "_checkpoints", jobID+".digests")
+}
+
+func (s *Store) digestsRel(jobID, ref string) string {
+	return filepath.Join("_checkpoints", jobID+".digests", ref+".bin")
+}
+
+// ReadDigests reads the digests a checkpoint names (nil when none, or
+// when the file is gone).
+func (s *Store) ReadDigests(_ context.Context, jobID, ref string) ([]byte, error) {
+	if ref == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(filepath.Join(s.root, s.digestsRel(jobID, ref)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("files store: reading the record digests of job %s: %w", jobID, err)
+	}
+	return b, nil
+}
+
+// dropOldDigests removes the digests of a job that its checkpoint no
+// longer names (those of earlier runs); it leaves them on error.
+func (s *Store) dropOldDigests(jobID, keep string) {
+	entries, err := os.ReadDir(s.digestsDir(jobID))
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.Name() != keep+".bin" {
+			_ = os.Remove(filepath.Join(s.digestsDir(jobID), e.Name()))
+		}
+	}
 }
 
 func (s *Store) runsPath(jobID string) string {

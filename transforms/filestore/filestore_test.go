@@ -70,7 +70,7 @@ func TestNothingVisibleBeforeCommitAndOnlyCommittedPartsAfter(t *testing.T) {
 	if got := lines(t, st, "issues"); len(got) != 0 {
 		t.Fatalf("visible before commit: %v", got)
 	}
-	if err := st.Commit(ctx, run, parts, state.New()); err != nil {
+	if err := st.Commit(ctx, run, parts, state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := lines(t, st, "issues"); len(got) != 2 {
@@ -84,7 +84,7 @@ func TestNothingVisibleBeforeCommitAndOnlyCommittedPartsAfter(t *testing.T) {
 		t.Errorf("staging left behind: %v", err)
 	}
 	// Committing the same run again changes nothing (idempotent).
-	if err := st.Commit(ctx, run, parts, state.New()); err != nil {
+	if err := st.Commit(ctx, run, parts, state.New(), nil); err != nil {
 		t.Errorf("second commit: %v", err)
 	}
 	if got := lines(t, st, "issues"); len(got) != 2 {
@@ -181,7 +181,7 @@ func TestCheckpointStateAndResets(t *testing.T) {
 	next := state.New()
 	next.Streams["issues"] = &state.Stream{Cursor: run2time()}
 	next.Scopes.Projects = map[string]string{"5": "acme/web"}
-	if err := st.Commit(ctx, run, stage(t, st, map[string][]string{"issues": {`{"id":1}`}}), next); err != nil {
+	if err := st.Commit(ctx, run, stage(t, st, map[string][]string{"issues": {`{"id":1}`}}), next, nil); err != nil {
 		t.Fatal(err)
 	}
 	cp, err = st.ReadCheckpoint(ctx, "job")
@@ -201,5 +201,34 @@ func TestCheckpointStateAndResets(t *testing.T) {
 	}
 	if got, err := st.ReadCheckpoint(ctx, "job"); got != nil || err != nil {
 		t.Errorf("after ForgetCheckpoint: %+v, %v", got, err)
+	}
+}
+
+// The record digests are committed with the checkpoint that names them;
+// a later commit's replace them.
+func TestDigestsCommittedWithTheCheckpoint(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	if err := st.Commit(ctx, run, nil, state.New(), []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	cp, _ := st.ReadCheckpoint(ctx, "job")
+	if b, err := st.ReadDigests(ctx, "job", cp.State.Digests); err != nil || string(b) != "first" || cp.State.Digests != run.RunID {
+		t.Fatalf("digests %q (%v), named %q", b, err, cp.State.Digests)
+	}
+	later := run
+	later.RunID, later.StartedAt = "20260102T000000Z-later", "2026-01-02T00:00:00Z"
+	if err := st.Commit(ctx, later, nil, state.New(), []byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	cp, _ = st.ReadCheckpoint(ctx, "job")
+	if b, _ := st.ReadDigests(ctx, "job", cp.State.Digests); string(b) != "second" {
+		t.Errorf("after the second commit: %q", b)
+	}
+	if b, err := st.ReadDigests(ctx, "job", run.RunID); b != nil || err != nil {
+		t.Errorf("the first run's digests are kept: %q %v", b, err)
+	}
+	if b, err := st.ReadDigests(ctx, "job", ""); b != nil || err != nil {
+		t.Errorf("no reference: %q %v", b, err)
 	}
 }

@@ -86,6 +86,13 @@ type Source struct {
 	// refreshes the Refresh children lists the parents of one slice of
 	// creation time with them.
 	Created Filter
+	// Activity: the listing changes only with the project's activity (a
+	// push, a wiki edit, an event): it is skipped for a project whose
+	// last_activity_at says nothing happened since the stream's cursor
+	// (see Window.Reads), and read whole anyway once per
+	// GITLAB_SNAPSHOT_PERIOD (what moves without an event, such as a
+	// branch's protection, then arrives).
+	Activity bool
 	// SweepOnly: the listing serves only the sweep of the table's parents
 	// (see Created), never the table itself: a group-wide listing by
 	// creation time, cheaper than one per project, whose objects of other
@@ -477,6 +484,63 @@ func ReadIn(m Mode, fetched map[string]bool) (read, whole []string) {
 	return read, whole
 }
 
+// Snapshots returns, of fetched (nil: every table), the tables every run
+// in mode m would read whole with no signal of change at all (labels,
+// members, settings...), and those read with the project's activity
+// (Source.Activity): both are read whole at most once per
+// GITLAB_SNAPSHOT_PERIOD. The groups and projects themselves (the tree)
+// are not: every run lists them.
+func Snapshots(m Mode, fetched map[string]bool) (snapshot, activity []string) {
+	for _, r := range Catalog {
+		if (fetched != nil && !fetched[r.Name]) || r.Scope != "" {
+			continue
+		}
+		used, act := false, false
+		for _, s := range r.Sources {
+			if s.Modes&m != 0 {
+				used = true
+				act = act || s.Activity
+			}
+		}
+		switch {
+		case !used:
+		case act:
+			activity = append(activity, r.Name)
+		case listedWhole(m, r.Name, 0):
+			snapshot = append(snapshot, r.Name)
+		}
+	}
+	return snapshot, activity
+}
+
+// Children returns the tables of fetched (nil: every table) whose sources
+// in mode m records of table spawn.
+func Children(m Mode, fetched map[string]bool, table string) []string {
+	var out []string
+	for _, c := range children(m, fetched)[table] {
+		if !containsStr(out, c.Resource) {
+			out = append(out, c.Resource)
+		}
+	}
+	return out
+}
+
+// Parents returns the tables whose records spawn a table's sources in
+// mode m.
+func Parents(m Mode, table string) []string {
+	r, ok := Lookup(table)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, s := range r.Sources {
+		if s.Modes&m != 0 && s.Parent != "" && !containsStr(out, s.Parent) {
+			out = append(out, s.Parent)
+		}
+	}
+	return out
+}
+
 // Lookup returns the catalog entry of a table.
 func Lookup(name string) (Resource, bool) {
 	for _, r := range Catalog {
@@ -626,6 +690,8 @@ func (r Resource) freshness() []string {
 			add("history of a project or group new to the job read whole")
 		case s.Filter.Incremental() && strings.HasPrefix(s.Filter.After, "updated"):
 			add("server filter (`" + s.Filter.After + "`)")
+		case s.Filter.Incremental() && s.Activity:
+			add("server filter (`" + s.Filter.After + "`): new entries (a log), for the projects with activity since (`last_activity_at`), and for all once per `GITLAB_SNAPSHOT_PERIOD`")
 		case s.Filter.Incremental():
 			add("server filter (`" + s.Filter.After + "`): new entries (a log)")
 		case s.Parent != "" && !listedWhole(s.Modes&anyMode, s.Parent, 0):
@@ -637,8 +703,12 @@ func (r Resource) freshness() []string {
 			if pr, ok := Lookup(s.Parent); ok && pr.Open != nil {
 				add("every run while its " + p + " is " + pr.Open.Doc)
 			}
-		default:
+		case s.Activity:
+			add("with the project's activity (`last_activity_at`), and whole once per `GITLAB_SNAPSHOT_PERIOD`")
+		case r.Scope != "":
 			add("whole every run")
+		default:
+			add("whole once per `GITLAB_SNAPSHOT_PERIOD`")
 		}
 	}
 	return out

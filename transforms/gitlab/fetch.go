@@ -56,9 +56,14 @@ const UnavailableNamespace = "gitlab.unavailable"
 // end of a whole listing of one parent's children is reported as a Judged
 // Seen, and in a reconciling run a sweep reads them again with the parents
 // it refreshes.
-func Fetch(s beam.Scope, conn Conn, root Root, w Window, only []string, reconciled map[string][]string, perParent map[string]bool, items beam.PCollection) (records, next, seen beam.PCollection) {
+//
+// An object whose content is what the job last wrote of it (the record
+// digests the job's state names, read from spec's store) is not emitted
+// again: the store gets a new row exactly when something changed.
+func Fetch(s beam.Scope, conn Conn, root Root, w Window, spec store.Spec, jobID string, only []string, reconciled map[string][]string, perParent map[string]bool, items beam.PCollection) (records, next, seen beam.PCollection) {
 	s = s.Scope("gitlab.Fetch")
-	return beam.ParDo3(s, &fetchFn{Conn: conn, Mode: root.Mode, RootScope: root.Scope(), Window: w, Only: only, Reconciled: reconciled, PerParent: perParent}, items)
+	return beam.ParDo3(s, &fetchFn{Conn: conn, Mode: root.Mode, RootScope: root.Scope(), Window: w, Store: spec, JobID: jobID,
+		Only: only, Reconciled: reconciled, PerParent: perParent}, items)
 }
 
 // fetchOut is one output of a concurrent fetch.
@@ -152,6 +157,8 @@ type fetchFn struct {
 	Mode      Mode
 	RootScope string // the scope of the root's streams (Root.Scope)
 	Window    Window
+	Store     store.Spec // where the job's record digests are
+	JobID     string
 	Only      []string // tables selected; empty = all
 	// Reconciled: the tables whose keys are reported, with their scope
 	// fields (see Reconciled); nil when the run does not reconcile.
@@ -164,6 +171,7 @@ type fetchFn struct {
 	children   map[string][]childSource
 	tables     map[string]Resource
 	openFields map[string][]string // per resource with Open: the fields its open records keep
+	digests    *state.Digests      // what the job last wrote of each object
 	write      map[string]bool     // nil: every table
 	b          *fetchBundle
 }
@@ -175,7 +183,48 @@ func (f *fetchFn) Setup() error {
 	}
 	f.client = c
 	f.prepare()
+	if f.digests, err = loadDigests(context.Background(), f.Store, f.JobID, f.Window.State.Digests); err != nil {
+		return err
+	}
 	return nil
+}
+
+// digestsCache holds the record digests each process has read: they are
+// the same for every Fetch of a run (read-only, keyed by the store, job
+// and reference that name them).
+var digestsCache sync.Map // string -> *digestsEntry
+
+type digestsEntry struct {
+	once sync.Once
+	d    *state.Digests
+	err  error
+}
+
+// loadDigests reads a job's record digests from its store, once per
+// process.
+func loadDigests(ctx context.Context, spec store.Spec, jobID, ref string) (*state.Digests, error) {
+	if ref == "" || spec.Kind == "" {
+		return nil, nil
+	}
+	b, _ := json.Marshal([]any{spec, jobID, ref})
+	v, _ := digestsCache.LoadOrStore(string(b), &digestsEntry{})
+	e := v.(*digestsEntry)
+	e.once.Do(func() {
+		st, err := store.Open(ctx, spec)
+		if err != nil {
+			e.err = err
+			return
+		}
+		raw, err := st.ReadDigests(ctx, jobID, ref)
+		if err != nil {
+			e.err = err
+			return
+		}
+		if e.d, e.err = state.DecodeDigests(raw); e.err == nil && raw == nil {
+			slog.Warn("the job's record digests are gone from the store: every record read this run is written once more", "job", jobID)
+		}
+	})
+	return e.d, e.err
 }
 
 // prepare derives from the settings what handling records needs.
@@ -509,7 +558,10 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 				return fmt.Errorf("GET %s: redacting a %s object: %w", where, res.Name, err)
 			}
 		}
-		emit(Record{Table: res.Name, Data: out, Parent: it.Parent})
+		key, sum := state.KeyDigest(res.Name, recordKey(res, fields, parent, it.Parent)), state.SumDigest(out, it.Parent)
+		if !f.digests.Unchanged(key, sum) { // else: written already, as it is
+			emit(Record{Table: res.Name, Data: out, Parent: it.Parent, Key: key, Sum: sum})
+		}
 		f.seeKey(res, it, raw, fields, see) // the key fields were checked above
 	}
 	if err := f.spawnChildren(res, it, raw, fields, spawn); err != nil {
@@ -528,6 +580,14 @@ func (f *fetchFn) spawnChildren(res Resource, it Item, raw json.RawMessage, fiel
 		if c.Source.PerListing || (it.Refresh && !c.Source.Refresh && !f.PerParent[c.Resource]) {
 			continue
 		}
+		if scope := it.Scope; true {
+			if isScope {
+				scope = scopeKey(sc)
+			}
+			if !f.Window.Reads(c.Resource, c.Source, scope, fields) {
+				continue // resting this run (GITLAB_SNAPSHOT_PERIOD), or no activity since its window
+			}
+		}
 		if len(it.Parent) > 0 { // let children reach the parent's parent keys
 			if parent == nil {
 				_ = json.Unmarshal(it.Parent, &parent)
@@ -542,10 +602,7 @@ func (f *fetchFn) spawnChildren(res Resource, it Item, raw json.RawMessage, fiel
 		// resources of a scope, else the parent item's.
 		after, before, scope := it.After, it.Before, it.Scope
 		if isScope {
-			scope = state.ProjectScope(sc.ID)
-			if sc.Kind == "group" {
-				scope = state.GroupScope(sc.ID)
-			}
+			scope = scopeKey(sc)
 			after = formatTime(f.Window.After(c.Resource, scope))
 		}
 		if c.Source.History {
@@ -709,4 +766,21 @@ func selection(only []string) map[string]bool {
 		m[t] = true
 	}
 	return m
+}
+
+// recordKey renders an object's key values (from the object, or its
+// parent keys) as store.KeyString does.
+func recordKey(res Resource, fields, parent map[string]json.RawMessage, parentRaw []byte) string {
+	vals := make([]string, len(res.Key))
+	for i, k := range res.Key {
+		v, ok := store.KeyValue(fields, k)
+		if !ok {
+			if parent == nil && parentRaw != nil {
+				_ = json.Unmarshal(parentRaw, &parent)
+			}
+			v, _ = store.KeyValue(parent, k)
+		}
+		vals[i] = v
+	}
+	return store.KeyString(vals)
 }

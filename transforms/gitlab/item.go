@@ -83,6 +83,9 @@ type Record struct {
 	// Delta: with Done, what the item learnt for the job's next state (the
 	// scopes it listed, branch heads): the JSON of a state.Delta, or nil.
 	Delta []byte
+	// Key, Sum: the object's key and content digests (state.KeyDigest,
+	// state.SumDigest), for the job's record digests.
+	Key, Sum uint64
 }
 
 // Ledger sums work items: how many, and the sum of their digests (mod 2^64).
@@ -221,6 +224,9 @@ func Plan(root Root, w Window, only map[string]bool, reconciled map[string][]str
 			scope := root.Scope()
 			if !strings.Contains(s.Path, "{root}") {
 				scope = state.InstanceScope
+			}
+			if !w.Reads(r.Name, s, scope, nil) {
+				continue // resting this run (GITLAB_SNAPSHOT_PERIOD)
 			}
 			after := formatTime(w.After(r.Name, scope))
 			it := newItem(r.Name, s, path, after, "")

@@ -15,6 +15,25 @@ func perProjectSingle(path string) []Source {
 	return []Source{{Modes: anyMode, Parent: "projects", Path: path, Single: true, Adds: projectKeys}}
 }
 
+// withActivity marks sources that change only with the project's activity
+// (Source.Activity). A project's last_activity_at is set to the time of
+// each event of the project (Event after_create :update_project ->
+// reset_project_activity, app/models/event.rb), but only when it is more
+// than RESET_PROJECT_ACTIVITY_INTERVAL (an hour) old, so it can lag an
+// event by up to an hour (Window.Reads allows for it). Events are written
+// for pushes of branches and tags, created and deleted ones included
+// (Git::BranchPushService / Git::TagPushService -> EventCreateService#push),
+// for wiki edits (which also touch last_activity_at at once:
+// ProjectWiki#after_wiki_activity), comments, and issue and merge request
+// creations and state changes; not for pipelines, deployments, award emoji
+// or settings.
+func withActivity(sources []Source) []Source {
+	for i := range sources {
+		sources[i].Activity = true
+	}
+	return sources
+}
+
 var projectResources = []Resource{
 	{
 		Name: "project_badges", Doc: "Badges of each project, its groups' badges included (kind = group).", Key: []string{"project_id", "id"}, Tier: "Free",
@@ -34,11 +53,11 @@ var projectResources = []Resource{
 	},
 	{
 		Name: "repository_tags", Doc: "Git tags of each project's repository.", Key: []string{"project_id", "name"}, Optional: true, Tier: "Free",
-		Sources: perProject("projects/{id}/repository/tags", ""),
+		Sources: withActivity(perProject("projects/{id}/repository/tags", "")),
 	},
 	{
 		Name: "repository_branches", Doc: "Git branches of each project's repository, with their head commit.", Key: []string{"project_id", "name"}, Optional: true, Tier: "Free",
-		Sources: perProject("projects/{id}/repository/branches", ""),
+		Sources: withActivity(perProject("projects/{id}/repository/branches", "")),
 	},
 	{
 		Name: "protected_branches", Doc: "Protected branches of each project and who may push and merge.", Key: []string{"project_id", "name"}, Optional: true, Tier: "Free",
@@ -72,11 +91,11 @@ var projectResources = []Resource{
 	},
 	{
 		Name: "repository_contributors", Doc: "Contributors to each project's default branch (commits, additions, deletions).", Key: []string{"project_id", "email"}, Optional: true, Tier: "Free",
-		Sources: perProject("projects/{id}/repository/contributors", ""),
+		Sources: withActivity(perProject("projects/{id}/repository/contributors", "")),
 	},
 	{
 		Name: "project_languages", Doc: "Languages of each project's repository, in percent.", Key: []string{"project_id"}, Optional: true, Tier: "Free",
-		Sources: perProjectSingle("projects/{id}/languages"),
+		Sources: withActivity(perProjectSingle("projects/{id}/languages")),
 	},
 	{
 		Name: "snippets", Doc: "Snippets of each project.", Key: []string{"id"}, Optional: true, Tier: "Free",
@@ -84,7 +103,7 @@ var projectResources = []Resource{
 	},
 	{
 		Name: "project_wiki_pages", Doc: "Wiki pages of each project, with their content.", Key: []string{"project_id", "slug"}, Optional: true, Tier: "Free",
-		Sources: perProject("projects/{id}/wikis", "with_content=1"),
+		Sources: withActivity(perProject("projects/{id}/wikis", "with_content=1")),
 	},
 	{
 		Name: "deploy_keys", Doc: "Deploy keys enabled in each project (public keys).", Key: []string{"project_id", "id"}, Optional: true, Tier: "Free",
@@ -130,8 +149,8 @@ var projectResources = []Resource{
 	},
 	{
 		Name: "project_events", Doc: "Activity events of each project (pushes, comments, issue and merge request changes).", Key: []string{"id"}, Tier: "Free",
-		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/events", Query: "sort=asc",
-			Filter: Filter{After: "after", Before: "before", Date: true}, Adds: projectKeys}},
+		Sources: withActivity([]Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/events", Query: "sort=asc",
+			Filter: Filter{After: "after", Before: "before", Date: true}, Adds: projectKeys}}),
 	},
 	{
 		Name: "project_audit_events", Doc: "Audit events of each project.", Key: []string{"id"}, Optional: true, Tier: "Premium",

@@ -22,6 +22,39 @@ type Window struct {
 	// Sweeps: per parent table, the slice of creation time whose parents'
 	// Refresh children this run reads again (see state.Advance).
 	Sweeps map[string]state.Slice
+	// Due: for the tables read whole at most once per
+	// GITLAB_SNAPSHOT_PERIOD (see Snapshots), whether this run reads them
+	// whole; a table not in it is read by every run.
+	Due map[string]bool
+}
+
+// ActivityLag is how far a project's last_activity_at can lag its latest
+// event: GitLab moves it only when it is more than an hour old
+// (Event::RESET_PROJECT_ACTIVITY_INTERVAL, app/models/event.rb).
+const ActivityLag = time.Hour
+
+// Reads reports whether the run reads a table's stream in a scope whose
+// record (a project) is fields: always for a table read by every run, one
+// due this run, a stream that has not read yet (a new scope, a reset); for
+// a table that changes only with the project's activity, when the
+// project's last_activity_at says it may have changed since the stream's
+// window: GitLab sets it with each event, or leaves it when it is less
+// than ActivityLag old, so an event at or after the window's start leaves
+// it at or after that start less ActivityLag.
+func (w Window) Reads(table string, s Source, scope string, fields map[string]json.RawMessage) bool {
+	due, limited := w.Due[table]
+	if !limited || due {
+		return true
+	}
+	c, ok := w.State.Cursor(table, scope)
+	if !ok {
+		return true
+	}
+	if !s.Activity {
+		return false // a snapshot table resting this run
+	}
+	at, ok := parseTimeField(fields["last_activity_at"])
+	return !ok || !at.Before(c.Add(-w.Overlap-ActivityLag))
 }
 
 // After is where the window of a table's stream in a scope starts (zero:
@@ -72,4 +105,12 @@ func scopeOf(res Resource, fields map[string]json.RawMessage) (state.Scope, bool
 		}
 	}
 	return state.Scope{Kind: res.Scope, ID: id, Path: path}, true
+}
+
+// scopeKey is the state's name of a scope record.
+func scopeKey(sc state.Scope) string {
+	if sc.Kind == "group" {
+		return state.GroupScope(sc.ID)
+	}
+	return state.ProjectScope(sc.ID)
 }

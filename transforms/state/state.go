@@ -49,6 +49,9 @@ type State struct {
 	// still running), with the fields their children's listings need:
 	// the next run reads their children again.
 	Open map[string]map[string][]json.RawMessage `json:"open,omitempty"`
+	// Digests names, for the store, the record digests (see Digests)
+	// committed with this state; "" when there are none.
+	Digests string `json:"digests,omitempty"`
 }
 
 // Stream is how far the streams of one table have read.
@@ -386,7 +389,7 @@ type Reset struct {
 // does not know.
 func (s State) Apply(r Reset) (State, error) {
 	out := s.Next(Run{}) // a deep copy
-	out.Sweeps, out.Branches, out.HeadsUnknown = copySweeps(s.Sweeps), copyBranches(s.Branches), s.HeadsUnknown
+	out.Sweeps, out.Branches, out.HeadsUnknown, out.Digests = copySweeps(s.Sweeps), copyBranches(s.Branches), s.HeadsUnknown, s.Digests
 	to := r.To.UTC()
 	if r.To.IsZero() {
 		to = time.Time{}

@@ -32,10 +32,16 @@ type Store interface {
 	ReadCheckpoint(ctx context.Context, jobID string) (*Checkpoint, error)
 	// NewWriter stages records of one bundle of a run.
 	NewWriter(ctx context.Context, run Run) (Writer, error)
-	// Commit makes every part visible and then writes the run's checkpoint,
-	// holding the job's next state. It is idempotent: running it again for
-	// the same run and parts is safe.
-	Commit(ctx context.Context, run Run, parts []Part, next state.State) error
+	// Commit makes every part visible, keeps digests (the job's record
+	// digests after the run, state.Digests encoded; nil: none) and then
+	// writes the run's checkpoint, holding the job's next state, with
+	// next.Digests naming the digests kept. It is idempotent: running it
+	// again for the same run and parts is safe.
+	Commit(ctx context.Context, run Run, parts []Part, next state.State, digests []byte) error
+	// ReadDigests returns the digests a checkpoint names (its
+	// State.Digests); nil when it names none, or when the store no longer
+	// has them (every record read is then written once more).
+	ReadDigests(ctx context.Context, jobID, ref string) ([]byte, error)
 }
 
 // KeyLister is implemented by stores that can list what a job stored, for
@@ -165,6 +171,7 @@ func ResetCheckpoint(jobID string, to, now time.Time, root string, base state.St
 	// Commits are read by date from `to` once more (their heads are
 	// forgotten), and refresh sweeps start a new cycle.
 	cp.State.Sweeps, cp.State.Branches, cp.State.HeadsUnknown = nil, nil, true
+	cp.State.Digests = base.Digests // what was written stays written
 	return cp
 }
 
