@@ -309,9 +309,11 @@ func TestBigQueryFailedRunLeavesNothingVisible(t *testing.T) {
 		before[table] = len(h.bqRows(table, ""))
 	}
 
-	// Every bundle but those fetching pipeline jobs writes its rows to
-	// pending streams; the run fails, and none of them may become visible.
-	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `/pipelines/\d+/jobs$`, Status: 500})
+	// An outage of every project's listings: the group's own listings
+	// (the tree's issues and merge requests among them) write their rows
+	// to pending streams; the run stops whole, and none of them may
+	// become visible.
+	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `^/api/v4/projects/\d+/.+`, Status: 500})
 	_, err := h.run()
 	if err == nil || pipeline.ExitCode(err) != pipeline.ExitFailed {
 		t.Fatalf("run against persistent 500s: %v", err)

@@ -257,7 +257,10 @@ func TestFailedRunKeepsTheCheckpointAndTheNextRunRecovers(t *testing.T) {
 	m := h.sim.Mutate(6)
 	issuesBefore := len(h.table("issues"))
 
-	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `/pipelines/\d+/jobs$`, Status: 500})
+	// An outage of every project's listings (the group's own listings,
+	// issues and merge requests of the whole tree among them, read fine):
+	// GitLab is failing everywhere, and the run stops whole.
+	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `^/api/v4/projects/\d+/.+`, Status: 500})
 	// Several failed runs: when a bundle fails, Prism lets the stages
 	// downstream of it go on with what they have, and sometimes runs the
 	// commit step of the failing job with an empty side input just after
@@ -268,7 +271,7 @@ func TestFailedRunKeepsTheCheckpointAndTheNextRunRecovers(t *testing.T) {
 		if err == nil || !errors.As(err, &re) || pipeline.ExitCode(err) != pipeline.ExitFailed {
 			t.Fatalf("run against persistent 500s: %v", err)
 		}
-		if !strings.Contains(err.Error(), "no checkpoint written") || !strings.Contains(err.Error(), "500") {
+		if !strings.Contains(err.Error(), "no checkpoint written") || !strings.Contains(err.Error(), "500") || !strings.Contains(err.Error(), "GitLab keeps failing") {
 			t.Errorf("the error should say what failed and that the checkpoint stays: %v", err)
 		}
 		for deadline := time.Now().Add(500 * time.Millisecond); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -69,13 +70,15 @@ func TestTransientFaultsAreSurvived(t *testing.T) {
 }
 
 // TestBadAnswersAreRejected: a page that is not JSON, an HTML page with
-// status 200, a page that is not an array, an object without its key: the
-// run fails naming the URL (never the token) and what was wrong, nothing of
-// it becomes visible, the checkpoint stays, and the next run recovers.
+// status 200, a page that is not an array, an object without its key, on
+// one project's listing: that stream fails alone, naming the URL (never the
+// token) and what was wrong; the rest of the run commits; the stream keeps
+// its cursor and the next healthy run reads it again, with nothing missing.
+// On the tree's own listing (the projects of the group) the run fails
+// whole: nothing of it is visible, the checkpoint stays.
 func TestBadAnswersAreRejected(t *testing.T) {
 	h := newHarness(t, simOptions())
-	first := h.mustRun()
-	before := h.checkpoint()
+	h.mustRun()
 	for _, c := range []struct{ kind, want string }{
 		{"malformed", "not a JSON array"},
 		{"html", "not a JSON array"},
@@ -85,30 +88,130 @@ func TestBadAnswersAreRejected(t *testing.T) {
 		t.Run(c.kind, func(t *testing.T) {
 			h.sim.Advance(time.Minute)
 			h.sim.Mutate(2)
-			h.sim.AddFault(gitlabsim.Fault{PathRegexp: `/projects/\d+/milestones$`, Kind: c.kind})
-			defer h.sim.ClearFaults()
-			_, err := h.run()
-			if err == nil {
-				t.Fatal("the run succeeded")
+			h.sim.AddFault(gitlabsim.Fault{PathRegexp: `/projects/1001/milestones$`, Kind: c.kind})
+			before := h.checkpoint()
+			res, err := h.run()
+			h.sim.ClearFaults()
+			var pe *pipeline.PartialError
+			if !errors.As(err, &pe) || pipeline.ExitCode(err) != pipeline.ExitPartial {
+				t.Fatalf("a broken listing of one project: %v, want a partial run", err)
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, "/milestones") || !strings.Contains(msg, c.want) || strings.Contains(msg, h.sim.Token()) {
+			if !strings.Contains(msg, "projects/1001/milestones") || !strings.Contains(msg, c.want) || strings.Contains(msg, h.sim.Token()) {
 				t.Errorf("error %q: want the URL and %q, never the token", msg, c.want)
 			}
-			if cp := h.checkpoint(); cp == nil || cp.RunID != before.RunID {
-				t.Errorf("the checkpoint moved to %+v", cp)
+			cp := h.checkpoint()
+			if cp.RunID != res.Checkpoint.RunID || len(cp.State.Failed) != 1 || cp.State.Failed[0].Table != "project_milestones" || cp.State.Failed[0].Scope != "project:1001" {
+				t.Fatalf("the checkpoint: run %s, failed %+v", cp.RunID, cp.State.Failed)
 			}
-			files, _ := filepath.Glob(filepath.Join(h.dir, dataset, "*", "*.ndjson"))
-			for _, f := range files {
-				if !strings.HasPrefix(filepath.Base(f), first.Checkpoint.RunID) {
-					t.Errorf("a failed run left %s", f)
-				}
+			// The broken stream kept its cursor; the others moved.
+			if c, _ := cp.State.Cursor("project_milestones", "project:1001"); !c.Equal(before.StartedAt) && !c.Before(before.StartedAt) {
+				t.Errorf("the broken stream's cursor moved to %v", c)
+			}
+			if c, _ := cp.State.Cursor("project_milestones", "project:1000"); !c.Equal(cp.StartedAt) {
+				t.Errorf("another project's milestones: cursor %v, want %v", c, cp.StartedAt)
+			}
+			if c, _ := cp.State.Cursor("issues", "group:100"); !c.Equal(cp.StartedAt) {
+				t.Errorf("the issues' cursor %v did not move", c)
 			}
 		})
 	}
+	// The next healthy run recovers the broken stream.
+	h.sim.ResetStats()
 	res := h.mustRun(everyRun...) // every parent's silent children too, to compare whole
-	checkComplete(t, h, coreTables)
+	if res.Checkpoint.State.Failed != nil {
+		t.Errorf("a healthy run says %+v failed", res.Checkpoint.State.Failed)
+	}
+	if len(listed(h, "projects/1001/milestones")) == 0 {
+		t.Error("the healthy run did not read the broken stream again")
+	}
+	checkComplete(t, h, append(coreTables, "project_milestones"))
 	noDuplicates(t, h, res.Checkpoint.RunID, coreTables)
+
+	// A broken listing of the tree itself: the run fails whole.
+	first := h.checkpoint()
+	h.sim.Advance(time.Minute)
+	h.sim.Mutate(2)
+	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `/groups/\d+/projects$`, Kind: "html"})
+	_, err := h.run()
+	h.sim.ClearFaults()
+	var re *pipeline.RunError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "/projects") {
+		t.Fatalf("a broken projects listing: %v, want the run to fail", err)
+	}
+	if cp := h.checkpoint(); cp.RunID != first.RunID {
+		t.Errorf("the checkpoint moved to %+v", cp.RunID)
+	}
+	files, _ := filepath.Glob(filepath.Join(h.dir, dataset, "*", "*.ndjson"))
+	for _, f := range files {
+		if strings.HasPrefix(filepath.Base(f), time.Now().UTC().Format("20060102T15")) && !strings.HasPrefix(filepath.Base(f), first.RunID) {
+			if run := strings.Join(strings.Split(filepath.Base(f), "-")[:2], "-"); !committed(h, run) {
+				t.Errorf("a failed run left %s", f)
+			}
+		}
+	}
+}
+
+// committed reports whether a run id is one the job committed.
+func committed(h *harness, runID string) bool {
+	b, _ := os.ReadFile(filepath.Join(h.dir, dataset, "_checkpoints", h.env["CHECKPOINT_JOB_ID"]+".runs"))
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(l) == runID {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAParentWhoseChildrenFailedIsReadAgain: the notes listing of one
+// issue answers 500 however often it is asked: the run commits the rest,
+// and the next healthy run reads that issue's notes (the listing that
+// failed) again, though the issue did not change.
+func TestAParentWhoseChildrenFailedIsReadAgain(t *testing.T) {
+	h := newHarness(t, simOptions())
+	h.mustRun()
+	h.sim.Advance(time.Minute)
+	var issue map[string]any
+	for _, r := range h.expected("issues") {
+		if fmt.Sprint(r["project_id"]) == "1000" && fmt.Sprint(r["iid"]) == "2" {
+			issue = r
+		}
+	}
+	h.sim.AddNote("issue", mustID(t, issue["id"]))
+	notes := `/projects/1000/issues/2/notes$`
+	h.sim.AddFault(gitlabsim.Fault{PathRegexp: notes, Status: 500})
+	_, err := h.run()
+	var pe *pipeline.PartialError
+	if !errors.As(err, &pe) || len(pe.Failed) != 1 || pe.Failed[0].Table != "issue_notes" {
+		t.Fatalf("a broken notes listing: %v", err)
+	}
+	summary := pipeline.NewSummary(nil, err, time.Now())
+	if summary.Status != "partial" || summary.ExitCode != pipeline.ExitPartial || len(summary.Failed) != 1 || !strings.Contains(summary.Failed[0].URL, "issues/2/notes") {
+		t.Errorf("the summary: %+v", summary)
+	}
+	if cp := h.checkpoint(); len(cp.State.Retry) != 1 {
+		t.Fatalf("the state keeps %d listings to read again, want the notes'", len(cp.State.Retry))
+	}
+	h.sim.ClearFaults()
+	h.sim.Advance(time.Minute)
+	h.sim.ResetStats()
+	res := h.mustRun()
+	if len(listed(h, "projects/1000/issues/2/notes")) == 0 {
+		t.Error("the notes of the issue were not read again")
+	}
+	if len(res.Checkpoint.State.Retry) != 0 || len(res.Checkpoint.State.Failed) != 0 {
+		t.Errorf("after a healthy run: retry %d, failed %+v", len(res.Checkpoint.State.Retry), res.Checkpoint.State.Failed)
+	}
+	checkComplete(t, h, []string{"issue_notes"})
+}
+
+func mustID(t *testing.T, v any) int64 {
+	t.Helper()
+	var id int64
+	if _, err := fmt.Sscan(fmt.Sprint(v), &id); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 // TestCancelledRunStopsAndRecovers: a run cancelled mid-way (as SIGTERM

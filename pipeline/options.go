@@ -102,7 +102,7 @@ var Options = []Option{
 	{Env: "PROGRESS_INTERVAL", Default: "15s", Section: "Logging",
 		Help: "How often PROGRESS=lines logs a progress line (1s or more)."},
 	{Env: "SUMMARY_FILE", Section: "Logging",
-		Help: "Write the run summary as JSON to this file (e.g. a CI artifact), after a failed run too: status, error, exit code, tables with records, requests and unavailable scopes, requests per minute against the limit, old and new checkpoint."},
+		Help: "Write the run summary as JSON to this file (e.g. a CI artifact), after a failed run too: status, error, exit code, tables with records, requests and unavailable scopes, requests per minute against the limit, old and new checkpoint, the streams that failed alone."},
 }
 
 // Settings holds the raw value of every option: from its flag when the flag

@@ -239,7 +239,7 @@ func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoin
 // When the pipeline fails, the Result that comes with the error says what
 // the run did before it stopped (for the summary); nothing of it was
 // committed.
-func Run(ctx context.Context, c Config) (*Result, error) {
+func Run(ctx context.Context, c Config) (res *Result, err error) {
 	start := time.Now()
 	job, prev, err := Prepare(ctx, c)
 	if err != nil {
@@ -258,7 +258,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		return nil, err
 	}
 	gitlab.ResetStats()
-	res := &Result{Job: job, Previous: prev, Unavailable: map[string]int64{}}
+	res = &Result{Job: job, Previous: prev, Unavailable: map[string]int64{}}
 	pr, err := beamx.RunWithMetrics(ctx, p)
 	res.Requests, res.Throttled, res.Retries = gitlab.Stats.Requests.Load(), gitlab.Stats.Throttled.Load(), gitlab.Stats.Retries.Load()
 	res.Elapsed, res.LimitPerMinute = time.Since(start), gitlab.LimitPerMinute()
@@ -292,6 +292,12 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		return nil, fmt.Errorf("run %s finished but its checkpoint is not in the store", job.Run.RunID)
 	}
 	res.Checkpoint = cp
+	defer func() {
+		// One broken stream fails alone: the run committed the others.
+		if len(cp.State.Failed) > 0 && err == nil {
+			err = &PartialError{RunID: job.Run.RunID, Failed: cp.State.Failed, names: cp.State.ScopeName}
+		}
+	}()
 	if pr != nil {
 		workers := map[string]*gitlab.TableSnapshot{} // Dataflow: the workers' counters
 		table := func(name string) *gitlab.TableSnapshot {
@@ -329,6 +335,36 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// PartialError is a run that committed, but with streams that failed
+// after their retries: they kept their cursors (and their child listings
+// are read again first), and the next run reads them again.
+type PartialError struct {
+	RunID  string
+	Failed []state.Failure
+	names  func(scope string) string
+}
+
+// ScopeName names a failed stream's scope for people.
+func (e *PartialError) ScopeName(scope string) string {
+	if e.names == nil || scope == "" {
+		return scope
+	}
+	return e.names(scope)
+}
+
+func (e *PartialError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "run %s committed, but %d stream(s) failed; they keep their cursors and the next run reads them again:", e.RunID, len(e.Failed))
+	for i, f := range e.Failed {
+		if i == 10 {
+			fmt.Fprintf(&b, "\n  … and %d more (SUMMARY_FILE lists them all)", len(e.Failed)-10)
+			break
+		}
+		fmt.Fprintf(&b, "\n  %s of %s: %s", f.Table, e.ScopeName(f.Scope), f.Cause)
+	}
+	return b.String()
 }
 
 // RunError is a pipeline that failed after it started: nothing of it is
@@ -372,6 +408,7 @@ const (
 	ExitAuth      = 3 // GitLab refused the credentials
 	ExitNotFound  = 4 // the root group or project does not exist or is not visible
 	ExitCancelled = 5 // interrupted (SIGINT/SIGTERM)
+	ExitPartial   = 6 // committed, but some streams failed (they keep their cursors)
 )
 
 // ExitCode maps an error of Run to the command's exit code.
@@ -379,9 +416,12 @@ func ExitCode(err error) int {
 	var ce *ConfigError
 	var ae *gitlab.AuthError
 	var nf *gitlab.NotFoundError
+	var pe *PartialError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &pe):
+		return ExitPartial
 	case errors.As(err, &ce):
 		return ExitConfig
 	case errors.As(err, &ae):

@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -457,22 +458,39 @@ func TestAnEarlierCheckpointIsUpgraded(t *testing.T) {
 }
 
 // A failed run moves no cursor: a project new to the job is still new to
-// the next run, which reads its history.
+// the next run, which reads its history. And when only the new project's
+// issues fail, the run commits the rest, and the next run reads that
+// project's issues whole.
 func TestAFailedRunLeavesNewScopesNew(t *testing.T) {
 	h := newHarness(t, simOptions())
 	h.mustRun()
 	h.sim.Advance(time.Minute)
 	imported := h.sim.ImportProject("acme", 100*24*time.Hour)
-	id := h.sim.AddFault(gitlabsim.Fault{PathRegexp: `/pipelines/\d+/jobs$`, Status: 500})
-	if _, err := h.run(); err == nil {
-		t.Fatal("the faulty run succeeded")
+	// An outage of every project's listings: the run stops whole.
+	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `^/api/v4/projects/\d+/.+`, Status: 500})
+	if _, err := h.run(); pipeline.ExitCode(err) != pipeline.ExitFailed {
+		t.Fatalf("the run in an outage: %v", err)
 	}
-	cp := h.checkpoint()
-	if _, ok := cp.State.Scopes.Projects[fmt.Sprint(imported)]; ok {
+	if _, ok := h.checkpoint().State.Scopes.Projects[fmt.Sprint(imported)]; ok {
 		t.Fatal("a failed run recorded the new project")
 	}
-	_ = id
 	h.sim.ClearFaults()
+
+	h.sim.AddFault(gitlabsim.Fault{PathRegexp: fmt.Sprintf(`^/api/v4/projects/%d/issues$`, imported), Status: 500})
+	_, err := h.run()
+	var pe *pipeline.PartialError
+	if !errors.As(err, &pe) || pipeline.ExitCode(err) != pipeline.ExitPartial {
+		t.Fatalf("the new project's issues broken: %v", err)
+	}
+	if len(pe.Failed) == 0 || pe.Failed[0].Table != "issues" || pe.Failed[0].Scope != fmt.Sprintf("project:%d", imported) {
+		t.Errorf("failed streams: %+v", pe.Failed)
+	}
+	if _, ok := h.checkpoint().State.Scopes.Projects[fmt.Sprint(imported)]; !ok {
+		t.Error("the partial run did not record the new project (its other streams read)")
+	}
+	checkComplete(t, h, []string{"merge_requests"})
+	h.sim.ClearFaults()
+	h.sim.Advance(time.Minute)
 	h.mustRun()
 	checkComplete(t, h, []string{"issues", "merge_requests", "pipelines", "pipeline_jobs"})
 }

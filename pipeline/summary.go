@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,6 +57,18 @@ type Summary struct {
 	NewScopes []string `json:"new_scopes,omitempty"`
 
 	Deletions *DeletionSummary `json:"deletions,omitempty"`
+	// Failed: the streams that failed after their retries in a run that
+	// committed the others (status "partial"), with why and the URL.
+	Failed []FailedStream `json:"failed_streams,omitempty"`
+}
+
+// FailedStream is a stream that failed in a partial run.
+type FailedStream struct {
+	Table     string `json:"table"`
+	Scope     string `json:"scope,omitempty"`      // project:1004, group:12
+	ScopeName string `json:"scope_name,omitempty"` // project acme/api (1004)
+	Cause     string `json:"cause"`
+	URL       string `json:"url"` // the listing's first page, without a token (GitLab reads it from a header)
 }
 
 // TableSummary is one table's line of the summary.
@@ -87,8 +100,17 @@ func NewSummary(res *Result, err error, started time.Time) Summary {
 	s.ExitCode = ExitCode(err)
 	if err != nil {
 		s.Status, s.Error = "failed", err.Error()
-		if s.ExitCode == ExitCancelled {
+		switch s.ExitCode {
+		case ExitCancelled:
 			s.Status = "cancelled"
+		case ExitPartial:
+			s.Status = "partial"
+		}
+	}
+	var pe *PartialError
+	if errors.As(err, &pe) {
+		for _, f := range pe.Failed {
+			s.Failed = append(s.Failed, FailedStream{Table: f.Table, Scope: f.Scope, ScopeName: pe.ScopeName(f.Scope), Cause: f.Cause, URL: f.URL})
 		}
 	}
 	if res == nil {

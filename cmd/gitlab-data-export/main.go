@@ -176,6 +176,12 @@ func export(ctx context.Context, cfg pipeline.Config, logs *switchWriter) {
 			slog.Error("writing the summary file", "error", werr)
 		}
 	}
+	if err != nil && sum.ExitCode == pipeline.ExitPartial {
+		// Committed: the summary is the run's, the failed streams with it.
+		slog.Warn("export finished with failed streams", "run", sum.RunID, "records", sum.Records, "failed_streams", len(sum.Failed), "checkpoint", sum.NewCheckpoint)
+		printSummary(os.Stdout, sum)
+		fail(err)
+	}
 	if err != nil {
 		if cfg.LogFormat == "json" {
 			slog.Error("export failed", "error", err, "exit_code", sum.ExitCode)

@@ -24,6 +24,8 @@ func printSummary(out io.Writer, s pipeline.Summary) {
 		return
 	case "ok":
 		fmt.Fprintf(out, "Exported %s into %s\n", s.Root, s.Store)
+	case "partial":
+		fmt.Fprintf(out, "Exported %s into %s, but %d stream(s) failed (see below)\n", s.Root, s.Store, len(s.Failed))
 	default:
 		fmt.Fprintf(out, "Run %s %s: nothing was committed; what it read before it stopped:\n", s.RunID, s.Status)
 	}
@@ -36,7 +38,7 @@ func printSummary(out io.Writer, s pipeline.Summary) {
 	var read, requests, pages int64
 	var unavailable []string
 	for _, t := range s.Tables {
-		if s.Status != "ok" && t.Read == 0 && t.Requests == 0 && len(t.Unavailable) == 0 {
+		if s.Status != "ok" && s.Status != "partial" && t.Read == 0 && t.Requests == 0 && len(t.Unavailable) == 0 {
 			continue // a failed run: only the tables it got to
 		}
 		var un []string
@@ -64,6 +66,16 @@ func printSummary(out io.Writer, s pipeline.Summary) {
 			fmt.Fprintf(out, ", %d table(s) not judged (a listing was refused)", d.TablesSkipped)
 		}
 		fmt.Fprintln(out)
+	}
+	if len(s.Failed) > 0 {
+		fmt.Fprintf(out, "failed streams (kept where they were; the next run reads them again):\n")
+		for i, f := range s.Failed {
+			if i == 20 {
+				fmt.Fprintf(out, "  … and %d more (SUMMARY_FILE lists them all)\n", len(s.Failed)-20)
+				break
+			}
+			fmt.Fprintf(out, "  %s of %s: %s\n", f.Table, f.ScopeName, f.Cause)
+		}
 	}
 	if len(s.NewScopes) > 0 {
 		fmt.Fprintf(out, "new to the job (their whole history was read): %s\n", someNames(s.NewScopes, 8))
@@ -182,7 +194,7 @@ func printState(w io.Writer, cfg pipeline.Config, st state.State) {
 		fmt.Fprintf(w, "\t(each stream's next window starts at its time, less GITLAB_WINDOW_OVERLAP %s; tables not listed are read from their beginning)\n", cfg.Overlap)
 	}
 	for _, o := range overrides {
-		fmt.Fprintf(w, "  reset\t%s\n", o)
+		fmt.Fprintf(w, "  own\t%s\n", o) // a stream reset on its own, or kept where it was by a failure
 	}
 	if st.Scopes == nil {
 		fmt.Fprintln(w, "scopes\tnot known yet (the checkpoint was written by an earlier version): the next run learns them and takes none for new")
@@ -212,22 +224,22 @@ func printState(w io.Writer, cfg pipeline.Config, st state.State) {
 		fmt.Fprintf(w, "refresh\t%s: cycle started %s, has refreshed the children of those created since %s (GITLAB_REFRESH_PERIOD %s)\n",
 			t, sw.Start.Format(time.RFC3339), sw.Reached.Format(time.RFC3339), cfg.RefreshPeriod)
 	}
+	label = "failed"
+	for i, f := range st.Failed {
+		if i == 20 {
+			fmt.Fprintf(w, "\t… and %d more\n", len(st.Failed)-20)
+			break
+		}
+		fmt.Fprintf(w, "%s\t%s of %s: %s\n", label, f.Table, scopeName(st, f.Scope), f.Cause)
+		label = ""
+	}
+	if len(st.Failed) > 0 {
+		fmt.Fprintf(w, "\t(the last run could not read these; they kept their cursors, and %d child listing(s) are read again first)\n", len(st.Retry))
+	}
 }
 
 // scopeName renders a scope with its path when the state knows it.
-func scopeName(st state.State, scope string) string {
-	kind, id := state.ParseScope(scope)
-	if st.Scopes != nil {
-		paths := st.Scopes.Projects
-		if kind == "group" {
-			paths = st.Scopes.Groups
-		}
-		if p, ok := paths[id]; ok {
-			return kind + " " + p + " (" + id + ")"
-		}
-	}
-	return kind + " " + id
-}
+func scopeName(st state.State, scope string) string { return st.ScopeName(scope) }
 
 // printPlan prints what a run would read.
 func printPlan(out io.Writer, p *pipeline.RunPlan) {
@@ -371,7 +383,10 @@ Exit codes:
   3  GitLab refused the credentials (401)
   4  the root group or project does not exist or the token cannot see it
   5  cancelled (SIGINT/SIGTERM): nothing committed, the next run covers the window
-A run commits all or nothing: there is no partial success.
+  6  committed, but some streams failed after their retries (listed; they keep their cursors
+     and the next run reads them again)
+A run commits all or nothing, except that a stream that still fails after its retries fails
+alone (exit 6): the rest commits, and that stream is read again by the next run.
 `)
 }
 

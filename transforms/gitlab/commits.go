@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
@@ -52,6 +53,36 @@ type branchRef struct {
 type listing struct {
 	branches []branchRef
 	ids      map[string]bool // of a resource with Open records: the ids (JSON) listed
+	// written: the objects emitted (key digest -> content digest): an
+	// object that an offset-paged listing answers twice (the objects
+	// before it moved while it was paged) is written once.
+	written map[uint64]uint64
+	// bound, boundField: see upperBound.
+	bound      time.Time
+	boundField string
+}
+
+// first reports whether the listing has not emitted the object with that
+// content yet, and records it.
+func (l *listing) first(key, sum uint64) bool {
+	if s, ok := l.written[key]; ok && s == sum {
+		return false
+	}
+	if l.written == nil {
+		l.written = map[uint64]uint64{}
+	}
+	l.written[key] = sum
+	return true
+}
+
+// atBound reports whether an object is at the listing's upper bound (see
+// upperBound), read by the listing that goes on from there.
+func (l *listing) atBound(fields map[string]json.RawMessage) bool {
+	if l.boundField == "" {
+		return false
+	}
+	t, ok := parseTimeField(fields[l.boundField])
+	return ok && !t.Before(l.bound)
 }
 
 // has reports whether the listing held a record of that id.

@@ -173,6 +173,7 @@ type fetchFn struct {
 	openFields map[string][]string // per resource with Open: the fields its open records keep
 	digests    *state.Digests      // what the job last wrote of each object
 	write      map[string]bool     // nil: every table
+	retried    map[string]bool     // the child listings the run reads again (State.Retry): resource and path
 	b          *fetchBundle
 }
 
@@ -233,6 +234,13 @@ func (f *fetchFn) prepare() {
 	f.write = selection(f.Only)
 	f.tables = map[string]Resource{}
 	f.openFields = map[string][]string{}
+	f.retried = map[string]bool{}
+	for _, raw := range f.Window.State.Retry {
+		var it Item
+		if json.Unmarshal(raw, &it) == nil {
+			f.retried[it.Resource+" "+it.Path] = true
+		}
+	}
 	for _, r := range Catalog {
 		f.tables[r.Name] = r
 		if r.Open != nil {
@@ -349,6 +357,7 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 	}
 	var delta state.Delta
 	listed := &listing{}
+	listed.bound, listed.boundField = upperBound(it, q)
 	var heads *commitRanges // the commits of a project: the ranges to list
 	refusedAll := false     // the listing answered 403/404 (skipped as unavailable)
 	stats := Live(res.Name)
@@ -435,8 +444,17 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 		err = f.failure(ctx, res, it, err, see)
 	}
 	if err != nil {
-		return err
+		if !f.failsAlone(res, it, err) {
+			return err
+		}
+		// One broken stream fails alone: what it read is written, the
+		// stream (and what it would have spawned) stays where it was, and
+		// the run goes on.
+		delta.Failed = append(delta.Failed, f.streamFailure(res, it, err, see))
+		emit(doneRecord(it, spawned, delta))
+		return nil
 	}
+	f.caughtUp(res, it, &delta)
 	if refusedAll {
 		// Unavailable (403/404): no listing to go on from; the open
 		// records stay as they were.
@@ -531,6 +549,9 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 	if it.Refresh && f.refreshed(res, it, fields) {
 		return nil
 	}
+	if listed.atBound(fields) {
+		return nil // the next slice's (or the tree-wide stream's) listing reads it
+	}
 	var parent map[string]json.RawMessage
 	for _, k := range res.Key {
 		if _, ok := lookupField(fields, k); ok {
@@ -559,7 +580,7 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 			}
 		}
 		key, sum := state.KeyDigest(res.Name, recordKey(res, fields, parent, it.Parent)), state.SumDigest(out, it.Parent)
-		if !f.digests.Unchanged(key, sum) { // else: written already, as it is
+		if !f.digests.Unchanged(key, sum) && listed.first(key, sum) { // else: written already, as it is
 			emit(Record{Table: res.Name, Data: out, Parent: it.Parent, Key: key, Sum: sum})
 		}
 		f.seeKey(res, it, raw, fields, see) // the key fields were checked above
@@ -616,7 +637,10 @@ func (f *fetchFn) spawnChildren(res Resource, it Item, raw json.RawMessage, fiel
 		if err != nil {
 			return err
 		}
-		child.Scope = scope
+		child.Scope, child.Child = scope, !isScope
+		if child.Child && f.retried[child.Resource+" "+child.Path] {
+			continue // the run reads that listing again from the last run's failure (State.Retry): once
+		}
 		if f.Mode == ProjectMode && it.Single && isScope {
 			// The exported project's own listings are its whole history:
 			// cut them into time slices like a tree's streams.
@@ -783,4 +807,115 @@ func recordKey(res Resource, fields, parent map[string]json.RawMessage, parentRa
 		vals[i] = v
 	}
 	return store.KeyString(vals)
+}
+
+// caughtUp notes, for a table resting this run (GITLAB_SNAPSHOT_PERIOD),
+// a stream with a cursor of its own (a failure's or a reset's) that the
+// item has read: its cursor moves to the run's start (state.Delta.Caught).
+func (f *fetchFn) caughtUp(res Resource, it Item, delta *state.Delta) {
+	if it.Child || it.KeysOnly || it.Refresh || it.Scope == "" {
+		return
+	}
+	if due, limited := f.Window.Due[res.Name]; !limited || due {
+		return
+	}
+	st := f.Window.State.Streams[res.Name]
+	if st == nil {
+		return
+	}
+	if _, own := st.Scopes[it.Scope]; !own {
+		return
+	}
+	if delta.Caught == nil {
+		delta.Caught = map[string][]string{}
+	}
+	delta.Caught[res.Name] = append(delta.Caught[res.Name], it.Scope)
+}
+
+// failsAlone reports whether an item's failure fails its stream alone: not
+// for the listings of the tree itself (groups, projects: which scopes the
+// run covers would be unknown), a cancelled run, or GitLab failing
+// everywhere (the run's retry budget: the run stops).
+func (f *fetchFn) failsAlone(res Resource, it Item, err error) bool {
+	var outage *OutageError
+	return res.Scope == "" && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &outage)
+}
+
+// streamFailure records a stream that failed after its retries: the
+// streams it keeps where they were (its own in its scope, and the tables
+// its records would have spawned there: their whole history for a table
+// read whole, else their cursor), or for a child listing, the item to read
+// again next run; its scope is not judged for deletions.
+func (f *fetchFn) streamFailure(res Resource, it Item, err error, see func(Seen)) state.Failure {
+	u := "GET /api/v4/" + it.Path
+	if it.Query != "" {
+		u += "?" + it.Query
+	}
+	if q, perr := url.ParseQuery(it.Query); perr == nil && f.client != nil {
+		full := f.client.urlFor(it.Path, q)
+		full.User = nil // the token is a header, never in the URL
+		u = "GET " + full.String()
+	}
+	fl := state.Failure{Table: res.Name, Scope: it.Scope, Cause: err.Error(), URL: u}
+	switch {
+	case it.Refresh:
+		fl.Sweep = res.Name
+	case it.Child:
+		fl.Retry, _ = json.Marshal(it)
+	case it.KeysOnly:
+	default:
+		fl.Restore = map[string]map[string]time.Time{}
+		for _, t := range f.descendants(res.Name) {
+			at := time.Time{}
+			if r, ok := f.tables[t]; ok && r.incrementalIn(f.Mode) {
+				at = f.Window.State.Stored(t, it.Scope)
+			}
+			fl.Restore[t] = map[string]time.Time{it.Scope: at}
+		}
+	}
+	if _, ok := f.Reconciled[res.Name]; ok {
+		see(Seen{Table: res.Name, Unavailable: true, Scope: f.scope(res.Name, it)})
+	}
+	slog.Warn("a stream failed after its retries: the rest of the run goes on; it keeps its cursor, and the next run reads it again",
+		"resource", res.Name, "scope", it.Scope, "url", u, "error", err.Error())
+	return fl
+}
+
+// descendants lists a table and every table its records spawn, down the
+// catalog.
+func (f *fetchFn) descendants(table string) []string {
+	out := []string{table}
+	for i := 0; i < len(out); i++ {
+		for _, c := range f.children[out[i]] {
+			if !containsStr(out, c.Resource) {
+				out = append(out, c.Resource)
+			}
+		}
+	}
+	return out
+}
+
+// upperBound is where an item's listing ends when another listing of the
+// run reads on from there: a time slice's upper end (To), or a History
+// listing's (Before), which the newer slice or the tree-wide stream reads
+// from (their lower bound, the same instant). GitLab's bounds are both
+// inclusive (UpdatedAtFilterable: updated_at.lteq / gteq,
+// app/models/concerns/updated_at_filterable.rb), so an object updated exactly then is in both
+// listings: this one leaves it to the other. Zero: no such bound.
+func upperBound(it Item, q url.Values) (time.Time, string) {
+	ub := it.To
+	if ub == "" {
+		ub = it.Before
+	}
+	if ub == "" || it.KeysOnly || it.Refresh {
+		return time.Time{}, ""
+	}
+	for k, v := range q {
+		if strings.HasSuffix(k, "_before") && len(v) == 1 && v[0] == ub {
+			if t, err := time.Parse(time.RFC3339, ub); err == nil {
+				return t, strings.TrimSuffix(k, "_before") + "_at"
+			}
+		}
+	}
+	return time.Time{}, ""
 }

@@ -78,6 +78,10 @@ func gitlabComEndpoints() []endpointLimit {
 // Stats are this process's request counters.
 var Stats struct {
 	Requests, Throttled, Retries atomic.Int64
+	// Succeeded, Exhausted: calls that succeeded, and that failed for good
+	// after their retries (5xx, resets, timeouts, 429s: what an outage
+	// gives); Failing: the retryable failures since the last success.
+	Succeeded, Exhausted, Failing atomic.Int64
 }
 
 // ResetStats zeroes Stats, at the start of a run.
@@ -86,6 +90,9 @@ func ResetStats() {
 	Stats.Requests.Store(0)
 	Stats.Throttled.Store(0)
 	Stats.Retries.Store(0)
+	Stats.Succeeded.Store(0)
+	Stats.Exhausted.Store(0)
+	Stats.Failing.Store(0)
 }
 
 // newGovernor: concurrency requests in flight at most (0: default),
@@ -182,6 +189,8 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 			g.observe(resp.Header)
 		}
 		if err == nil {
+			Stats.Succeeded.Add(1)
+			Stats.Failing.Store(0)
 			return nil
 		}
 		lastErr = err
@@ -192,6 +201,7 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 		if !retry {
 			return err
 		}
+		Stats.Failing.Add(1)
 		if attempt == g.maxAttempts {
 			break
 		}
@@ -217,25 +227,41 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 			return errors.Join(err, lastErr)
 		}
 	}
+	Stats.Exhausted.Add(1)
+	if err := runBudget(); err != nil {
+		return fmt.Errorf("%w (last: %w)", err, lastErr)
+	}
 	return fmt.Errorf("giving up after %d attempts: %w", g.maxAttempts, lastErr)
 }
 
-// The run's retry budget: past runRetryFloor retries, a run whose retries
-// reach a fifth of its requests stops. GitLab is then failing (an outage,
-// a deploy gone wrong); going on would only take hours to fail, or hammer
-// an instance in trouble. 429s count: they are waited for, not retried
-// blindly, but a storm of them means the same.
+// The run's budget judges progress, not retries: a run whose requests
+// mostly succeed goes on however many needed a retry (one broken listing
+// fails its stream alone), and a run stops when GitLab is failing
+// everywhere (an outage, a deploy gone wrong), where going on would only
+// take hours to fail, or hammer an instance in trouble: when outageRun
+// requests in a row have failed (5xx, resets, timeouts, 429s) with no
+// success between them, or when, past outageFloor calls that failed for
+// good after their retries, those reach a third of the calls.
 const (
-	runRetryFloor = 200
-	runRetryShare = 5 // retries * runRetryShare > requests: stop
+	outageRun   = 120
+	outageFloor = 30
+	outageShare = 2 // exhausted * outageShare > succeeded: stop
 )
 
-// runBudget reports the run's retries past its budget (Stats are reset at
-// the start of each run; on Dataflow they are per worker process).
+// OutageError: GitLab is failing everywhere; the run stops.
+type OutageError struct{ msg string }
+
+func (e *OutageError) Error() string { return e.msg }
+
+// runBudget reports an outage (Stats are reset at the start of each run;
+// on Dataflow they are per worker process).
 func runBudget() error {
-	retries, requests := Stats.Retries.Load(), Stats.Requests.Load()
-	if retries >= runRetryFloor && retries*runRetryShare > requests {
-		return fmt.Errorf("GitLab keeps failing: %d of the run's %d requests had to be retried; giving up so that the next run starts afresh", retries, requests)
+	failing, exhausted, succeeded := Stats.Failing.Load(), Stats.Exhausted.Load(), Stats.Succeeded.Load()
+	switch {
+	case failing >= outageRun:
+		return &OutageError{fmt.Sprintf("GitLab keeps failing: the last %d requests all failed, none succeeded between them; giving up so that the next run starts afresh", failing)}
+	case exhausted >= outageFloor && exhausted*outageShare > succeeded:
+		return &OutageError{fmt.Sprintf("GitLab keeps failing: %d of the run's requests failed for good after their retries, against %d that succeeded; giving up so that the next run starts afresh", exhausted, succeeded)}
 	}
 	return nil
 }

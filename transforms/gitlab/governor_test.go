@@ -85,35 +85,45 @@ func TestGovernorRates(t *testing.T) {
 func TestGovernorStopsARunThatKeepsFailing(t *testing.T) {
 	ResetStats()
 	defer ResetStats()
-	// A few retries in a long run: fine.
+	// Many retries that recover: a run that makes progress goes on.
 	Stats.Requests.Store(10000)
-	Stats.Retries.Store(300)
+	Stats.Retries.Store(2500)
+	Stats.Succeeded.Store(7500)
+	Stats.Exhausted.Store(20)
 	if err := runBudget(); err != nil {
-		t.Fatalf("300 retries in 10,000 requests stopped the run: %v", err)
+		t.Fatalf("2,500 retries that recovered stopped the run: %v", err)
 	}
-	// Below the floor, even a high share is fine (a short run on a bad minute).
-	Stats.Requests.Store(100)
-	Stats.Retries.Store(60)
+	// Some calls failed for good (a broken listing), most succeed: fine.
+	Stats.Exhausted.Store(200)
 	if err := runBudget(); err != nil {
-		t.Fatalf("60 retries in 100 requests stopped the run: %v", err)
+		t.Fatalf("200 failed calls against 7,500 stopped the run: %v", err)
 	}
-	// Past the floor, a fifth of the requests retried: the run stops with
-	// the figures.
-	Stats.Requests.Store(1000)
-	Stats.Retries.Store(250)
+	// A third of the calls failing for good: GitLab is failing.
+	Stats.Succeeded.Store(300)
 	err := runBudget()
-	if err == nil || !strings.Contains(err.Error(), "250 of the run's 1000 requests") {
-		t.Fatalf("250 retries in 1,000 requests: %v", err)
+	var outage *OutageError
+	if !errors.As(err, &outage) || !strings.Contains(err.Error(), "200 of the run's requests failed for good") {
+		t.Fatalf("200 failed calls against 300: %v", err)
 	}
-	// And do gives up with it before the next try, keeping the last cause.
+	// An outage: every request in a row fails. do gives up before the
+	// next try, keeping the last cause.
+	ResetStats()
+	Stats.Failing.Store(outageRun - 1)
 	g := newGovernor(10, 1, 0, false)
 	calls := 0
 	err = g.do(context.Background(), "projects/1/issues", func(context.Context) (*http.Response, error) {
 		calls++
 		return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}}, errors.New("503 Service Unavailable")
 	})
-	if calls != 1 || err == nil || !strings.Contains(err.Error(), "GitLab keeps failing") || !strings.Contains(err.Error(), "503") {
-		t.Fatalf("over budget: %d calls, %v", calls, err)
+	if calls != 1 || !errors.As(err, &outage) || !strings.Contains(err.Error(), "GitLab keeps failing") || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("an outage: %d calls, %v", calls, err)
+	}
+	// A success between them: the run goes on.
+	ResetStats()
+	Stats.Failing.Store(outageRun - 1)
+	ok := newGovernor(10, 1, 0, false)
+	if err := ok.do(context.Background(), "x", func(context.Context) (*http.Response, error) { return &http.Response{StatusCode: 200}, nil }); err != nil || Stats.Failing.Load() != 0 {
+		t.Fatalf("a success: %v, failing %d", err, Stats.Failing.Load())
 	}
 }
 

@@ -46,6 +46,10 @@ type Item struct {
 	// root's for the items planned from it, a scope record's for the items
 	// it spawns, the parent item's for the others.
 	Scope string
+	// Child: a listing of one record's children (the notes of an issue),
+	// not a stream of its own: when it fails, it is read again by the
+	// next run (state.State.Retry).
+	Child bool
 }
 
 // Seen is what a reconciling run learns about a reconciled table: one key
@@ -243,6 +247,13 @@ func Plan(root Root, w Window, only map[string]bool, reconciled map[string][]str
 			if reconcile && needsKeys(s, after) {
 				items = append(items, keysItem(r.Name, s, path, after, ""))
 			}
+		}
+	}
+	// The child listings that failed in the last run, read again.
+	for _, raw := range w.State.Retry {
+		var it Item
+		if json.Unmarshal(raw, &it) == nil && it.Resource != "" && (only == nil || only[it.Resource]) {
+			items = append(items, it)
 		}
 	}
 	return items

@@ -213,3 +213,75 @@ func TestOpenPipelinesHaveTheirJobsReadEveryRun(t *testing.T) {
 		t.Errorf("an open record keeps more or less than its children need: %v", rec)
 	}
 }
+
+// No object is written twice by one run: an object at a slice's upper
+// bound is left to the newer slice (both bounds are inclusive in GitLab),
+// one that an offset-paged listing answers twice is written once, and a
+// child listing that the last run could not read, read again from the
+// state, is not spawned a second time by its parent.
+func TestAnObjectIsWrittenOncePerRun(t *testing.T) {
+	f := treeJob(t)
+	r, _ := Lookup("issues")
+	whole := newItem("issues", Source{Query: "scope=all", Filter: updatedFilter}, "groups/5/issues", "2026-03-01T00:00:00Z", "")
+	whole.Until = formatTime(runStart)
+	parts := slices(whole, r.Sources[0], time.Time{})
+	if len(parts) < 2 {
+		t.Fatalf("%d slices", len(parts))
+	}
+	older, newer := parts[1], parts[0]
+	if older.To != newer.From {
+		t.Fatalf("slices [%s, %s] and [%s, …]", older.From, older.To, newer.From)
+	}
+	at := older.To
+	bound := func(it Item) *listing {
+		l := &listing{}
+		l.bound, l.boundField = upperBound(it, query(t, it))
+		return l
+	}
+	var written []Record
+	handle := func(it Item, l *listing, raw string) {
+		var d state.Delta
+		if err := f.handle(r, it, json.RawMessage(raw), "x", func(rec Record) { written = append(written, rec) }, func(Item) {}, func(Seen) {}, &d, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	atBound := `{"id":1,"iid":1,"project_id":10,"updated_at":"` + at + `"}`
+	lo, hi := bound(older), bound(newer)
+	handle(older, lo, atBound)
+	handle(newer, hi, atBound)
+	if len(written) != 1 {
+		t.Errorf("an issue updated at the slices' bound written %d times", len(written))
+	}
+	written = nil
+	before := `{"id":2,"iid":2,"project_id":10,"updated_at":"2026-04-20T10:00:00.5Z"}`
+	handle(older, lo, before)
+	handle(older, lo, before) // paged twice
+	handle(older, lo, `{"id":2,"iid":2,"project_id":10,"updated_at":"2026-04-20T10:00:00.5Z","title":"changed"}`)
+	if len(written) != 2 {
+		t.Errorf("an issue answered twice, then changed, written %d times (want 2)", len(written))
+	}
+
+	// A child listing of the last run's failures (its notes), and the
+	// issue listed again: the notes are read once, by the retry.
+	notes := Item{Resource: "issue_notes", Path: "projects/10/issues/3/notes", Child: true}
+	raw, _ := json.Marshal(notes)
+	f.Window.State.Retry = []json.RawMessage{raw}
+	f.prepare()
+	kids := spawned(t, f, "issues", Item{Resource: "issues", Path: "groups/5/issues", After: formatTime(cursorTime), Scope: state.GroupScope("5")},
+		`{"id":3,"iid":3,"project_id":10,"updated_at":"2026-05-01T12:30:00Z"}`)
+	if len(kids["issue_notes"]) != 0 || len(kids["issue_award_emoji"]) != 1 {
+		t.Errorf("children spawned: %v (the notes are read by the retry)", kids)
+	}
+	if items := Plan(Root{Mode: TreeMode, ID: 5}, f.Window, nil, nil); !hasItem(items, "issue_notes", "projects/10/issues/3/notes") {
+		t.Error("the retry is not planned")
+	}
+}
+
+func hasItem(items []Item, res, path string) bool {
+	for _, it := range items {
+		if it.Resource == res && it.Path == path {
+			return true
+		}
+	}
+	return false
+}

@@ -13,6 +13,7 @@ package state
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -52,6 +53,29 @@ type State struct {
 	// Digests names, for the store, the record digests (see Digests)
 	// committed with this state; "" when there are none.
 	Digests string `json:"digests,omitempty"`
+	// Retry are the listings of children that failed in the last run
+	// (work items, as JSON): the next run reads them first.
+	Retry []json.RawMessage `json:"retry,omitempty"`
+	// Failed are the streams that failed in the last run, with why; they
+	// kept their cursors.
+	Failed []Failure `json:"failed,omitempty"`
+}
+
+// Failure is a stream (or a child listing) that failed in a run after its
+// retries.
+type Failure struct {
+	Table string `json:"table"`
+	Scope string `json:"scope,omitempty"`
+	Cause string `json:"cause"`
+	URL   string `json:"url,omitempty"`
+	// Restore: the streams the failure keeps where they were (table ->
+	// scope -> cursor; zero: read at once next run): the failed one and
+	// those its records would have spawned.
+	Restore map[string]map[string]time.Time `json:"restore,omitempty"`
+	// Retry: a child listing to read again next run (a work item as JSON).
+	Retry json.RawMessage `json:"retry,omitempty"`
+	// Sweep: the failed listing was a sweep's: the table's sweep stays.
+	Sweep string `json:"sweep,omitempty"`
 }
 
 // Stream is how far the streams of one table have read.
@@ -148,6 +172,41 @@ func (s *State) Cursor(table, scope string) (time.Time, bool) {
 	return st.Cursor, !st.Cursor.IsZero()
 }
 
+// Stored is the cursor the state holds for a table's stream in a scope,
+// as it is (zero: none, or a stream to read whole).
+func (s *State) Stored(table, scope string) time.Time {
+	st := s.Streams[table]
+	if st == nil || !s.Seen(scope) {
+		return time.Time{}
+	}
+	if t, ok := st.Scopes[scope]; ok {
+		return t
+	}
+	return st.Cursor
+}
+
+// ScopeName names a scope for people: "project acme/api (1004)", or the
+// scope as it is when the state does not know its path.
+func (s *State) ScopeName(scope string) string {
+	kind, id := ParseScope(scope)
+	var path string
+	if s.Scopes != nil {
+		switch kind {
+		case "group":
+			path = s.Scopes.Groups[id]
+		case "project":
+			path = s.Scopes.Projects[id]
+		}
+	}
+	if path == "" {
+		if id == "" {
+			return scope
+		}
+		return kind + " " + id
+	}
+	return fmt.Sprintf("%s %s (%s)", kind, path, id)
+}
+
 // Seen reports whether the job has seen the scope before this run (true
 // for every scope when the scopes are unknown, and for the instance).
 func (s *State) Seen(scope string) bool {
@@ -186,6 +245,13 @@ type Delta struct {
 	// OpenRead: table -> the scopes whose open records the item says all
 	// of (even none).
 	OpenRead map[string][]string `json:"open_read,omitempty"`
+	// Failed: the item failed after its retries.
+	Failed []Failure `json:"failed,omitempty"`
+	// Caught: table -> the scopes whose stream of a table the run does not
+	// read everywhere (resting: GITLAB_SNAPSHOT_PERIOD) the item read to
+	// the run's start, for a stream with a cursor of its own (a new
+	// failure's, a reset's).
+	Caught map[string][]string `json:"caught,omitempty"`
 }
 
 // Scope is one group or project listed.
@@ -215,6 +281,13 @@ func (d *Delta) Merge(o Delta) {
 		}
 		d.OpenRead[t] = append(d.OpenRead[t], scopes...)
 	}
+	d.Failed = append(d.Failed, o.Failed...)
+	for t, scopes := range o.Caught {
+		if d.Caught == nil {
+			d.Caught = map[string][]string{}
+		}
+		d.Caught[t] = append(d.Caught[t], scopes...)
+	}
 }
 
 // AddOpen records open records of a table in a scope.
@@ -233,7 +306,7 @@ func (d *Delta) AddOpen(table, scope string, recs ...json.RawMessage) {
 
 // Empty reports whether d says nothing.
 func (d Delta) Empty() bool {
-	return len(d.Scopes) == 0 && len(d.Heads) == 0 && len(d.Open) == 0 && len(d.OpenRead) == 0
+	return len(d.Scopes) == 0 && len(d.Heads) == 0 && len(d.Open) == 0 && len(d.OpenRead) == 0 && len(d.Failed) == 0 && len(d.Caught) == 0
 }
 
 // Run is what a committed run did, for Next.
@@ -294,6 +367,25 @@ func (s State) Next(r Run) State {
 		// behind have caught up, and those of scopes gone mean nothing.
 		st.Cursor, st.Scopes = start, nil
 	}
+	// The streams of their own that tables resting this run read: caught
+	// up. (These tables are read whole: what matters of their cursor is
+	// whether they have read, so the table's does.)
+	for t, scopes := range r.Delta.Caught {
+		st := out.Streams[t]
+		if st == nil || slices.Contains(r.Read, t) {
+			continue
+		}
+		for _, sc := range scopes {
+			if _, ok := st.Scopes[sc]; !ok {
+				continue
+			}
+			if st.Cursor.IsZero() {
+				st.Scopes[sc] = start
+			} else {
+				delete(st.Scopes, sc)
+			}
+		}
+	}
 	for _, t := range r.Whole {
 		if st := out.Streams[t]; st != nil {
 			st.ReadWholeAt = start
@@ -316,8 +408,32 @@ func (s State) Next(r Run) State {
 		out.Sweeps[t] = &c
 	}
 	for t, sw := range r.Sweeps {
+		if sweepFailed(r.Delta.Failed, t) {
+			continue // the old sweep stays: its slice is read again
+		}
 		c := *sw
 		out.Sweeps[t] = &c
+	}
+	// Failures: their streams stay where they were, their child listings
+	// are read again next run.
+	out.Failed = r.Delta.Failed
+	for _, f := range r.Delta.Failed {
+		for t, byScope := range f.Restore {
+			st := out.Streams[t]
+			if st == nil {
+				st = &Stream{}
+				out.Streams[t] = st
+			}
+			for sc, at := range byScope {
+				if st.Scopes == nil {
+					st.Scopes = map[string]time.Time{}
+				}
+				st.Scopes[sc] = at.UTC()
+			}
+		}
+		if f.Retry != nil {
+			out.Retry = append(out.Retry, f.Retry)
+		}
 	}
 	// Open records: the scopes read this run say theirs; the others keep
 	// the old ones while they are in the tree.
@@ -390,6 +506,7 @@ type Reset struct {
 func (s State) Apply(r Reset) (State, error) {
 	out := s.Next(Run{}) // a deep copy
 	out.Sweeps, out.Branches, out.HeadsUnknown, out.Digests = copySweeps(s.Sweeps), copyBranches(s.Branches), s.HeadsUnknown, s.Digests
+	out.Retry, out.Failed = s.Retry, s.Failed
 	to := r.To.UTC()
 	if r.To.IsZero() {
 		to = time.Time{}
@@ -509,4 +626,13 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+func sweepFailed(failed []Failure, table string) bool {
+	for _, f := range failed {
+		if f.Sweep == table {
+			return true
+		}
+	}
+	return false
 }

@@ -172,3 +172,64 @@ func TestStateRoundTripsThroughJSON(t *testing.T) {
 		t.Errorf("round trip:\n%s\n%+v", b, back)
 	}
 }
+
+// A run with a failed stream: the stream, and what its records spawn in
+// that scope, keep their cursors (or read whole again); a failed child
+// listing is read again; a failed sweep keeps its slice; the others move.
+// The next run that reads them clears it all.
+func TestNextKeepsTheFailedStreamsWhereTheyWere(t *testing.T) {
+	st := New()
+	st.Scopes.Projects = map[string]string{"5": "acme/api", "6": "acme/web"}
+	for _, table := range []string{"pipelines", "pipeline_jobs", "project_labels", "issues"} {
+		st.Streams[table] = &Stream{Cursor: t0}
+	}
+	st.Sweeps = map[string]*Sweep{"issues": {Start: t0, Reached: t0}}
+	p5 := ProjectScope("5")
+	notes := json.RawMessage(`{"Resource":"issue_notes","Path":"projects/6/issues/3/notes","Child":true}`)
+	run := Run{Start: t2, Read: []string{"pipelines", "pipeline_jobs", "issues"},
+		ListedProjects: true,
+		Delta: Delta{
+			Scopes: []Scope{{Kind: "project", ID: "5", Path: "acme/api"}, {Kind: "project", ID: "6", Path: "acme/web"}},
+			Failed: []Failure{
+				{Table: "pipelines", Scope: p5, Cause: "HTTP 500", Restore: map[string]map[string]time.Time{"pipelines": {p5: t0}, "pipeline_jobs": {p5: t0}}},
+				{Table: "project_labels", Scope: p5, Cause: "not JSON", Restore: map[string]map[string]time.Time{"project_labels": {p5: {}}}},
+				{Table: "issue_notes", Scope: GroupScope("1"), Cause: "HTTP 500", Retry: notes},
+				{Table: "issues", Cause: "HTTP 500", Sweep: "issues"},
+			}},
+		Sweeps: map[string]*Sweep{"issues": {Start: t0, Reached: t1}}}
+	next := st.Next(run)
+	if c, ok := next.Cursor("pipelines", p5); !ok || !c.Equal(t0) {
+		t.Errorf("the failed stream moved: %v %v", c, ok)
+	}
+	if c, _ := next.Cursor("pipeline_jobs", p5); !c.Equal(t0) {
+		t.Errorf("its children's stream moved: %v", c)
+	}
+	if c, _ := next.Cursor("pipelines", ProjectScope("6")); !c.Equal(t2) {
+		t.Errorf("a healthy stream did not move: %v", c)
+	}
+	if _, ok := next.Cursor("project_labels", p5); ok {
+		t.Error("a failed listing read whole is not read at once")
+	}
+	if len(next.Retry) != 1 || string(next.Retry[0]) != string(notes) || len(next.Failed) != 4 {
+		t.Errorf("retry %s, failed %d", next.Retry, len(next.Failed))
+	}
+	if sw := next.Sweeps["issues"]; !sw.Reached.Equal(t0) {
+		t.Errorf("a failed sweep moved on: %+v", sw)
+	}
+	// JSON and back, as the store keeps it.
+	b, _ := json.Marshal(next)
+	var stored State
+	if err := json.Unmarshal(b, &stored); err != nil {
+		t.Fatal(err)
+	}
+	// The next run reads them all: pipelines are read every run; the
+	// labels (resting, GITLAB_SNAPSHOT_PERIOD) caught up for that scope.
+	healthy := stored.Next(Run{Start: t2.Add(time.Hour), Read: []string{"pipelines", "pipeline_jobs", "issues"},
+		Delta: Delta{Caught: map[string][]string{"project_labels": {p5}}}})
+	if len(healthy.Failed) != 0 || len(healthy.Retry) != 0 || len(healthy.Streams["pipelines"].Scopes) != 0 || len(healthy.Streams["project_labels"].Scopes) != 0 {
+		t.Errorf("after a healthy run: failed %v, retry %v, own cursors %v %v", healthy.Failed, healthy.Retry, healthy.Streams["pipelines"].Scopes, healthy.Streams["project_labels"].Scopes)
+	}
+	if _, ok := healthy.Cursor("project_labels", p5); !ok {
+		t.Error("the caught-up labels have not read")
+	}
+}
