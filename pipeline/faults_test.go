@@ -69,6 +69,20 @@ func TestTransientFaultsAreSurvived(t *testing.T) {
 	noDuplicates(t, h, res.Checkpoint.RunID, coreTables)
 }
 
+// A run whose requests fail a fifth of the time, every one recovering on
+// its retry, is not stopped: the retry budget judges progress, and the run
+// commits everything once.
+func TestManyRetriesThatRecoverDoNotStopTheRun(t *testing.T) {
+	h := newHarness(t, simOptions())
+	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `^/api/v4/(groups|projects)/\d+/.+`, Status: 502, Every: 5})
+	res := h.mustRun("GITLAB_MAX_ATTEMPTS", "4")
+	if res.Retries*6 < res.Requests {
+		t.Errorf("%d retries in %d requests: fewer faults met than planned", res.Retries, res.Requests)
+	}
+	checkComplete(t, h, allTables)
+	noDuplicates(t, h, res.Checkpoint.RunID, allTables)
+}
+
 // TestBadAnswersAreRejected: a page that is not JSON, an HTML page with
 // status 200, a page that is not an array, an object without its key, on
 // one project's listing: that stream fails alone, naming the URL (never the

@@ -263,33 +263,49 @@ func Run(ctx context.Context, c Config) (res *Result, err error) {
 	res.Requests, res.Throttled, res.Retries = gitlab.Stats.Requests.Load(), gitlab.Stats.Throttled.Load(), gitlab.Stats.Retries.Load()
 	res.Elapsed, res.LimitPerMinute = time.Since(start), gitlab.LimitPerMinute()
 	res.Tables = gitlab.LiveSnapshot()
+	// What the run did is what the store holds: read it even when the run
+	// was cancelled meanwhile.
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+	defer rcancel()
+	var cp *store.Checkpoint
 	if err != nil {
 		// res says what the failed run did, for the summary.
-		if ctx.Err() != nil {
+		if ctx.Err() == nil {
+			slog.Debug("runner error", "error", err)
+			return res, &RunError{RunID: job.Run.RunID, Err: err}
+		}
+		// Cancelled: a commit begun in this process finishes first, and
+		// none begins after this; then the store says whether the run
+		// committed.
+		begun, ended := transforms.StopCommits(job.Run.RunID, 10*time.Minute)
+		var rerr error
+		cp, rerr = readCheckpoint(rctx, c, job.Run.RunID)
+		switch {
+		case rerr != nil:
+			return res, fmt.Errorf("run %s cancelled, and the store could not be read to tell whether its commit finished (checkpoint show says): %v: %w", job.Run.RunID, rerr, ctx.Err())
+		case cp != nil:
+			slog.Warn("cancelled during its commit, which finished: the run is committed", "run", job.Run.RunID)
+			pr = nil // the runner's result of a cancelled job holds no metrics
+		case begun && !ended:
+			return res, fmt.Errorf("run %s cancelled while its commit was still going after 10 minutes; the next run finishes it or discards it (checkpoint show says which): %w", job.Run.RunID, ctx.Err())
+		case isDataflow():
+			return res, fmt.Errorf("run %s cancelled: the launcher stopped waiting, and the store has no checkpoint of the run yet; the Dataflow job, if it still runs, commits or fails on its own (the Dataflow console and checkpoint show say which): %w", job.Run.RunID, ctx.Err())
+		default:
 			return res, fmt.Errorf("run %s cancelled; no checkpoint written, the next run covers this window again: %w", job.Run.RunID, ctx.Err())
 		}
-		slog.Debug("runner error", "error", err)
-		return res, &RunError{RunID: job.Run.RunID, Err: err}
 	}
-	if isDataflow() && flagValue("dry_run") == "true" {
+	if cp == nil && isDataflow() && flagValue("dry_run") == "true" {
 		slog.Info("Dataflow dry run: the job was built and printed, not submitted", "run", job.Run.RunID)
 		res.DryRun = true
 		return res, nil
 	}
-	launcherSpec, err := StoreSpec(c) // job.Store is the workers' (see workerSpec)
-	if err != nil {
-		return nil, err
-	}
-	st, err := store.Open(ctx, launcherSpec)
-	if err != nil {
-		return nil, err
-	}
-	cp, err := st.ReadCheckpoint(ctx, c.CheckpointJobID)
-	if err != nil {
-		return nil, err
-	}
-	if cp == nil || cp.RunID != job.Run.RunID {
-		return nil, fmt.Errorf("run %s finished but its checkpoint is not in the store", job.Run.RunID)
+	if cp == nil {
+		if cp, err = readCheckpoint(rctx, c, job.Run.RunID); err != nil {
+			return nil, err
+		}
+		if cp == nil {
+			return nil, fmt.Errorf("run %s finished but its checkpoint is not in the store", job.Run.RunID)
+		}
 	}
 	res.Checkpoint = cp
 	defer func() {
@@ -335,6 +351,25 @@ func Run(ctx context.Context, c Config) (res *Result, err error) {
 		}
 	}
 	return res, nil
+}
+
+// readCheckpoint reads the job's checkpoint from the store as the
+// launcher sees it (job.Store is the workers': see workerSpec); nil when
+// it is not run's.
+func readCheckpoint(ctx context.Context, c Config, run string) (*store.Checkpoint, error) {
+	spec, err := StoreSpec(c)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := st.ReadCheckpoint(ctx, c.CheckpointJobID)
+	if err != nil || cp == nil || cp.RunID != run {
+		return nil, err
+	}
+	return cp, nil
 }
 
 // PartialError is a run that committed, but with streams that failed

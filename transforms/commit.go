@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -93,9 +95,77 @@ func (f *commitFn) ProcessElement(ctx context.Context, _ []byte, staged func(*St
 	if err != nil {
 		return fmt.Errorf("committing run %s: %w", f.Run.RunID, err)
 	}
-	if err := st.Commit(ctx, f.Run, parts, f.Old.Next(next), old.With(pairs).Encode()); err != nil {
+	nextState, digests := f.Old.Next(next), old.With(pairs).Encode()
+	done, ok := commits.begin(f.Run.RunID)
+	if !ok {
+		return fmt.Errorf("committing run %s: the run was cancelled before its commit began: nothing committed", f.Run.RunID)
+	}
+	defer done()
+	// Begun, the commit finishes, cancelled or not: the driver waits for it
+	// (StopCommits) and reports what the store holds.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	slog.Info("committing", "run", f.Run.RunID, "parts", len(parts), "items", items.Count)
+	if err := st.Commit(cctx, f.Run, parts, nextState, digests); err != nil {
 		return fmt.Errorf("committing run %s: %w", f.Run.RunID, err)
 	}
-	slog.Debug("run committed", "run", f.Run.RunID, "parts", len(parts), "items", items.Count)
+	slog.Info("committed", "run", f.Run.RunID)
 	return nil
+}
+
+// commitTimeout bounds a commit that has begun (it no longer heeds the
+// run's cancellation).
+const commitTimeout = 10 * time.Minute
+
+// commits is this process's gate on commits: a cancelled run either
+// commits or does not, and its driver knows which. When the run's
+// pipeline runs in this process (Prism's workers are goroutines of the
+// driver), a commit begins only while the run is not stopped, and once
+// begun it finishes; StopCommits stops the run and waits for a begun
+// commit. The driver then reads the store's checkpoint to report what the
+// run did. (Workers in other processes, as on Dataflow, are not gated:
+// the driver reports what the store holds when it stops waiting.)
+var commits = commitGate{stopped: map[string]bool{}, running: map[string]*sync.WaitGroup{}}
+
+type commitGate struct {
+	mu      sync.Mutex
+	stopped map[string]bool
+	running map[string]*sync.WaitGroup // the commits of a run begun (a runner may run the step again)
+}
+
+// begin starts run's commit, unless the run is stopped; done ends it.
+func (g *commitGate) begin(run string) (done func(), ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stopped[run] {
+		return nil, false
+	}
+	wg := g.running[run]
+	if wg == nil {
+		wg = &sync.WaitGroup{}
+		g.running[run] = wg
+	}
+	wg.Add(1)
+	return wg.Done, true
+}
+
+// StopCommits stops run: no commit of it begins in this process from now
+// on, and those that have begun are waited for (at most wait). It reports
+// whether one had begun and whether they have ended.
+func StopCommits(run string, wait time.Duration) (begun, ended bool) {
+	commits.mu.Lock()
+	commits.stopped[run] = true
+	wg := commits.running[run]
+	commits.mu.Unlock()
+	if wg == nil {
+		return false, true
+	}
+	ch := make(chan struct{})
+	go func() { wg.Wait(); close(ch) }()
+	select {
+	case <-ch:
+		return true, true
+	case <-time.After(wait):
+		return true, false
+	}
 }

@@ -74,8 +74,20 @@ func main() {
 	logs := &switchWriter{w: os.Stderr}
 	pipeline.SetupLogging(cfg.LogLevel, cfg.LogFormat, logs)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// SIGINT/SIGTERM (GitLab CI cancelling the job) stops the run: a commit
+	// under way finishes first, and the run reports what the store holds.
+	// A second one kills the process (a commit cut short is finished or
+	// discarded by the next run).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		signal.Stop(sigs)
+		slog.Warn("stopping: " + sig.String() + " received (a commit under way finishes first; a second signal kills)")
+		cancel()
+	}()
 	switch command {
 	case "plan":
 		p, err := pipeline.Plan(ctx, cfg)

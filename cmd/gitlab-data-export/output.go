@@ -382,7 +382,8 @@ Exit codes:
   2  configuration error (nothing was requested), or checkpoint reset without --yes
   3  GitLab refused the credentials (401)
   4  the root group or project does not exist or the token cannot see it
-  5  cancelled (SIGINT/SIGTERM): nothing committed, the next run covers the window
+  5  cancelled (SIGINT/SIGTERM) before its commit began: nothing committed, the next run covers
+     the window (a commit that has begun finishes, and the run reports 0)
   6  committed, but some streams failed after their retries (listed; they keep their cursors
      and the next run reads them again)
 A run commits all or nothing, except that a stream that still fails after its retries fails
