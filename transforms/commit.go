@@ -65,9 +65,7 @@ func (f *commitFn) ProcessElement(ctx context.Context, _ []byte, staged func(*St
 	var pairs []state.Pair
 	var b Staged
 	for staged(&b) {
-		for i := 0; i+1 < len(b.Digests); i += 2 {
-			pairs = append(pairs, state.Pair{Key: b.Digests[i], Sum: b.Digests[i+1]})
-		}
+		pairs = state.AppendPairs(pairs, b.Digests)
 		parts = append(parts, b.Parts...)
 		items.Merge(b.Items)
 		expected.Merge(b.Spawned)

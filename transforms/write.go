@@ -8,6 +8,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -32,9 +33,10 @@ type Staged struct {
 	// Deltas are the state.Delta (JSON) of the bundle's items that learnt
 	// something for the job's next state.
 	Deltas [][]byte
-	// Digests: the key and content digests of the records staged, in
-	// pairs (key, sum, key, sum...).
-	Digests []uint64
+	// Digests: the key and content digests of the records staged, 16
+	// bytes a record (state.AppendPair): bytes, not numbers, so that the
+	// runner carries them as one value to Commit.
+	Digests []byte
 }
 
 // Write stages rows in the store, one writer per bundle, and returns what
@@ -90,7 +92,7 @@ func (f *writeFn) ProcessElement(ctx context.Context, r Row, _ func(Staged)) err
 		return err
 	}
 	if r.Key != 0 || r.Sum != 0 {
-		f.ledger.Digests = append(f.ledger.Digests, r.Key, r.Sum)
+		f.ledger.Digests = state.AppendPair(f.ledger.Digests, r.Key, r.Sum)
 	}
 	rowsCounter.Inc(ctx, 1)
 	return nil

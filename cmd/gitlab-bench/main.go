@@ -3,7 +3,11 @@
 // run after changes. It runs the exporter binary as a child process (so that
 // its peak memory is its own) and prints, for each run: wall time, requests,
 // the minimum requests for the listings read, 429 answers, records written,
-// peak RSS, and the achieved requests per minute as a share of the limit.
+// peak RSS, and the achieved requests per minute as a share of the limit;
+// for each incremental run (--after: one per time the simulator's clock
+// moves before it, e.g. 1m inside GITLAB_SNAPSHOT_PERIOD and 25h outside
+// it), its requests and records as a share of the backfill's; and the size
+// of the job's state (the checkpoint) and record digests after each run.
 //
 // scripts/bench builds the binaries and runs it on a small and a large
 // instance; see the README's Performance section.
@@ -36,7 +40,8 @@ func main() {
 	flag.DurationVar(&o.Latency, "latency", 100*time.Millisecond, "latency of every API request")
 	flag.IntVar(&o.RateLimit, "rate-limit", 2000, "requests per minute per token (GitLab.com: 2000)")
 	resources := flag.String("resources", "", "GITLAB_RESOURCES of the runs (empty: the exporter's default tables)")
-	mutations := flag.Int("mutations", 20, "changes made in the simulator before the incremental run")
+	mutations := flag.Int("mutations", 20, "changes made in the simulator before each incremental run")
+	after := flag.String("after", "1m", "comma-separated: before each incremental run the simulator's clock moves this much (e.g. 1m,25h: inside and outside the 24h snapshot period)")
 	label := flag.String("label", "", "name of this configuration in the output")
 	flag.Parse()
 
@@ -54,11 +59,13 @@ func main() {
 	}
 	fmt.Printf("%s: %d groups, %d projects (%d issues, %d merge requests, %d pipelines per project), latency %v, limit %d/min, resources %q\n",
 		*label, o.Groups, o.Projects, o.IssuesPerProject, o.MergeRequestsPerProject, o.PipelinesPerProject, o.Latency, o.RateLimit, or(*resources, "default"))
-	fmt.Printf("%-12s %9s %9s %9s %6s %9s %8s %9s %6s\n", "run", "wall", "requests", "minimum", "429s", "records", "peak MB", "req/min", "ratio")
+	fmt.Printf("%-16s %9s %9s %9s %6s %9s %8s %9s %6s %8s %8s %9s %9s\n", "run", "wall", "requests", "minimum", "429s", "records", "peak MB", "req/min", "ratio",
+		"req %", "rec %", "state KB", "digest KB")
+	var first struct{ requests, records int64 }
 	env := append(os.Environ(),
 		"GITLAB_URL="+url, "GITLAB_TOKEN="+sim.Token(), "GITLAB_GROUP="+sim.RootGroup(), "GITLAB_PROJECT=",
 		"CHECKPOINT_JOB_ID=bench", "FILES_DIR="+dir, "DATASTORE=files", "GITLAB_RESOURCES="+*resources, "LOG_LEVEL=warn")
-	run := func(name string) {
+	run := func(name string, backfill bool) {
 		sim.ResetStats()
 		cmd := exec.Command(*bin)
 		cmd.Env = env
@@ -96,13 +103,46 @@ func main() {
 		if o.RateLimit > 0 {
 			ratio = perMin / float64(o.RateLimit)
 		}
-		fmt.Printf("%-12s %9s %9d %9d %6d %9d %8d %9.0f %6.2f\n", name, wall.Round(100*time.Millisecond), st.Requests, st.MinRequests(),
-			st.Throttled, records, peakKB/1024, perMin, ratio)
+		if backfill {
+			first.requests, first.records = st.Requests, records
+		}
+		share := func(n, of int64) string {
+			if backfill || of == 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.1f", 100*float64(n)/float64(of))
+		}
+		stateKB, digestsKB := stateSizes(dir)
+		fmt.Printf("%-16s %9s %9d %9d %6d %9d %8d %9.0f %6.2f %8s %8s %9d %9d\n", name, wall.Round(100*time.Millisecond), st.Requests, st.MinRequests(),
+			st.Throttled, records, peakKB/1024, perMin, ratio, share(st.Requests, first.requests), share(records, first.records), stateKB, digestsKB)
 	}
-	run("backfill")
-	sim.Advance(time.Minute)
-	sim.MutateUnrecorded(*mutations)
-	run("incremental")
+	run("backfill", true)
+	for _, a := range strings.Split(*after, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(a))
+		if err != nil || d <= 0 {
+			fail(fmt.Errorf("--after %q: want durations such as 1m,25h", a))
+		}
+		sim.Advance(d)
+		sim.MutateUnrecorded(*mutations)
+		run("incremental +"+strings.TrimSpace(a), false)
+	}
+}
+
+// stateSizes returns the size (kB) of the job's checkpoint (with its
+// state) and of its newest record digests.
+func stateSizes(dir string) (stateKB, digestsKB int64) {
+	cps := filepath.Join(dir, "gitlab_data_export_v4", "_checkpoints")
+	if fi, err := os.Stat(filepath.Join(cps, "bench.json")); err == nil {
+		stateKB = fi.Size() / 1024
+	}
+	files, _ := filepath.Glob(filepath.Join(cps, "bench.digests", "*"))
+	var newest time.Time
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && fi.ModTime().After(newest) {
+			newest, digestsKB = fi.ModTime(), fi.Size()/1024
+		}
+	}
+	return stateKB, digestsKB
 }
 
 // vmHWM reads a process's peak resident set size (kB) from /proc.

@@ -171,6 +171,7 @@ type fetchFn struct {
 	children   map[string][]childSource
 	tables     map[string]Resource
 	openFields map[string][]string // per resource with Open: the fields its open records keep
+	kidFields  map[string][]string // per resource with children: the fields their items need (see Item.Children)
 	digests    *state.Digests      // what the job last wrote of each object
 	write      map[string]bool     // nil: every table
 	retried    map[string]bool     // the child listings the run reads again (State.Retry): resource and path
@@ -234,6 +235,7 @@ func (f *fetchFn) prepare() {
 	f.write = selection(f.Only)
 	f.tables = map[string]Resource{}
 	f.openFields = map[string][]string{}
+	f.kidFields = map[string][]string{}
 	f.retried = map[string]bool{}
 	for _, raw := range f.Window.State.Retry {
 		var it Item
@@ -246,6 +248,9 @@ func (f *fetchFn) prepare() {
 		if r.Open != nil {
 			f.openFields[r.Name] = openFields(r, f.children[r.Name])
 		}
+		if len(f.children[r.Name]) > 0 {
+			f.kidFields[r.Name] = childFields(r, f.children[r.Name])
+		}
 	}
 }
 
@@ -257,6 +262,40 @@ func (f *fetchFn) ProcessElement(ctx context.Context, it Item, emit func(Record)
 			out: make(chan fetchOut, 256), slots: make(chan struct{}, n)}
 	}
 	b := f.b
+	items := []Item{it}
+	if it.Children {
+		// A record's child listings: its own end marker says it spawned
+		// them, and they are read here, each an item of its own.
+		kids, err := f.expand(it)
+		if err != nil {
+			return err
+		}
+		var l Ledger
+		for _, k := range kids {
+			l.Add(k.Digest())
+		}
+		emit(Record{Done: true, Item: it.Digest(), Spawned: l})
+		items = kids
+	}
+	for _, it := range items {
+		if err := f.start(b, it, emit, spawn, see); err != nil {
+			return err
+		}
+	}
+	for {
+		select {
+		case o := <-b.out:
+			deliver(o, emit, spawn, see)
+		default:
+			b.ctx.tally.flush(ctx)
+			return b.failed()
+		}
+	}
+}
+
+// start reads an item in one of the bundle's slots, once one is free
+// (delivering the outputs of the others meanwhile).
+func (f *fetchFn) start(b *fetchBundle, it Item, emit func(Record), spawn func(Item), see func(Seen)) error {
 	for taken := false; !taken; {
 		if err := b.failed(); err != nil {
 			return err
@@ -280,15 +319,7 @@ func (f *fetchFn) ProcessElement(ctx context.Context, it Item, emit func(Record)
 			b.fail(err)
 		}
 	}()
-	for {
-		select {
-		case o := <-b.out:
-			deliver(o, emit, spawn, see)
-		default:
-			b.ctx.tally.flush(ctx)
-			return b.failed()
-		}
-	}
+	return nil
 }
 
 // FinishBundle waits for the bundle's fetches, emitting their outputs.
@@ -585,10 +616,65 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 		}
 		f.seeKey(res, it, raw, fields, see) // the key fields were checked above
 	}
-	if err := f.spawnChildren(res, it, raw, fields, spawn); err != nil {
+	if err := f.spawnChildrenOf(res, it, raw, fields, spawn); err != nil {
 		return fmt.Errorf("GET %s: %w", where, err)
 	}
 	return nil
+}
+
+// spawnChildrenOf spawns the items of a record's children: for a record
+// that is not a scope, with more than one child listing, as one item (see
+// Item.Children), which the next level's Fetch expands.
+func (f *fetchFn) spawnChildrenOf(res Resource, it Item, raw json.RawMessage, fields map[string]json.RawMessage, spawn func(Item)) error {
+	if _, isScope := scopeOf(res, fields); isScope {
+		return f.spawnChildren(res, it, raw, fields, spawn)
+	}
+	var kids []Item
+	if err := f.spawnChildren(res, it, raw, fields, func(c Item) { kids = append(kids, c) }); err != nil {
+		return err
+	}
+	if len(kids) < 2 {
+		for _, c := range kids {
+			spawn(c)
+		}
+		return nil
+	}
+	// (spawnChildren has added the parent's keys to fields.)
+	keep := map[string]json.RawMessage{}
+	for _, name := range f.kidFields[res.Name] {
+		if v, ok := fields[name]; ok {
+			keep[name] = v
+		}
+	}
+	b, err := json.Marshal(keep)
+	if err != nil {
+		return err
+	}
+	spawn(Item{Resource: res.Name, Children: true, Parent: b, After: it.After, Before: it.Before, Until: it.Until, Scope: it.Scope, Refresh: it.Refresh})
+	return nil
+}
+
+// expand is the child listings of an Item.Children: what spawnChildren
+// spawned for the record when its listing held it.
+func (f *fetchFn) expand(it Item) ([]Item, error) {
+	res, ok := f.tables[it.Resource]
+	if !ok {
+		return nil, fmt.Errorf("work item for unknown resource %q", it.Resource)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(it.Parent, &fields); err != nil || fields == nil {
+		return nil, fmt.Errorf("the children of a %s record: its fields are not a JSON object: %.80s", it.Resource, it.Parent)
+	}
+	parent := Item{Resource: it.Resource, After: it.After, Before: it.Before, Until: it.Until, Scope: it.Scope, Refresh: it.Refresh}
+	var kids []Item
+	once := map[uint64]bool{}
+	err := f.spawnChildren(res, parent, it.Parent, fields, func(c Item) {
+		if d := c.Digest(); !once[d] {
+			once[d] = true
+			kids = append(kids, c)
+		}
+	})
+	return kids, err
 }
 
 // spawnChildren spawns the items of a record's children (raw, fields: the
@@ -707,7 +793,7 @@ func (f *fetchFn) reopen(res Resource, it Item, l *listing, delta *state.Delta, 
 			continue // listed: its children are read with it
 		}
 		delta.AddOpen(res.Name, it.Scope, rec)
-		if err := f.spawnChildren(res, it, rec, fields, spawn); err != nil {
+		if err := f.spawnChildrenOf(res, it, rec, fields, spawn); err != nil {
 			return fmt.Errorf("children of the open %s %s: %w", res.Name, fields["id"], err)
 		}
 	}

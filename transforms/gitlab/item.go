@@ -50,6 +50,13 @@ type Item struct {
 	// not a stream of its own: when it fails, it is read again by the
 	// next run (state.State.Retry).
 	Child bool
+	// Children: not a listing, but every child listing of one record of
+	// Resource (Parent: the fields of the record they need; the window,
+	// Scope and Refresh: the listing's that held it), which the Fetch that
+	// takes it reads as so many items. One item per record instead of one
+	// per child listing keeps what the runner holds between two levels
+	// small (an issue has some ten child listings).
+	Children bool
 }
 
 // Seen is what a reconciling run learns about a reconciled table: one key
@@ -112,7 +119,7 @@ func (l *Ledger) Merge(o Ledger) { l.Count += o.Count; l.Digest += o.Digest }
 func (it Item) Digest() uint64 {
 	h := sha256.New()
 	for _, part := range []string{it.Resource, it.Path, it.Query, strconv.FormatBool(it.Single), string(it.Parent), strconv.FormatBool(it.KeysOnly), it.From, it.To,
-		strconv.FormatBool(it.Refresh), string(it.Refs)} {
+		strconv.FormatBool(it.Refresh), string(it.Refs), strconv.FormatBool(it.Children)} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -478,14 +485,21 @@ func filterValue(f Filter, bound string, days int) string {
 // children's paths and added keys take from it, its key, "id" and its Open
 // field.
 func openFields(r Resource, kids []childSource) []string {
-	out := append([]string{"id", r.Open.Field}, r.Key...)
+	return append(childFields(r, kids), r.Open.Field)
+}
+
+// childFields lists the fields of a record of r that the items of its
+// children need: its key and id, those their paths and queries name, and
+// those they add to their records.
+func childFields(r Resource, kids []childSource) []string {
+	out := append([]string{"id"}, r.Key...)
 	add := func(name string) {
 		if !containsStr(out, name) {
 			out = append(out, name)
 		}
 	}
 	for _, c := range kids {
-		rest := c.Source.Path
+		rest := c.Source.Path + c.Source.Query
 		for {
 			i := strings.IndexByte(rest, '{')
 			if i < 0 {

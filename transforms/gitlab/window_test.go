@@ -3,6 +3,7 @@ package gitlab
 import (
 	"encoding/json"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,24 @@ func treeJob(t *testing.T) *fetchFn {
 	return f
 }
 
+// expanding passes on the items a fetch spawns as the next level reads
+// them: a record's child listings (Item.Children) each apart.
+func expanding(t *testing.T, f *fetchFn, spawn func(Item)) func(Item) {
+	return func(c Item) {
+		if !c.Children {
+			spawn(c)
+			return
+		}
+		kids, err := f.expand(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range kids {
+			spawn(k)
+		}
+	}
+}
+
 // spawned handles one record of a listing item and returns the items it
 // spawned, by resource.
 func spawned(t *testing.T, f *fetchFn, res string, it Item, raw string) map[string][]Item {
@@ -36,7 +55,7 @@ func spawned(t *testing.T, f *fetchFn, res string, it Item, raw string) map[stri
 	r, _ := Lookup(res)
 	out := map[string][]Item{}
 	var d state.Delta
-	err := f.handle(r, it, json.RawMessage(raw), it.Path, func(Record) {}, func(c Item) { out[c.Resource] = append(out[c.Resource], c) }, func(Seen) {}, &d, &listing{})
+	err := f.handle(r, it, json.RawMessage(raw), it.Path, func(Record) {}, expanding(t, f, func(c Item) { out[c.Resource] = append(out[c.Resource], c) }), func(Seen) {}, &d, &listing{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +168,7 @@ func TestASweepWritesTheParentsOutsideTheWindowAndRereadsOnlyTheirSilentChildren
 	kids := map[string]int{}
 	handle := func(raw string) {
 		var d state.Delta
-		if err := f.handle(r, sweep, json.RawMessage(raw), "x", func(rec Record) { written = append(written, rec) }, func(c Item) { kids[c.Resource]++ }, func(Seen) {}, &d, &listing{}); err != nil {
+		if err := f.handle(r, sweep, json.RawMessage(raw), "x", func(rec Record) { written = append(written, rec) }, expanding(t, f, func(c Item) { kids[c.Resource]++ }), func(Seen) {}, &d, &listing{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -183,7 +202,7 @@ func TestOpenPipelinesHaveTheirJobsReadEveryRun(t *testing.T) {
 	var d state.Delta
 	l := &listing{}
 	kids := map[string][]Item{}
-	spawn := func(c Item) { kids[c.Resource] = append(kids[c.Resource], c) }
+	spawn := expanding(t, f, func(c Item) { kids[c.Resource] = append(kids[c.Resource], c) })
 	// Listed in the window: 101 (finished) and 102 (running, new).
 	for _, raw := range []string{`{"id":101,"project_id":10,"sha":"def","status":"success"}`, `{"id":102,"project_id":10,"sha":"ghi","status":"pending","ref":"main"}`} {
 		if err := f.handle(res, it, json.RawMessage(raw), "x", func(Record) {}, spawn, func(Seen) {}, &d, l); err != nil {
@@ -284,4 +303,42 @@ func hasItem(items []Item, res, path string) bool {
 		}
 	}
 	return false
+}
+
+// A record's child listings travel to the next level as one item, which
+// that level's Fetch expands into exactly the listings the record spawns.
+func TestARecordsChildListingsAreOneItem(t *testing.T) {
+	f := treeJob(t)
+	r, _ := Lookup("issues")
+	it := Item{Resource: "issues", Path: "groups/5/issues", After: formatTime(cursorTime), Until: formatTime(runStart), Scope: state.GroupScope("5")}
+	raw := `{"id":3,"iid":3,"project_id":10,"title":"a long title that the children do not need","description":"…","updated_at":"2026-05-01T12:30:00Z"}`
+	var got []Item
+	var d state.Delta
+	if err := f.handle(r, it, json.RawMessage(raw), "x", func(Record) {}, func(c Item) { got = append(got, c) }, func(Seen) {}, &d, &listing{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !got[0].Children {
+		t.Fatalf("spawned %d items: %+v", len(got), got)
+	}
+	var want []Item
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal([]byte(raw), &fields)
+	if err := f.spawnChildren(r, it, json.RawMessage(raw), fields, func(c Item) { want = append(want, c) }); err != nil {
+		t.Fatal(err)
+	}
+	kids, err := f.expand(got[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) < 5 || len(kids) != len(want) {
+		t.Fatalf("expanded into %d listings, the record spawns %d", len(kids), len(want))
+	}
+	for i := range want {
+		if kids[i].Digest() != want[i].Digest() || kids[i].Scope != want[i].Scope || kids[i].Until != want[i].Until || kids[i].Child != want[i].Child {
+			t.Errorf("listing %d: %+v, want %+v", i, kids[i], want[i])
+		}
+	}
+	if strings.Contains(string(got[0].Parent), "title") {
+		t.Errorf("the item keeps more of the record than its children need: %s", got[0].Parent)
+	}
 }

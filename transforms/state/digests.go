@@ -61,9 +61,9 @@ func (d *Digests) Unchanged(key, sum uint64) bool {
 }
 
 // With returns the digests with the pairs of a run (written after them:
-// they win).
+// they win; of one key's pairs, the last). It sorts pairs in place.
 func (d *Digests) With(pairs []Pair) *Digests {
-	p := append([]Pair(nil), pairs...)
+	p := pairs
 	slices.SortStableFunc(p, func(a, b Pair) int {
 		switch {
 		case a.Key < b.Key:
@@ -95,6 +95,19 @@ func (d *Digests) With(pairs []Pair) *Digests {
 		}
 	}
 	return out
+}
+
+// AppendPair appends a pair as Staged carries it: 16 bytes, little-endian.
+func AppendPair(b []byte, key, sum uint64) []byte {
+	return binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(b, key), sum)
+}
+
+// AppendPairs appends to pairs those that AppendPair wrote in b.
+func AppendPairs(pairs []Pair, b []byte) []Pair {
+	for o := 0; o+16 <= len(b); o += 16 {
+		pairs = append(pairs, Pair{Key: binary.LittleEndian.Uint64(b[o:]), Sum: binary.LittleEndian.Uint64(b[o+8:])})
+	}
+	return pairs
 }
 
 // digestsMagic starts the encoding of Digests (version 1).
