@@ -117,9 +117,12 @@ type Resource struct {
 	Key      []string // fields that identify one object (a.b = field b of object field a)
 	Optional bool     // may be unlicensed or disabled: 403/404 is expected
 	Tier     string   // GitLab licence tier that has it
-	Include  Include  // exported by default, or only when asked for
-	Secret   *Secret  // the objects can carry secret values: how to redact them
-	Sources  []Source
+	// Since: the GitLab version that added the endpoint, when an instance
+	// still in support may lack it ("15.7"); its 404 there is expected.
+	Since   string
+	Include Include // exported by default, or only when asked for
+	Secret  *Secret // the objects can carry secret values: how to redact them
+	Sources []Source
 	// Variants are on-request forms of the listing (commit stats): see Variant.
 	Variants []Variant
 	// Unreconciled: deletions mean nothing for this table (the instance's
@@ -667,8 +670,12 @@ func WriteCatalogTable(w io.Writer) {
 				doc += " `" + r.Secret.Field + "` is never written when " + strings.Join(r.Secret.Flags, " or ") + "."
 			}
 		}
+		tier := r.Tier
+		if r.Since != "" {
+			tier += ", GitLab " + r.Since + "+"
+		}
 		fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Name, strings.Join(eps, "<br>"), strings.Join(scopes, "<br>"),
-			strings.Join(r.freshness(), "<br>"), strings.Join(r.Key, ", "), r.Tier, r.Include, r.deletionsDoc(), doc)
+			strings.Join(r.freshness(), "<br>"), strings.Join(r.Key, ", "), tier, r.Include, r.deletionsDoc(), doc)
 	}
 }
 
