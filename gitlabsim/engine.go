@@ -169,6 +169,11 @@ type table struct {
 	// serves it, but Expected, Counts, TableNames and Mutation leave it out
 	// (catalog_test.go fails once the catalog has it).
 	unlisted bool
+	// within: "table.field": GitLab's answers of that table carry these
+	// objects in that field too, the endpoint's own objects (the notes of
+	// discussions, an issue's time_stats), and the catalog reads them
+	// there.
+	within string
 
 	// The endpoint the catalog reads (its read is readRoot when root,
 	// readEach otherwise).

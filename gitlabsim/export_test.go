@@ -9,6 +9,7 @@ type DeclaredTable struct {
 	Unlisted  bool // served, not in Expected: the catalog has no such table
 	Keys      []string
 	Tier      string // Free, Premium, Ultimate
+	Within    string // "table.field": the objects are in that field of that table's objects too
 	Endpoints []DeclaredEndpoint
 }
 
@@ -33,7 +34,7 @@ var ParentTables = map[string]string{"group": "groups", "project": "projects", "
 func DeclaredTables() []DeclaredTable {
 	var out []DeclaredTable
 	for _, t := range tables {
-		d := DeclaredTable{Name: t.name, Unlisted: t.unlisted, Keys: t.keys, Tier: []string{"Free", "Premium", "Ultimate"}[t.tier]}
+		d := DeclaredTable{Name: t.name, Unlisted: t.unlisted, Keys: t.keys, Tier: []string{"Free", "Premium", "Ultimate"}[t.tier], Within: t.within}
 		for _, e := range t.endpoints {
 			de := DeclaredEndpoint{Path: e.path, Scope: scopeNames[e.scope], Read: []string{"", "root", "each"}[e.read],
 				Query: e.query, Single: e.single, After: e.filter.after, Before: e.filter.before, Date: e.filter.kind == filterDate}

@@ -34,6 +34,7 @@ func init() {
 		&table{name: "issue_links", keys: []string{"issue_id", "issue_link_id"}, path: "projects/:id/issues/:iid/links", scope: scIssue,
 			list: childRows("issue_links", (*store).renderIssueLink), count: rowCount("issue_links")},
 		&table{name: "issue_time_stats", keys: []string{"issue_id"}, path: "projects/:id/issues/:iid/time_stats", scope: scIssue, single: true,
+			within: "issues.time_stats",
 			list: func(s *Sim, sc scope, q *params) []item {
 				return []item{{render: func() []byte { return marshal(makeTimeStats(s.st.issues[sc.i].id)) }}}
 			}, count: func(*store, scope) int { return 1 }},

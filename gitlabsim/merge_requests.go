@@ -22,6 +22,12 @@ func init() {
 			count: func(st *store, sc scope) int { return st.workCount(sc.i, mrKind) },
 			also: []*endpoint{{path: "projects/:id/merge_requests", scope: scProject, filter: updatedWindow,
 				list: func(s *Sim, sc scope, q *params) []item { return s.listWork(q, []int32{sc.i}, mrKind) }}}},
+		// IssuableTimeStats, also in each merge request's time_stats
+		// (lib/api/entities/merge_request_basic.rb).
+		&table{name: "merge_request_time_stats", keys: []string{"merge_request_id"}, path: "projects/:id/merge_requests/:iid/time_stats",
+			scope: scMR, single: true, within: "merge_requests.time_stats", list: func(s *Sim, sc scope, q *params) []item {
+				return []item{{render: func() []byte { return marshal(makeTimeStats(s.st.mrs[sc.i].id)) }}}
+			}, count: func(*store, scope) int { return 1 }},
 		&table{name: "merge_request_approvals", keys: []string{"merge_request_id"}, path: "projects/:id/merge_requests/:iid/approvals",
 			scope: scMR, single: true, list: func(s *Sim, sc scope, q *params) []item {
 				return []item{{render: func() []byte { return s.st.renderApprovals(sc.i) }}}

@@ -13,11 +13,11 @@ import (
 
 func init() {
 	register(
-		&table{name: "issue_notes", keys: []string{"id"}, adds: noAdds, byID: true, marked: true,
+		&table{name: "issue_notes", keys: []string{"id"}, adds: noAdds, byID: true, marked: true, within: "issue_discussions.notes",
 			path: "projects/:id/issues/:iid/notes", scope: scIssue, query: "sort=asc&order_by=created_at",
 			list:  func(s *Sim, sc scope, q *params) []item { return s.listNotes(q, issueKind, sc.i) },
 			count: func(st *store, sc scope) int { return len(st.issues[sc.i].notes) }, page: pageNotes},
-		&table{name: "merge_request_notes", keys: []string{"id"}, adds: noAdds, byID: true, marked: true,
+		&table{name: "merge_request_notes", keys: []string{"id"}, adds: noAdds, byID: true, marked: true, within: "merge_request_discussions.notes",
 			path: "projects/:id/merge_requests/:iid/notes", scope: scMR, query: "sort=asc&order_by=created_at",
 			list:  func(s *Sim, sc scope, q *params) []item { return s.listNotes(q, mrKind, sc.i) },
 			count: func(st *store, sc scope) int { return len(st.mrs[sc.i].notes) }, page: pageNotes},

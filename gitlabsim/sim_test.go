@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -348,5 +349,53 @@ func TestLargePreset(t *testing.T) {
 	if resp.Header.Get("X-Total") != "" || resp.Header.Get("X-Next-Page") != "2" || len(decodeList(t, b)) != 100 ||
 		strings.Contains(resp.Header.Get("Link"), `rel="last"`) {
 		t.Errorf("large stream headers: %v", resp.Header)
+	}
+}
+
+// TestEmbeddedObjectsAreTheEndpoints: a table served within another's
+// objects (the notes of discussions, time_stats of issues and merge
+// requests) carries there exactly, byte for byte, what its own endpoint
+// serves, as GitLab's entities do.
+func TestEmbeddedObjectsAreTheEndpoints(t *testing.T) {
+	s := start(t, Options{Seed: 3})
+	inside := func(objs []json.RawMessage, field string, list bool) []json.RawMessage {
+		var out []json.RawMessage
+		for _, o := range objs {
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(o, &m); err != nil {
+				t.Fatal(err)
+			}
+			if !list {
+				out = append(out, m[field])
+				continue
+			}
+			var kids []json.RawMessage
+			if err := json.Unmarshal(m[field], &kids); err != nil {
+				t.Fatalf("%s of %s: %v", field, o, err)
+			}
+			out = append(out, kids...)
+		}
+		return out
+	}
+	checked := 0
+	for _, kind := range []string{"issues", "merge_requests"} {
+		for _, it := range s.all("/api/v4/groups/acme/" + kind + "?scope=all&state=all&non_archived=false") {
+			var w map[string]any
+			_ = json.Unmarshal(it, &w)
+			base := fmt.Sprintf("/api/v4/projects/%v/%s/%v", w["project_id"], kind, w["iid"])
+			notes := s.all(base + "/notes?sort=asc&order_by=created_at")
+			embedded := inside(s.all(base+"/discussions"), "notes", true)
+			if !slices.Equal(sortedRaw(notes), sortedRaw(embedded)) {
+				t.Fatalf("%s: the notes of the discussions are not the notes listing's:\n%s\n%s", base, sortedRaw(embedded), sortedRaw(notes))
+			}
+			_, ts := s.ok(base + "/time_stats")
+			if got := inside([]json.RawMessage{it}, "time_stats", false); string(got[0]) != string(ts) {
+				t.Fatalf("%s: time_stats %s, embedded %s", base, ts, got[0])
+			}
+			checked += len(notes)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no notes checked")
 	}
 }

@@ -177,10 +177,11 @@ func committed(h *harness, runID string) bool {
 	return false
 }
 
-// TestAParentWhoseChildrenFailedIsReadAgain: the notes listing of one
-// issue answers 500 however often it is asked: the run commits the rest,
-// and the next healthy run reads that issue's notes (the listing that
-// failed) again, though the issue did not change.
+// TestAParentWhoseChildrenFailedIsReadAgain: the discussions listing of
+// one issue (which carries its notes) answers 500 however often it is
+// asked: the run commits the rest, and the next healthy run reads that
+// issue's discussions (the listing that failed) again, though the issue did
+// not change, and so its new note.
 func TestAParentWhoseChildrenFailedIsReadAgain(t *testing.T) {
 	h := newHarness(t, simOptions())
 	h.mustRun()
@@ -192,31 +193,31 @@ func TestAParentWhoseChildrenFailedIsReadAgain(t *testing.T) {
 		}
 	}
 	h.sim.AddNote("issue", mustID(t, issue["id"]))
-	notes := `/projects/1000/issues/2/notes$`
-	h.sim.AddFault(gitlabsim.Fault{PathRegexp: notes, Status: 500})
+	discussions := `/projects/1000/issues/2/discussions$`
+	h.sim.AddFault(gitlabsim.Fault{PathRegexp: discussions, Status: 500})
 	_, err := h.run()
 	var pe *pipeline.PartialError
-	if !errors.As(err, &pe) || len(pe.Failed) != 1 || pe.Failed[0].Table != "issue_notes" {
-		t.Fatalf("a broken notes listing: %v", err)
+	if !errors.As(err, &pe) || len(pe.Failed) != 1 || pe.Failed[0].Table != "issue_discussions" {
+		t.Fatalf("a broken discussions listing: %v", err)
 	}
 	summary := pipeline.NewSummary(nil, err, time.Now())
-	if summary.Status != "partial" || summary.ExitCode != pipeline.ExitPartial || len(summary.Failed) != 1 || !strings.Contains(summary.Failed[0].URL, "issues/2/notes") {
+	if summary.Status != "partial" || summary.ExitCode != pipeline.ExitPartial || len(summary.Failed) != 1 || !strings.Contains(summary.Failed[0].URL, "issues/2/discussions") {
 		t.Errorf("the summary: %+v", summary)
 	}
 	if cp := h.checkpoint(); len(cp.State.Retry) != 1 {
-		t.Fatalf("the state keeps %d listings to read again, want the notes'", len(cp.State.Retry))
+		t.Fatalf("the state keeps %d listings to read again, want the discussions'", len(cp.State.Retry))
 	}
 	h.sim.ClearFaults()
 	h.sim.Advance(time.Minute)
 	h.sim.ResetStats()
 	res := h.mustRun()
-	if len(listed(h, "projects/1000/issues/2/notes")) == 0 {
-		t.Error("the notes of the issue were not read again")
+	if len(listed(h, "projects/1000/issues/2/discussions")) == 0 {
+		t.Error("the discussions of the issue were not read again")
 	}
 	if len(res.Checkpoint.State.Retry) != 0 || len(res.Checkpoint.State.Failed) != 0 {
 		t.Errorf("after a healthy run: retry %d, failed %+v", len(res.Checkpoint.State.Retry), res.Checkpoint.State.Failed)
 	}
-	checkComplete(t, h, []string{"issue_notes"})
+	checkComplete(t, h, []string{"issue_notes", "issue_discussions"})
 }
 
 func mustID(t *testing.T, v any) int64 {

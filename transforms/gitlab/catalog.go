@@ -103,6 +103,14 @@ type Source struct {
 	// project, read from the heads its branches listing holds: see
 	// commits.go).
 	PerListing bool
+	// Within: the objects are those the parent's records carry in this
+	// field (an array of objects, or one object when Single), written with
+	// each parent record without a request of their own: the notes of an
+	// issue's discussions, an issue's time_stats. Path and Query are
+	// empty; Adds are taken from the parent record and its parent keys.
+	// A comment at the entry names the GitLab source that says the
+	// embedded objects are the endpoint's own, field for field.
+	Within string
 }
 
 var createdFilter = Filter{After: "created_after", Before: "created_before"}
@@ -404,9 +412,21 @@ func ReconciledPerParent(m Mode, tables []string) map[string][]string {
 				ok = false
 				break
 			}
+			from := "id"
+			if s.Within != "" {
+				// Judged with the parent's listing: the field that names
+				// the parent's own parent (the notes of an issue's
+				// discussions: issue_id).
+				pf, judged := ReconciledPerParent(m, []string{s.Parent})[s.Parent]
+				if !judged {
+					ok = false
+					break
+				}
+				from = pf[0]
+			}
 			f := ""
 			for _, a := range s.Adds {
-				if a.From == "id" {
+				if a.From == from {
 					f = a.Field
 				}
 			}
@@ -599,6 +619,9 @@ func sourceLevel(name string, s Source, m Mode, guard int) int {
 	if best < 0 {
 		panic(fmt.Sprintf("catalog: %s's parent %s has no source in mode %v", name, s.Parent, m))
 	}
+	if s.Within != "" {
+		return best // written with the parent's records, at its level
+	}
 	return best + 1
 }
 
@@ -619,6 +642,9 @@ func Validate() error {
 				if _, ok := Lookup(s.Parent); !ok {
 					problems = append(problems, r.Name+" names unknown parent "+s.Parent)
 				}
+			}
+			if s.Within != "" && (s.Parent == "" || s.Path != "" || s.Query != "" || s.Filter.Incremental() || s.Refresh || s.PerListing) {
+				problems = append(problems, r.Name+": a source Within its parent's records has a parent, and no path, query, filter, refresh or per-listing of its own")
 			}
 			if s.Parent == "" && strings.Contains(strings.ReplaceAll(s.Path, "{root}", ""), "{") {
 				problems = append(problems, r.Name+": a root source can only use {root}")
@@ -644,6 +670,9 @@ func WriteCatalogTable(w io.Writer) {
 				continue
 			}
 			ep := "`" + s.Path + "`"
+			if s.Within != "" {
+				ep = "in each " + singular(s.Parent) + "'s `" + s.Within + "` (no request)"
+			}
 			if !containsStr(eps, ep) {
 				eps = append(eps, ep)
 			}
@@ -691,6 +720,8 @@ func (r Resource) freshness() []string {
 	for _, s := range r.Sources {
 		switch {
 		case s.SweepOnly:
+		case s.Within != "":
+			add("as `" + s.Parent + "`, in whose records it is written")
 		case s.PerListing:
 			add("by push: the commits each branch's head moved over since the last run (whole history for a new project)")
 		case s.History:

@@ -85,13 +85,13 @@ func TestChildrenFollowTheMode(t *testing.T) {
 	_ = json.Unmarshal([]byte(`{"id":77,"iid":4,"project_id":12}`), &rec)
 	var notes childSource
 	for _, c := range tree["issues"] {
-		if c.Resource == "issue_notes" {
+		if c.Resource == "issue_discussions" {
 			notes = c
 		}
 	}
 	it, err := childItem(notes, rec, Item{Resource: "issues"}, false, "", "")
-	if err != nil || it.Path != "projects/12/issues/4/notes" || string(it.Parent) != `{"project_id":12,"issue_iid":4,"issue_id":77}` {
-		t.Errorf("notes item: %+v %s %v", it, it.Parent, err)
+	if err != nil || it.Path != "projects/12/issues/4/discussions" || string(it.Parent) != `{"project_id":12,"issue_iid":4,"issue_id":77}` {
+		t.Errorf("discussions item: %+v %s %v", it, it.Parent, err)
 	}
 	if _, err := childItem(notes, map[string]json.RawMessage{"id": json.RawMessage("1")}, Item{Resource: "issues"}, false, "", ""); err == nil {
 		t.Error("a parent without iid must be an error, not a wrong URL")

@@ -60,6 +60,9 @@ type listing struct {
 	// bound, boundField: see upperBound.
 	bound      time.Time
 	boundField string
+	// within: records of Source.Within children handled since the last
+	// count, per table.
+	within map[string]int64
 }
 
 // first reports whether the listing has not emitted the object with that

@@ -124,6 +124,11 @@ func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only [
 				if s.Modes&root.Mode == 0 || s.Parent == "" || s.History || sourceLevel(r.Name, s, root.Mode, 0) != level {
 					continue // History sources are read only for scopes new to the job
 				}
+				if s.Within != "" { // written from its parent's records: no request
+					e := get(r.Name, "each "+s.Parent+"'s "+s.Within)
+					e.RecordsKnown = false
+					continue
+				}
 				parent := est[s.Parent]
 				if rootRec != nil && level == 1 && s.Parent == rootItem.Resource {
 					if it, err := childItem(childSource{Resource: r.Name, Source: s}, rootRec, rootItem, false, rootItem.After, rootItem.Before); err == nil {

@@ -422,6 +422,11 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 		}
 		count(ctx, "gitlab", "records", int64(len(objs)))
 		count(ctx, "records", res.Name, int64(len(objs)))
+		for t, n := range listed.within { // the records the objects carried (Source.Within)
+			count(ctx, "gitlab", "records", n)
+			count(ctx, "records", t, n)
+		}
+		clear(listed.within)
 		count(ctx, "pages", res.Name, 1)
 		stats.Pages.Add(1)
 		stats.Records.Add(int64(len(objs)))
@@ -495,6 +500,13 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 	if f.PerParent[res.Name] && !it.KeysOnly && !it.Single {
 		if sc := f.scope(res.Name, it); sc != "" {
 			see(Seen{Table: res.Name, Judged: true, Scope: sc})
+		}
+		for _, c := range f.children[res.Name] { // what the listing's records carry: judged with it
+			if c.Source.Within != "" && f.PerParent[c.Resource] {
+				if sc := f.scope(c.Resource, it); sc != "" {
+					see(Seen{Table: c.Resource, Judged: true, Scope: sc})
+				}
+			}
 		}
 	}
 	if err := f.spawnPerListing(res, it, listed, counting); err != nil {
@@ -616,8 +628,71 @@ func (f *fetchFn) handle(res Resource, it Item, raw json.RawMessage, where strin
 		}
 		f.seeKey(res, it, raw, fields, see) // the key fields were checked above
 	}
+	if err := f.handleWithin(res, it, fields, where, emit, spawn, see, delta, listed); err != nil {
+		return err
+	}
 	if err := f.spawnChildrenOf(res, it, raw, fields, spawn); err != nil {
 		return fmt.Errorf("GET %s: %w", where, err)
+	}
+	return nil
+}
+
+// handleWithin handles the objects a record carries for its Within
+// children (the notes of a discussion, an issue's time_stats): records of
+// their tables, as if listed with the parent's item, without a request.
+func (f *fetchFn) handleWithin(res Resource, it Item, fields map[string]json.RawMessage, where string, emit func(Record), spawn func(Item),
+	see func(Seen), delta *state.Delta, listed *listing) error {
+	var merged map[string]json.RawMessage
+	for _, c := range f.children[res.Name] {
+		if c.Source.Within == "" {
+			continue
+		}
+		v, ok := fields[c.Source.Within]
+		if !ok || string(v) == "null" {
+			continue
+		}
+		var objs []json.RawMessage
+		if c.Source.Single {
+			objs = []json.RawMessage{v}
+		} else if err := json.Unmarshal(v, &objs); err != nil {
+			return fmt.Errorf("GET %s: a %s object's %q is not a list of objects: %.80s", where, res.Name, c.Source.Within, v)
+		}
+		if merged == nil { // the record and its parent keys: what the child's keys come from
+			merged = make(map[string]json.RawMessage, len(fields)+4)
+			for k, v := range fields {
+				merged[k] = v
+			}
+			var parent map[string]json.RawMessage
+			_ = json.Unmarshal(it.Parent, &parent)
+			for k, v := range parent {
+				if _, ok := merged[k]; !ok {
+					merged[k] = v
+				}
+			}
+		}
+		kid, err := childItem(c, merged, it, false, it.After, it.Before)
+		if err != nil {
+			return fmt.Errorf("GET %s: %w", where, err)
+		}
+		kid.Scope, kid.Child, kid.Refresh = it.Scope, it.Child, it.Refresh
+		cres := f.tables[c.Resource]
+		in := where + " (" + c.Source.Within + ")"
+		// The listing's bound is its own records' (an embedded note can
+		// be newer than its issue); what it wrote is shared.
+		if listed.written == nil {
+			listed.written = map[uint64]uint64{}
+		}
+		inner := &listing{written: listed.written}
+		for _, o := range objs {
+			if err := f.handle(cres, kid, o, in, emit, spawn, see, delta, inner); err != nil {
+				return err
+			}
+		}
+		Live(c.Resource).Records.Add(int64(len(objs)))
+		if listed.within == nil {
+			listed.within = map[string]int64{}
+		}
+		listed.within[c.Resource] += int64(len(objs))
 	}
 	return nil
 }
@@ -684,7 +759,7 @@ func (f *fetchFn) spawnChildren(res Resource, it Item, raw json.RawMessage, fiel
 	sc, isScope := scopeOf(res, fields)
 	var parent map[string]json.RawMessage
 	for _, c := range f.children[res.Name] {
-		if c.Source.PerListing || (it.Refresh && !c.Source.Refresh && !f.PerParent[c.Resource]) {
+		if c.Source.PerListing || c.Source.Within != "" || (it.Refresh && !c.Source.Refresh && !f.PerParent[c.Resource]) {
 			continue
 		}
 		if scope := it.Scope; true {

@@ -57,11 +57,22 @@ var coreResources = []Resource{
 		// Creating or editing a note touches the issue (Note after_save
 		// :touch_noteable), but an award on a note moves only the note's
 		// updated_at (Note#bump_updated_at writes it with update_columns:
-		// app/models/note.rb), and a deleted note moves nothing.
-		Name: "issue_notes", Doc: "Comments and system notes of issues: with each issue updated in the window, and every issue's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Tier: "Free",
+		// app/models/note.rb), and a deleted note moves nothing: the
+		// notes are read with the issue's discussions, which are
+		// refreshed. Each discussion carries its notes, the notes
+		// listing's own objects: both endpoints present noteable.notes
+		// that the user may read with Entities::Note (lib/api/notes.rb,
+		// lib/api/discussions.rb: readable_discussion_notes,
+		// lib/api/entities/discussion.rb: expose :notes, using:
+		// Entities::Note), so they are written from there, without a
+		// listing of their own. (One difference: the discussions endpoint
+		// presents without current_user, so NotePresenter obfuscates the
+		// e-mail addresses in "issue_email_participants" system notes for
+		// every reader: app/presenters/note_presenter.rb.)
+		Name: "issue_notes", Doc: "Comments and system notes of issues (written from the issues' discussions): with each issue updated in the window, and every issue's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: anyMode, Parent: "issues", Path: "projects/{project_id}/issues/{iid}/notes", Query: "sort=asc&order_by=created_at",
-				Adds: []Add{{"project_id", "project_id"}, {"issue_iid", "iid"}, {"issue_id", "id"}}, Refresh: true},
+			{Modes: anyMode, Parent: "issue_discussions", Within: "notes",
+				Adds: []Add{{"project_id", "project_id"}, {"issue_iid", "issue_iid"}, {"issue_id", "issue_id"}}},
 		},
 	},
 	{
@@ -81,11 +92,14 @@ var coreResources = []Resource{
 		},
 	},
 	{
-		// As issue_notes (app/models/note.rb).
-		Name: "merge_request_notes", Doc: "Comments and system notes of merge requests: with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Tier: "Free",
+		// As issue_notes (app/models/note.rb; the discussions of a merge
+		// request hold its own notes, noteable.notes, not the notes of
+		// its commits that MergeRequest#related_notes adds:
+		// lib/api/discussions.rb).
+		Name: "merge_request_notes", Doc: "Comments and system notes of merge requests (written from the merge requests' discussions): with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: anyMode, Parent: "merge_requests", Path: "projects/{project_id}/merge_requests/{iid}/notes", Query: "sort=asc&order_by=created_at",
-				Adds: []Add{{"project_id", "project_id"}, {"merge_request_iid", "iid"}, {"merge_request_id", "id"}}, Refresh: true},
+			{Modes: anyMode, Parent: "merge_request_discussions", Within: "notes",
+				Adds: []Add{{"project_id", "project_id"}, {"merge_request_iid", "merge_request_iid"}, {"merge_request_id", "merge_request_id"}}},
 		},
 	},
 	{

@@ -94,11 +94,22 @@ var workResources = []Resource{
 		Tier: "Free", Sources: refreshed(perIssue("links", false)),
 	},
 	{
-		Name: "issue_time_stats", Doc: "Time estimate and time spent of issues updated in the window.", Key: []string{"issue_id"}, Tier: "Free",
-		Sources: perIssue("time_stats", true),
+		// The issue carries its time_stats: IssueBasic exposes them with
+		// IssuableTimeStats (lib/api/entities/issue_basic.rb), the
+		// entity the time_stats endpoint presents
+		// (lib/api/time_tracking_endpoints.rb); a timelog or an estimate
+		// moves the issue (Timelog belongs_to :issue, touch: true:
+		// app/models/timelog.rb; time_estimate is the issue's column).
+		Name: "issue_time_stats", Doc: "Time estimate and time spent of issues updated in the window (written from the issue's `time_stats`).", Key: []string{"issue_id"}, Tier: "Free",
+		Sources: []Source{{Modes: anyMode, Parent: "issues", Within: "time_stats", Single: true, Adds: issueKeys}},
 	},
 
 	// Merge requests.
+	{
+		// As issue_time_stats (lib/api/entities/merge_request_basic.rb).
+		Name: "merge_request_time_stats", Doc: "Time estimate and time spent of merge requests updated in the window (written from the merge request's `time_stats`).", Key: []string{"merge_request_id"}, Tier: "Free",
+		Sources: []Source{{Modes: anyMode, Parent: "merge_requests", Within: "time_stats", Single: true, Adds: mrKeys}},
+	},
 	{
 		// As issue_discussions.
 		Name: "merge_request_discussions", Doc: "Discussions (threads of notes) of merge requests: with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Tier: "Free",

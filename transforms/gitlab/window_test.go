@@ -178,7 +178,7 @@ func TestASweepWritesTheParentsOutsideTheWindowAndRereadsOnlyTheirSilentChildren
 	if len(written) != 1 {
 		t.Fatalf("written %d parents, want only the one outside the window", len(written))
 	}
-	if kids["issue_award_emoji"] != 1 || kids["issue_links"] != 1 || kids["issue_notes"] != 1 || kids["issue_resource_state_events"] != 0 || kids["issue_resource_label_events"] != 0 {
+	if kids["issue_award_emoji"] != 1 || kids["issue_links"] != 1 || kids["issue_discussions"] != 1 || kids["issue_resource_state_events"] != 0 || kids["issue_resource_label_events"] != 0 {
 		t.Errorf("children of a swept issue: %v (only those whose changes move nothing of the issue)", kids)
 	}
 	// A reconciling run reads the children it judges per parent too.
@@ -340,5 +340,69 @@ func TestARecordsChildListingsAreOneItem(t *testing.T) {
 	}
 	if strings.Contains(string(got[0].Parent), "title") {
 		t.Errorf("the item keeps more of the record than its children need: %s", got[0].Parent)
+	}
+}
+
+// TestObjectsARecordCarriesAreWrittenWithIt: the notes of a discussion and
+// an issue's time_stats are records of their tables, with their parent
+// keys, without an item of their own; an embedded note newer than the
+// listing's upper bound is kept (the bound is the listing's own records').
+func TestObjectsARecordCarriesAreWrittenWithIt(t *testing.T) {
+	f := treeJob(t)
+	byTable := func(recs []Record) map[string][]Record {
+		out := map[string][]Record{}
+		for _, r := range recs {
+			out[r.Table] = append(out[r.Table], r)
+		}
+		return out
+	}
+	disc, _ := Lookup("issue_discussions")
+	it := Item{Resource: "issue_discussions", Path: "projects/10/issues/4/discussions", Scope: state.ProjectScope("10"), Child: true,
+		Parent: []byte(`{"project_id":10,"issue_iid":4,"issue_id":77}`)}
+	var written []Record
+	var spawned []Item
+	var d state.Delta
+	bounded := &listing{bound: runStart.Add(-time.Hour), boundField: "updated_at"}
+	raw := `{"id":"abc","individual_note":false,"notes":[{"id":1,"body":"a","updated_at":"2020-01-01T00:00:00Z"},{"id":2,"body":"b","updated_at":"2030-01-01T00:00:00Z"}]}`
+	if err := f.handle(disc, it, json.RawMessage(raw), "x", func(r Record) { written = append(written, r) }, func(c Item) { spawned = append(spawned, c) },
+		func(Seen) {}, &d, bounded); err != nil {
+		t.Fatal(err)
+	}
+	got := byTable(written)
+	if len(got["issue_discussions"]) != 1 || len(got["issue_notes"]) != 2 {
+		t.Fatalf("written %v, want the discussion and its two notes", got)
+	}
+	for _, n := range got["issue_notes"] {
+		if string(n.Parent) != `{"project_id":10,"issue_iid":4,"issue_id":77}` || !strings.HasPrefix(string(n.Data), `{"id":`) {
+			t.Errorf("note record %s parent %s", n.Data, n.Parent)
+		}
+	}
+	for _, c := range spawned {
+		if c.Resource == "issue_notes" {
+			t.Errorf("a note listing was spawned: %+v", c)
+		}
+	}
+	if n := Live("issue_notes").Records.Load(); n < 2 {
+		t.Errorf("progress counts %d notes", n)
+	}
+
+	// An issue's time_stats: one record keyed by the issue.
+	issues, _ := Lookup("issues")
+	written = nil
+	issue := `{"id":77,"iid":4,"project_id":10,"updated_at":"2026-05-01T12:00:00Z","time_stats":{"time_estimate":3600,"total_time_spent":60}}`
+	if err := f.handle(issues, Item{Resource: "issues", Path: "groups/5/issues", Scope: state.GroupScope("5")}, json.RawMessage(issue), "x",
+		func(r Record) { written = append(written, r) }, func(Item) {}, func(Seen) {}, &d, &listing{}); err != nil {
+		t.Fatal(err)
+	}
+	got = byTable(written)
+	if ts := got["issue_time_stats"]; len(ts) != 1 || string(ts[0].Data) != `{"time_estimate":3600,"total_time_spent":60}` ||
+		string(ts[0].Parent) != `{"project_id":10,"issue_iid":4,"issue_id":77}` {
+		t.Errorf("time stats %v", ts)
+	}
+	// A malformed embedded list is an error that names it.
+	bad := `{"id":"x","notes":{"id":1}}`
+	err := f.handle(disc, it, json.RawMessage(bad), "GET y", func(Record) {}, func(Item) {}, func(Seen) {}, &d, &listing{})
+	if err == nil || !strings.Contains(err.Error(), `"notes"`) {
+		t.Errorf("malformed notes: %v", err)
 	}
 }
