@@ -188,9 +188,24 @@ func TestCatalogUnlicensedAndFeaturesOff(t *testing.T) {
 		fmt.Sscan(p, &id)
 		h.sim.SetFeatureDisabled(id, feature, true)
 	}
+	h.sim.ResetStats()
 	res := h.mustRun(everything()...)
 	if res.Checkpoint == nil {
 		t.Fatal("no checkpoint")
+	}
+	// A refused tree-wide stream is asked once (when the run sizes its
+	// time slices), not once per slice.
+	var epics int64
+	for u, n := range h.sim.Stats().ByPath {
+		if path, _, _ := strings.Cut(u, "?"); path == "GET /api/v4/groups/100/epics" {
+			epics += n
+		}
+	}
+	if epics != 1 {
+		t.Errorf("the refused epics stream was requested %d times, want once", epics)
+	}
+	if res.Unavailable["epics 403"] == 0 {
+		t.Errorf("the refused epics stream is not counted unavailable: %v", res.Unavailable)
 	}
 	exp := h.sim.Expected()
 	for _, r := range gitlab.Catalog {

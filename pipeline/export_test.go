@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -512,21 +513,46 @@ func TestPastTheOffsetLimit(t *testing.T) {
 }
 
 // TestBackfillIsReadInTimeSlices: a backfill reads the long histories of
-// incremental resources in time slices (read in parallel), and still
-// exports every record once.
+// the tree-wide streams in time slices sized from what GitLab says of them
+// (X-Total, the update times of the newest and oldest object): a small
+// stream is one listing; one of 2,400 issues is cut into slices of about
+// 1,000 (read in parallel), and still exports every record once.
 func TestBackfillIsReadInTimeSlices(t *testing.T) {
-	h := newHarness(t, simOptions())
+	sliced := func(h *harness) map[string]int {
+		bounds := map[string]map[string]bool{} // path -> the slices' upper bounds
+		for u := range h.sim.Stats().ByPath {
+			path, query, _ := strings.Cut(u, "?")
+			q, _ := url.ParseQuery(query)
+			if b := q.Get("updated_before"); b != "" {
+				if bounds[path] == nil {
+					bounds[path] = map[string]bool{}
+				}
+				bounds[path][b] = true
+			}
+		}
+		out := map[string]int{}
+		for p, b := range bounds {
+			out[p] = len(b) + 1 // and the newest slice, open above
+		}
+		return out
+	}
+	small := newHarness(t, simOptions())
+	small.mustRun("GITLAB_RESOURCES", "issues,merge_requests,pipelines,projects,groups")
+	if s := sliced(small); len(s) != 0 {
+		t.Errorf("the small instance's streams were sliced: %v (96 issues are one listing)", s)
+	}
+
+	o := simOptions()
+	o.IssuesPerProject, o.MergeRequestsPerProject = 300, 20
+	h := newHarness(t, o)
 	h.sim.ResetStats()
 	h.mustRun("GITLAB_RESOURCES", "issues,merge_requests,pipelines,projects,groups")
-	sliced := map[string]int{}
-	for u := range h.sim.Stats().ByPath {
-		if strings.Contains(u, "updated_before=") {
-			path, _, _ := strings.Cut(u, "?")
-			sliced[path]++
-		}
+	s := sliced(h)
+	if n := s["GET /api/v4/groups/100/issues"]; n < 2 || n > 4 {
+		t.Errorf("2,400 issues in %d slices, want 3 (about 1,000 each): %v", n, s)
 	}
-	if len(sliced) == 0 {
-		t.Fatal("no listing was cut into time slices")
+	if n := s["GET /api/v4/groups/100/merge_requests"]; n != 0 {
+		t.Errorf("160 merge requests in %d slices, want one listing", n)
 	}
 	for u, n := range h.sim.Repeated() {
 		t.Errorf("%s requested %d times", u, n)

@@ -54,7 +54,7 @@ func TestTransientFaultsAreSurvived(t *testing.T) {
 		{PathRegexp: `/issues$`, Status: 500, Count: 3},
 		{PathRegexp: `/merge_requests$`, Status: 502, Count: 2},
 		{PathRegexp: `/pipelines$`, Status: 503, Every: 3, Count: 4},
-		{PathRegexp: `/notes$`, Kind: "reset", Every: 5, Count: 4},
+		{PathRegexp: `/discussions$`, Kind: "reset", Every: 5, Count: 4},
 		{PathRegexp: `/jobs$`, Kind: "slow", Delay: 300 * time.Millisecond, Count: 5},
 		{PathRegexp: `/labels$`, Status: 429, RetryAfter: 1, Count: 2},
 		{PathRegexp: `/members$`, Status: 429, Count: 1}, // no Retry-After: the governor's own pause
@@ -234,7 +234,7 @@ func mustID(t *testing.T, v any) int64 {
 // checkpoint and no data file, and the next run exports everything.
 func TestCancelledRunStopsAndRecovers(t *testing.T) {
 	h := newHarness(t, simOptions())
-	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `/notes$`, Kind: "slow", Delay: 2 * time.Second})
+	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `/discussions$`, Kind: "slow", Delay: 2 * time.Second})
 	env := map[string]string{}
 	for k, v := range h.env {
 		env[k] = v

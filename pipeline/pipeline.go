@@ -31,6 +31,9 @@ type Job struct {
 	// when the run does not reconcile. PerParent: those judged per parent.
 	Reconciled map[string][]string
 	PerParent  map[string]bool
+	// Roots: the items planned from the root (gitlab.PlanSized); nil:
+	// gitlab.Plan's.
+	Roots []gitlab.Item
 }
 
 // Build adds the export to the pipeline:
@@ -45,7 +48,10 @@ type Job struct {
 // fused stage; only work items and staged-part descriptions are shuffled.
 func Build(s beam.Scope, job Job) error {
 	s = s.Scope("gitlab-data-export")
-	roots := gitlab.Plan(job.Root, job.Window, gitlab.Fetched(job.Root.Mode, job.Only), job.Reconciled)
+	roots := job.Roots
+	if roots == nil {
+		roots = gitlab.Plan(job.Root, job.Window, gitlab.Fetched(job.Root.Mode, job.Only), job.Reconciled)
+	}
 	if len(roots) == 0 {
 		return fmt.Errorf("nothing to export for a %v root", job.Root.Mode)
 	}

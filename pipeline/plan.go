@@ -52,7 +52,7 @@ func Plan(ctx context.Context, c Config) (*RunPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	items := gitlab.Plan(job.Root, job.Window, gitlab.Fetched(job.Root.Mode, job.Only), job.Reconciled)
+	items := job.Roots
 	est, err := gitlab.EstimateRun(ctx, client, job.Root, items, job.Only)
 	if err != nil {
 		return nil, err

@@ -231,6 +231,11 @@ func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoin
 	case cp != nil && !cp.ReconciledAt.IsZero():
 		job.Run.ReconciledAt = cp.ReconciledAt.Format(time.RFC3339)
 	}
+	// The root's items, their long windows cut by what GitLab says of
+	// their size.
+	if job.Roots, err = gitlab.PlanSized(ctx, client, root, w, fetched, job.Reconciled); err != nil {
+		return Job{}, nil, err
+	}
 	return job, cp, nil
 }
 

@@ -172,7 +172,8 @@ func TestCommandsAsAUserRunsThem(t *testing.T) {
 	var total int64
 	for _, ts := range s.Tables {
 		total += ts.Records
-		if want, ok := counts[ts.Table]; ok && ts.Table != "group_custom_attributes" && ts.Records != int64(want) {
+		selected := strings.Contains(","+env["GITLAB_RESOURCES"]+",", ","+ts.Table+",") // not a parent read only for its children (discussions: notes)
+		if want, ok := counts[ts.Table]; ok && selected && ts.Table != "group_custom_attributes" && ts.Records != int64(want) {
 			t.Errorf("summary: %s has %d records, the simulator %d", ts.Table, ts.Records, want)
 		}
 		if ts.Table == "issues" && (ts.Requests == 0 || ts.Pages == 0) {

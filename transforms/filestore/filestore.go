@@ -26,10 +26,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
@@ -318,7 +320,13 @@ func (s *Store) Recover(_ context.Context, jobID string) error {
 		b, err := os.ReadFile(filepath.Join(runDir, manifestName))
 		if errors.Is(err, fs.ErrNotExist) {
 			if err := os.RemoveAll(runDir); err != nil {
-				return fmt.Errorf("files store: removing what failed run %s staged: %w", e.Name(), err)
+				if !errors.Is(err, syscall.ENOTEMPTY) {
+					return fmt.Errorf("files store: removing what failed run %s staged: %w", e.Name(), err)
+				}
+				// Something still writes there (a cancelled run's last
+				// bundles, in this process): its files are never renamed
+				// into a table; a later run removes them.
+				slog.Warn("files store: a failed run's staging area is still being written; a later run removes it", "run", e.Name(), "dir", runDir)
 			}
 			continue
 		}

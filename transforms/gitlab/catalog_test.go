@@ -302,7 +302,7 @@ func TestPlanAddsKeysListings(t *testing.T) {
 		}
 	}
 	if len(keys) != 1 || keys[0].Resource != "issues" || strings.Contains(keys[0].Query, "updated_after") ||
-		!strings.Contains(keys[0].Query, "view=simple") || !strings.Contains(keys[0].Query, "order_by=created_at") {
+		strings.Contains(keys[0].Query, "view=simple") || !strings.Contains(keys[0].Query, "order_by=created_at") {
 		t.Fatalf("keys listings planned: %+v", keys)
 	}
 	// A backfill lists everything anyway: no keys listing.

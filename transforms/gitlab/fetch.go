@@ -432,7 +432,13 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 		stats.Records.Add(int64(len(objs)))
 		return nil
 	}
-	if it.Single {
+	if it.Refused != 0 {
+		// Refused when the run sized its time slices (PlanSized): not
+		// asked again.
+		err = &APIError{Status: it.Refused, URL: f.client.urlFor(it.Path, q).String(), Message: fmt.Sprintf("%d (answered when the run sized the listing's time slices)", it.Refused)}
+		refusedAll = true
+		err = f.failure(ctx, res, it, err, see)
+	} else if it.Single {
 		raw, _, err := f.client.Object(ctx, it.Path, q)
 		// GitLab answers some single-object endpoints (a project's push rule)
 		// with a JSON null when there is no object.

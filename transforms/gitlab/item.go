@@ -57,6 +57,10 @@ type Item struct {
 	// per child listing keeps what the runner holds between two levels
 	// small (an issue has some ten child listings).
 	Children bool
+	// Refused: the HTTP status (403, 404) with which GitLab refused the
+	// listing when the run sized its time slices (PlanSized): Fetch skips
+	// it as unavailable without asking again.
+	Refused int
 }
 
 // Seen is what a reconciling run learns about a reconciled table: one key
@@ -219,6 +223,11 @@ type Root struct {
 // reconciled tables (Reconciled) whose listing the window filters, their
 // keys listings.
 func Plan(root Root, w Window, only map[string]bool, reconciled map[string][]string) []Item {
+	return plan(root, w, only, reconciled, slices)
+}
+
+// plan is Plan with cut to cut a long window into time slices.
+func plan(root Root, w Window, only map[string]bool, reconciled map[string][]string, cut func(Item, Source, time.Time) []Item) []Item {
 	var items []Item
 	children := children(root.Mode, only)
 	for _, r := range Catalog {
@@ -243,7 +252,7 @@ func Plan(root Root, w Window, only map[string]bool, reconciled map[string][]str
 			it := newItem(r.Name, s, path, after, "")
 			it.Until, it.Scope = formatTime(w.Now), scope
 			if !s.SweepOnly {
-				items = append(items, slices(it, s, createdAt(root.Raw))...)
+				items = append(items, cut(it, s, createdAt(root.Raw))...)
 			}
 			if sw, ok := sweepItem(r.Name, s, it, w, children); ok {
 				items = append(items, sw)

@@ -38,19 +38,21 @@ var coreResources = []Resource{
 		},
 	},
 	{
+		// The keys listing reads the issues whole: the issues API has no
+		// view=simple (merge requests have: MergeRequestSimple).
 		Name: "issues", Doc: "Issues (one stream for a whole group tree).", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
 			{Modes: TreeMode, Path: "groups/{root}/issues", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Created: createdFilter, Keys: "scope=all&state=all&non_archived=false&view=simple&order_by=created_at&sort=asc"},
+				Created: createdFilter, Keys: "scope=all&state=all&non_archived=false&order_by=created_at&sort=asc"},
 			{Modes: TreeMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter, History: true},
 			{Modes: GroupMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Keys: "scope=all&state=all&view=simple&order_by=created_at&sort=asc"},
+				Keys: "scope=all&state=all&order_by=created_at&sort=asc"},
 			// The sweep of a group without its subgroups lists the group's
 			// whole tree by creation time, once, and keeps its own projects'.
 			{Modes: GroupMode, Path: "groups/{root}/issues", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
 				Created: createdFilter, SweepOnly: true},
 			{Modes: ProjectMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Created: createdFilter, Keys: "scope=all&state=all&view=simple&order_by=created_at&sort=asc"},
+				Created: createdFilter, Keys: "scope=all&state=all&order_by=created_at&sort=asc"},
 		},
 	},
 	{
