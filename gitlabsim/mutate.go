@@ -61,7 +61,9 @@ type Mutation struct {
 //     iterations, badges, wiki pages, runners, access requests, variables,
 //     hooks, push rules, snippets, deployments (one runs, one finishes,
 //     one is deleted), events, audit events, deploy tokens, registry tags,
-//     packages, forks, stars, vulnerabilities and more.
+//     packages, forks, stars, vulnerabilities and more; approval rules and
+//     settings edited, a merge train car, a project runner, a dependency
+//     upgraded, the files of new packages (admin.go).
 //
 // ChangedKeys and Deleted are found by comparing every table before and
 // after (Expected), so they are complete.
