@@ -63,8 +63,7 @@ func init() {
 			}, count: func(*store, scope) int { return 1 }},
 		&table{name: "project_statistics", keys: []string{"project_id"}, path: "projects/:id/statistics", scope: scProject, single: true,
 			list: func(s *Sim, sc scope, q *params) []item {
-				now := s.Now().UnixMilli()
-				return []item{{render: func() []byte { return s.st.renderFetchStats(sc.i, now) }}}
+				return []item{{render: func() []byte { return s.st.renderFetchStats(sc.i) }}}
 			}, count: func(*store, scope) int { return 1 }},
 		&table{name: "dependencies", keys: []string{"project_id", "name", "version"}, tier: tierUltimate, path: "projects/:id/dependencies",
 			scope: scProject, list: rowsOf("dependencies", atNone, (*store).renderDependency)},
@@ -85,6 +84,12 @@ func init() {
 	}
 }
 
+// Figures of a time range that ends today (fetch statistics of the last 30
+// days, DORA metrics of the last 3 months) are those of the range ending
+// at the data's last change (store.dataNow: the history's end, then each
+// Mutate's or scenario's time): between changes the instance stands
+// still, so that an unchanged instance serves the same objects.
+
 // groupLink shares group invited with group (GroupGroupLink), at most at
 // access.
 type groupLink struct {
@@ -97,6 +102,7 @@ type groupLink struct {
 // were).
 func generateAdmin(st *store, o Options) {
 	g := &gen{st: st, o: o, r: rand.New(rand.NewPCG(uint64(o.Seed), 0xad3171a5e0c4b2d1))}
+	st.dataNow, st.fetches = st.hi, map[int32]map[int64]int{}
 	// acme/data is invited into acme/platform as Reporter.
 	if len(st.groups) >= 4 && st.groups[3].parent == 0 && st.groups[1].parent == 0 {
 		st.groupLinks = append(st.groupLinks, groupLink{group: 1, invited: 3, access: 20})
@@ -180,11 +186,18 @@ func addPackageFiles(st *store, i int32, now int64) {
 // adminChanges makes the changes of one Mutate in these tables: approval
 // rules, settings and group settings edited, a merge train car added, a
 // dependency upgraded, a status check renamed, a runner registered, a
-// group protected branch edited, the files of new packages. None moves a
+// group protected branch edited, the files of new packages, a git fetch of
+// each touched project (its new pipeline's jobs fetch it). None moves a
 // group or project (their listings have no change signal: see the
 // catalog's resources_admin.go).
 func (m *mutator) adminChanges() {
 	st := m.st
+	for p := range m.touched {
+		if st.fetches[p] == nil {
+			st.fetches[p] = map[int64]int{}
+		}
+		st.fetches[p][m.now/msPerDay]++
+	}
 	active := m.eligible(-1, nil)
 	inActive := func(r *row) bool { return slices.Contains(active, r.scope) }
 	for _, table := range []string{"project_approval_rules", "project_approval_settings", "external_status_checks", "dependencies"} {
@@ -431,7 +444,7 @@ func (st *store) renderTestReport(i int32) []byte {
 			cases = append(cases, raw(newObj().f("status", status).f("name", strings.ReplaceAll(name, " ", "")).
 				f("classname", kind.name).f("file", "internal/"+kind.name+"/case_test.go").
 				f("execution_time", float64(1+mix(h+int64(c))%900)/1000).f("system_output", trace).f("stack_trace", trace).
-				f("attachment_url", nil).f("recent_failures", nil).done()))
+				f("recent_failures", nil).done()))
 		}
 		suites = append(suites, raw(newObj().f("name", kind.name).f("total_time", t).f("total_count", n).
 			f("success_count", n-f-sk).f("failed_count", f).f("skipped_count", sk).f("error_count", 0).
@@ -482,10 +495,7 @@ func (st *store) renderMergeTrain(r *row) []byte {
 	iid := strconv.Itoa(int(mr.iid))
 	var pipe any
 	if pls := st.mrPipes[r.ref]; len(pls) > 0 {
-		pl := &st.pipelines[pls[len(pls)-1]]
-		pipe = newObj().f("id", pl.id).f("iid", pl.iid).f("project_id", p.id).f("sha", st.pipelineSHA(pl)).f("ref", st.pipelineRef(pl)).
-			f("status", pipelineStatuses[pl.status]).f("source", pipelineSources[pl.source]).f("created_at", st.ts(pl.created)).
-			f("updated_at", st.ts(pl.updated)).f("web_url", externalURL+"/"+p.fullPath+"/-/pipelines/"+strconv.FormatInt(pl.id, 10))
+		pipe = raw(st.renderPipeline(pls[len(pls)-1]))
 	}
 	var merged, duration any
 	if r.flag == carMerged {
@@ -527,9 +537,9 @@ func (st *store) renderIssueStats(projects []int32) []byte {
 
 // renderFetchStats: the project's git fetches per day of the last 30 days
 // (days without fetches have no row), newest first.
-func (st *store) renderFetchStats(p int32, now int64) []byte {
+func (st *store) renderFetchStats(p int32) []byte {
 	id := st.projects[p].id
-	today := now / msPerDay
+	today := st.dataNow / msPerDay
 	days := []any{}
 	total := 0
 	for d := today; d > today-30; d-- {
@@ -537,10 +547,13 @@ func (st *store) renderFetchStats(p int32, now int64) []byte {
 			break
 		}
 		h := mix(id*100000 + d)
-		if h%3 == 0 {
+		n := 0
+		if h%3 != 0 && d*msPerDay < st.hi {
+			n = 1 + int(h>>4%20)
+		}
+		if n += st.fetches[p][d]; n == 0 {
 			continue
 		}
-		n := 1 + int(h>>4%20)
 		total += n
 		days = append(days, raw(newObj().f("count", n).f("date", time.UnixMilli(d*msPerDay).UTC().Format("2006-01-02")).done()))
 	}
@@ -683,7 +696,7 @@ func listDORA(s *Sim, sc scope, q *params) []item {
 	if sc.kind == scGroup {
 		projects = st.subtreeProjects(sc.i)
 	}
-	days := st.doraDays(projects, s.Now().UnixMilli())
+	days := st.doraDays(projects, st.dataNow)
 	keys := make([]int64, 0, len(days))
 	for d := range days {
 		keys = append(keys, d)

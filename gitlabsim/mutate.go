@@ -100,6 +100,7 @@ func (s *Sim) mutate(n int, record bool) Mutation {
 // newMutator prepares a change of the data at now, with a generator of its
 // own (stream picks it).
 func (s *Sim) newMutator(now int64, stream uint64) *mutator {
+	s.st.dataNow = max(s.st.dataNow, now)
 	return &mutator{
 		gen:     &gen{st: s.st, o: s.opts, r: rand.New(rand.NewPCG(uint64(s.opts.Seed), stream))},
 		now:     now,

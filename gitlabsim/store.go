@@ -229,6 +229,10 @@ type store struct {
 	mrApprovals  map[int32][]int32 // merge request -> who approved it (beyond the generated approvals of merged ones)
 
 	groupLinks []groupLink // groups shared with groups (admin.go)
+	// dataNow: the time of the data's last change; fetches: git fetches
+	// by project and day (unix day) beyond the generated ones (admin.go).
+	dataNow int64
+	fetches map[int32]map[int64]int
 
 	issueEpic map[int32]int32   // issue -> its epic
 	mrCloses  map[int32][]int32 // merge request -> the issues it closes
