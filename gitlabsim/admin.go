@@ -53,11 +53,11 @@ func init() {
 		&table{name: "merge_trains", keys: []string{"id"}, tier: tierPremium, path: "projects/:id/merge_trains", scope: scProject,
 			list: listMergeTrains},
 		&table{name: "project_issues_statistics", keys: []string{"project_id"}, off403: "issues", path: "projects/:id/issues_statistics",
-			scope: scProject, single: true,
+			scope: scProject, single: true, query: "scope=all",
 			list: func(s *Sim, sc scope, q *params) []item {
 				return []item{{render: func() []byte { return s.st.renderIssueStats([]int32{sc.i}) }}}
 			}, count: func(*store, scope) int { return 1 }},
-		&table{name: "group_issues_statistics", keys: []string{"group_id"}, path: "groups/:id/issues_statistics", scope: scGroup, single: true,
+		&table{name: "group_issues_statistics", keys: []string{"group_id"}, path: "groups/:id/issues_statistics", scope: scGroup, single: true, query: "scope=all",
 			list: func(s *Sim, sc scope, q *params) []item {
 				return []item{{render: func() []byte { return s.st.renderIssueStats(s.st.groupIssueProjects(sc.i)) }}}
 			}, count: func(*store, scope) int { return 1 }},
@@ -509,13 +509,14 @@ func (st *store) renderMergeTrain(r *row) []byte {
 		f("target_branch", "main").f("status", carStatuses[r.flag]).f("merged_at", merged).f("duration", duration).done()
 }
 
-// groupIssueProjects are the projects a group's issue listings cover: its
-// subtree's, archived ones and those with issues off left out (non_archived
-// is the group listings' default).
+// groupIssueProjects are the projects a group's issue statistics cover:
+// its subtree's, archived ones included (issues_stats_params has no
+// non_archived, the group issue listing's default: lib/api/issues.rb),
+// those with issues off left out.
 func (st *store) groupIssueProjects(g int32) []int32 {
 	var out []int32
 	for _, p := range st.subtreeProjects(g) {
-		if pr := &st.projects[p]; !pr.archived && !pr.disabled[featIssues] {
+		if pr := &st.projects[p]; !pr.disabled[featIssues] {
 			out = append(out, p)
 		}
 	}
@@ -687,7 +688,7 @@ func listDORA(s *Sim, sc scope, q *params) []item {
 	metric := q.enum("metric", "", doraMetrics...)
 	interval := q.enum("interval", "daily", "daily")
 	if q.err == "" && metric == "" {
-		q.failMessage("400 Bad request - metric is missing")
+		q.fail("metric is missing")
 	}
 	if q.err != "" || interval != "daily" {
 		return nil

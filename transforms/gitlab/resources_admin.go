@@ -139,11 +139,13 @@ var adminResources = concat([]Resource{
 		// close_issue, reopen_issue: app/services/event_create_service.rb),
 		// and with deletions and moves, which the snapshot period catches.
 		Name: "project_issues_statistics", Doc: "Issue counts of each project (all, opened, closed).", Key: []string{"project_id"}, Optional: true, Tier: "Free",
-		Sources: withActivity(perProjectSingle("projects/{id}/issues_statistics")),
+		Sources: withActivity([]Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/issues_statistics", Query: "scope=all", Single: true, Adds: projectKeys}}),
 	},
 	{
-		Name: "group_issues_statistics", Doc: "Issue counts of each group, its subgroups' projects included (all, opened, closed).", Key: []string{"group_id"}, Tier: "Free",
-		Sources: []Source{{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/issues_statistics", Single: true, Adds: groupKeys}},
+		// Archived projects' issues included (the statistics take no
+		// non_archived: lib/api/issues.rb issues_stats_params).
+		Name: "group_issues_statistics", Doc: "Issue counts of each group, its subgroups' projects (archived ones too) included (all, opened, closed).", Key: []string{"group_id"}, Tier: "Free",
+		Sources: []Source{{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/issues_statistics", Query: "scope=all", Single: true, Adds: groupKeys}},
 	},
 	{
 		// Projects::DailyStatisticsFinder (lib/api/project_statistics.rb);
