@@ -28,6 +28,7 @@ func (m *mutator) tableChanges(n int) {
 		}
 		st.tab("issue_resource_state_events").add(row{scope: t.issue, created: now, updated: now, user: user, ref: -1, flag: flag})
 	}
+	m.adminChanges()
 }
 
 // pickRow picks a live row of a table (in a scope, or any of the exported
@@ -54,7 +55,8 @@ func (m *mutator) pickRow(table string, sc int32, ok func(r *row) bool) int32 {
 // groupRowTables are the tables whose rows hang off groups.
 var groupRowTables = map[string]bool{"group_iterations": true, "group_badges": true, "group_wiki_pages": true, "group_variables": true,
 	"group_hooks": true, "group_push_rules": true, "group_boards": true, "group_access_requests": true, "group_runners": true,
-	"group_audit_events": true, "group_custom_attributes": true, "group_protected_environments": true}
+	"group_audit_events": true, "group_custom_attributes": true, "group_protected_environments": true,
+	"group_merge_request_approval_settings": true, "group_protected_branches": true}
 
 // rowInTree reports whether a row of table belongs to the exported tree.
 func (st *store) rowInTree(table string, r *row) bool {
@@ -63,6 +65,8 @@ func (st *store) rowInTree(table string, r *row) bool {
 		return st.inTree(r.scope)
 	case table == "container_repository_tags":
 		return st.inTree(st.projects[st.tab("container_repositories").rows[r.scope].scope].group)
+	case table == "package_files":
+		return st.inTree(st.projects[st.tab("packages").rows[r.scope].scope].group)
 	case table == "issue_award_emoji":
 		return st.inTree(st.projects[st.issues[r.scope].project].group)
 	}

@@ -42,12 +42,14 @@ const (
 	scRegistry  // a row of the container_repositories table
 	scIssueNote // a note of an issue (an index into issueNotes)
 	scMRNote    // a note of a merge request (an index into mrNotes)
+	scSchedule  // a row of the pipeline_schedules table
+	scPackage   // a row of the packages table
 )
 
 // scopeNames name the scope kinds (and, through parentTables, the table
 // whose objects they are).
 var scopeNames = [...]string{"instance", "group", "project", "issue", "merge_request", "pipeline", "epic", "commit",
-	"container_repository", "issue_note", "merge_request_note"}
+	"container_repository", "issue_note", "merge_request_note", "pipeline_schedule", "package"}
 
 // scope is one parent object: an index into the store's slice of its kind
 // (groups, projects, issues, mrs, pipelines, epics) or into the rows of
@@ -119,7 +121,7 @@ type endpoint struct {
 	// group or project), or the instance's ("version"); the other ":name"
 	// segments identify the scope's object: :iid (issue, merge request),
 	// :pipeline_id, :epic_iid, :epic_id, :sha (commit), :repository_id
-	// (container repository).
+	// (container repository), :pipeline_schedule_id, :package_id.
 	path   string
 	scope  scopeKind
 	single bool // answers one object (404 when the scope has none)
@@ -165,6 +167,10 @@ type table struct {
 	// (MutateUnrecorded's Mutation.Changed); a recorded Mutation finds
 	// every table's changes by comparing Expected.
 	marked bool
+	// refuse: the answer (403 ...) of an endpoint for a scope that GitLab
+	// refuses whatever the licence and features (the approval settings of
+	// a subgroup), nil when it answers; nil: none refused.
+	refuse func(st *store, sc scope) *response
 	// unlisted: the exporter's catalog has no such table: the simulator
 	// serves it, but Expected, Counts, TableNames and Mutation leave it out
 	// (catalog_test.go fails once the catalog has it).
@@ -209,6 +215,8 @@ var (
 		scEpic:     {{"epic_id", "epic_id"}, {"epic_iid", "epic_iid"}},
 		scCommit:   {{"project_id", "project_id"}},
 		scRegistry: {{"project_id", "project_id"}, {"repository_id", "repository_id"}},
+		scSchedule: {{"project_id", "project_id"}, {"pipeline_schedule_id", "pipeline_schedule_id"}},
+		scPackage:  {{"project_id", "project_id"}, {"package_id", "package_id"}},
 	}
 )
 
@@ -309,6 +317,11 @@ func (s *Sim) route(r *http.Request) *response {
 	sc, resp := s.resolveScope(e, top, caps)
 	if resp != nil {
 		return resp
+	}
+	if t.refuse != nil {
+		if resp := t.refuse(s.st, sc); resp != nil {
+			return resp
+		}
 	}
 	return s.serve(r, e, sc)
 }
@@ -432,6 +445,18 @@ func (s *Sim) resolveScope(e *endpoint, top int32, caps map[string]string) (scop
 			}
 		}
 		return scope{}, messageResponse(http.StatusNotFound, "404 Repository Not Found")
+	case scSchedule, scPackage:
+		table, what, key := "pipeline_schedules", "404 Pipeline Schedule Not Found", "pipeline_schedule_id"
+		if e.scope == scPackage {
+			table, what, key = "packages", "404 Package Not Found", "package_id"
+		}
+		tab := st.tab(table)
+		for _, i := range tab.live(top) {
+			if tab.rows[i].id == num(key) {
+				return scope{e.scope, i}, nil
+			}
+		}
+		return scope{}, messageResponse(http.StatusNotFound, what)
 	case scIssueNote, scMRNote:
 		items, list, what := st.projects[top].issues, st.issueNotes, "Issue"
 		if e.scope == scMRNote {
@@ -472,6 +497,10 @@ func (st *store) projectOf(sc scope) int32 {
 		return st.tab("commits").rows[sc.i].scope
 	case scRegistry:
 		return st.tab("container_repositories").rows[sc.i].scope
+	case scSchedule:
+		return st.tab("pipeline_schedules").rows[sc.i].scope
+	case scPackage:
+		return st.tab("packages").rows[sc.i].scope
 	case scIssueNote:
 		return st.issues[st.issueNotes[sc.i].parent].project
 	case scMRNote:
@@ -487,7 +516,7 @@ func (st *store) featureOff(t *table, kind scopeKind, p int32) *response {
 	off := &st.projects[p].disabled
 	switch {
 	case (kind == scIssue || kind == scIssueNote) && off[featIssues], (kind == scMR || kind == scMRNote) && off[featMRs],
-		kind == scPipeline && off[featPipelines],
+		(kind == scPipeline || kind == scSchedule) && off[featPipelines],
 		t.needs >= 0 && off[t.needs]:
 		return forbidden()
 	case kind == scRegistry && off[featRegistry], t.feature >= 0 && off[t.feature]:
@@ -504,6 +533,18 @@ func (st *store) available(t *table, sc scope) *response {
 		return nil
 	}
 	return st.featureOff(t, sc.kind, p)
+}
+
+// refused is available, or the table's refusal of the scope (see
+// table.refuse).
+func (st *store) refused(t *table, sc scope) *response {
+	if resp := st.available(t, sc); resp != nil {
+		return resp
+	}
+	if t.refuse != nil {
+		return t.refuse(st, sc)
+	}
+	return nil
 }
 
 // listed is a list and its parameters' error, as cached.
@@ -617,8 +658,8 @@ func (st *store) scopes(kind scopeKind) []scope {
 				}
 			}
 		}
-	case scRegistry:
-		tab := st.tab("container_repositories")
+	case scRegistry, scSchedule, scPackage:
+		tab := st.tab(map[scopeKind]string{scRegistry: "container_repositories", scSchedule: "pipeline_schedules", scPackage: "packages"}[kind])
 		for p := range st.projects {
 			if inTree(int32(p)) {
 				for _, i := range tab.live(int32(p)) {
@@ -685,6 +726,14 @@ func (st *store) scopeValue(sc scope, name string) (int64, bool) {
 		if sc.kind == scRegistry {
 			return st.tab("container_repositories").rows[sc.i].id, true
 		}
+	case "pipeline_schedule_id":
+		if sc.kind == scSchedule {
+			return st.tab("pipeline_schedules").rows[sc.i].id, true
+		}
+	case "package_id":
+		if sc.kind == scPackage {
+			return st.tab("packages").rows[sc.i].id, true
+		}
 	}
 	return 0, false
 }
@@ -716,7 +765,7 @@ func (s *Sim) expectedOf(t *table) (items []item, scopes []scope) {
 		}
 		q := newParams(parseQuery(e.query))
 		for _, sc := range st.reads(e) {
-			if st.available(t, sc) != nil {
+			if st.refused(t, sc) != nil {
 				continue
 			}
 			for _, it := range e.list(s, sc, q) {
@@ -753,7 +802,7 @@ func (s *Sim) countOf(t *table) int {
 		}
 		q := newParams(parseQuery(e.query))
 		for _, sc := range st.reads(e) {
-			if st.available(t, sc) != nil {
+			if st.refused(t, sc) != nil {
 				continue
 			}
 			if e.count != nil {

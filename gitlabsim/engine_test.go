@@ -39,6 +39,10 @@ func (s *tsim) urlOf(e *endpoint, sc scope) string {
 		caps["sha"] = commitSHA(&st.tab("commits").rows[sc.i])
 	case scRegistry:
 		caps["repository_id"] = strconv.FormatInt(st.tab("container_repositories").rows[sc.i].id, 10)
+	case scSchedule:
+		caps["pipeline_schedule_id"] = strconv.FormatInt(st.tab("pipeline_schedules").rows[sc.i].id, 10)
+	case scPackage:
+		caps["package_id"] = strconv.FormatInt(st.tab("packages").rows[sc.i].id, 10)
 	}
 	segs := append([]string(nil), e.segs...)
 	for i, seg := range segs {
@@ -77,7 +81,7 @@ func (s *tsim) readCatalog(t *table) []json.RawMessage {
 	var got []json.RawMessage
 	for _, e := range t.endpoints {
 		for _, sc := range s.st.reads(e) {
-			if s.st.available(t, sc) != nil {
+			if s.st.refused(t, sc) != nil {
 				continue
 			}
 			adds := s.st.addsOf(t, sc)

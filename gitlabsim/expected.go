@@ -50,13 +50,19 @@ func TableKeys() map[string][]string {
 //     scope key, and a user is a member of several scopes);
 //   - instance_version, instance_metadata: one object each (GET /version, /metadata);
 //   - per group: group_members_all (the group's and its ancestors' members,
-//     the closest membership of each user), group_boards, group_badges (in
+//     the closest membership of each user, and the members of the groups
+//     they are shared with), group_boards, group_badges (in
 //     the group's context), group_hooks, group_access_requests,
 //     group_runners (the group's and its ancestors' group runners),
 //     group_wiki_pages (with content), group_audit_events,
 //     group_custom_attributes, group_push_rules (groups that have one),
 //     group_protected_environments, group_variables (values with
-//     SecretMarker; hidden ones null);
+//     SecretMarker; hidden ones null), group_invited_groups (acme/data is
+//     invited into acme/platform), group_shared_projects,
+//     group_merge_request_approval_settings (top-level groups only: a
+//     subgroup answers 403), group_issues_statistics, group_dora_* (the
+//     days of the last 3 months with production deployments or incidents),
+//     group_protected_branches (top-level groups);
 //   - group_iterations and packages: one stream of the root's tree (packages
 //     with project_id and project_path);
 //   - per epic: epic_issues (the linked issues, issue entity plus
@@ -76,7 +82,14 @@ func TableKeys() map[string][]string {
 //     more than 100), project_audit_events, forks (as many as forks_count),
 //     starrers (as many as star_count), project_custom_attributes,
 //     project_variables, pipeline_schedules, deployments, environments,
-//     project_push_rules, project_protected_environments, project_boards;
+//     project_push_rules, project_protected_environments, project_boards,
+//     project_members_all (direct, inherited and invited groups' members),
+//     project_runners (its groups' and its own), project_invited_groups,
+//     project_approval_rules, project_approval_settings, merge_trains,
+//     project_dora_*, project_issues_statistics, project_statistics (fetches
+//     of the last 30 days), dependencies, external_status_checks;
+//   - per pipeline schedule: pipeline_schedule_pipelines (the project's
+//     scheduled pipelines, each one schedule's); per package: package_files;
 //   - commit_statuses of every commit;
 //   - per issue: issue_notes, issue_discussions (one individual-note
 //     discussion per note), issue_award_emoji (one per upvote / downvote,
@@ -89,7 +102,8 @@ func TableKeys() map[string][]string {
 //     merge_request_diffs, merge_request_pipelines (its merge request event
 //     pipelines), the resource events, merge_request_closes_issues;
 //   - per pipeline: pipeline_jobs, pipeline_bridges (a third of the
-//     pipelines), pipeline_test_report_summaries, pipeline_variables
+//     pipelines), pipeline_test_report_summaries, pipeline_test_reports
+//     (with every test case), pipeline_variables
 //     (pipelines run from the UI, the API or a schedule; values with
 //     SecretMarker).
 //

@@ -58,23 +58,19 @@ func memberItems(st *store, list []*member) []item {
 	return out
 }
 
-// listMembersAll lists the group's and its ancestors' members: the closest
-// membership of each user, by user.
+// listMembersAll lists the group's and its ancestors' members (the closest
+// membership of each user), and those of the groups they are shared with
+// (GroupMembersFinder relations direct, inherited, shared_from_groups:
+// lib/api/helpers/members_helpers.rb#find_all_members_for_group), by
+// user.
 func listMembersAll(s *Sim, sc scope, q *params) []item {
 	st := s.st
-	seen := map[int32]bool{}
-	var list []*member
-	for _, g := range append([]int32{sc.i}, st.ancestors(sc.i)...) {
-		for i := range st.groups[g].members {
-			m := &st.groups[g].members[i]
-			if !seen[m.user] {
-				seen[m.user] = true
-				list = append(list, m)
-			}
-		}
+	groups := append([]int32{sc.i}, st.ancestors(sc.i)...)
+	var direct [][]member
+	for _, g := range groups {
+		direct = append(direct, st.groups[g].members)
 	}
-	sort.Slice(list, func(a, b int) bool { return list[a].user < list[b].user })
-	return memberItems(st, list)
+	return st.membersAll(direct, st.linksInto(groups))
 }
 
 type memberJSON struct {

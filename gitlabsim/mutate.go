@@ -61,7 +61,9 @@ type Mutation struct {
 //     iterations, badges, wiki pages, runners, access requests, variables,
 //     hooks, push rules, snippets, deployments (one runs, one finishes,
 //     one is deleted), events, audit events, deploy tokens, registry tags,
-//     packages, forks, stars, vulnerabilities and more.
+//     packages, forks, stars, vulnerabilities and more; approval rules and
+//     settings edited, a merge train car, a project runner, a dependency
+//     upgraded, the files of new packages (admin.go).
 //
 // ChangedKeys and Deleted are found by comparing every table before and
 // after (Expected), so they are complete.
@@ -98,6 +100,7 @@ func (s *Sim) mutate(n int, record bool) Mutation {
 // newMutator prepares a change of the data at now, with a generator of its
 // own (stream picks it).
 func (s *Sim) newMutator(now int64, stream uint64) *mutator {
+	s.st.dataNow = max(s.st.dataNow, now)
 	return &mutator{
 		gen:     &gen{st: s.st, o: s.opts, r: rand.New(rand.NewPCG(uint64(s.opts.Seed), stream))},
 		now:     now,

@@ -30,6 +30,7 @@ func populate(st *store, o Options) {
 	for pl := range st.pipelines {
 		g.pipelineCommit(int32(pl))
 	}
+	generateAdmin(st, o)
 }
 
 // newChildren gives the issues, merge requests and pipelines that have no

@@ -228,6 +228,12 @@ type store struct {
 	mrMerge      map[int32]int32
 	mrApprovals  map[int32][]int32 // merge request -> who approved it (beyond the generated approvals of merged ones)
 
+	groupLinks []groupLink // groups shared with groups (admin.go)
+	// dataNow: the time of the data's last change; fetches: git fetches
+	// by project and day (unix day) beyond the generated ones (admin.go).
+	dataNow int64
+	fetches map[int32]map[int64]int
+
 	issueEpic map[int32]int32   // issue -> its epic
 	mrCloses  map[int32][]int32 // merge request -> the issues it closes
 	mrPipes   map[int32][]int32 // merge request -> its pipelines
@@ -388,6 +394,8 @@ var (
 		"snippets": 4101, "deploy_keys": 5101, "deploy_tokens": 5501, "container_repositories": 6101, "freeze_periods": 6501,
 		"remote_mirrors": 6801, "vulnerabilities": 7101, "project_events": 200001, "forks": 900001, "pipeline_schedules": 7601,
 		"deployments": 7801, "environments": 8101, "protected_branches": 8301, "merge_request_commits": 1,
+		"project_runners": 20001, "project_approval_rules": 9501, "merge_trains": 9701, "external_status_checks": 9901,
+		"group_protected_branches": 9951, "package_files": 12001,
 	}
 )
 

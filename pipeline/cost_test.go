@@ -14,20 +14,25 @@ import (
 // activity.
 
 // listingsOf counts the listings the simulator answered, by catalog table
-// (the path of each listing matched against the catalog's sources).
+// (the path and query of each listing matched against the catalog's
+// sources).
 func listingsOf(h *harness) map[string]int {
 	out := map[string]int{}
 	for l := range h.sim.Stats().Listings {
-		path, _, _ := strings.Cut(strings.TrimPrefix(l, "GET /api/v4/"), "?")
-		out[tableOfPath(path)]++
+		path, query, _ := strings.Cut(strings.TrimPrefix(l, "GET /api/v4/"), "?")
+		out[tableOfPath(path, query)]++
 	}
 	return out
 }
 
 // tableOfPath finds the catalog table whose source path a request path
-// fills ("" when none does).
-func tableOfPath(path string) string {
+// fills ("" when none does); of several (the DORA metrics, one table per
+// metric= of one path), the one whose fixed query parameters the request
+// has.
+func tableOfPath(path, query string) string {
 	segs := strings.Split(path, "/")
+	have := strings.Split(query, "&")
+	first := ""
 	for _, r := range gitlab.Catalog {
 		for _, s := range r.Sources {
 			pat := strings.Split(s.Path, "/")
@@ -41,12 +46,24 @@ func tableOfPath(path string) string {
 					break
 				}
 			}
-			if match {
+			if !match {
+				continue
+			}
+			if first == "" {
+				first = r.Name
+			}
+			fixed := true
+			for _, kv := range strings.Split(s.Query, "&") {
+				if kv != "" && !strings.Contains(kv, "{") && !contains(have, kv) {
+					fixed = false
+				}
+			}
+			if fixed {
 				return r.Name
 			}
 		}
 	}
-	return ""
+	return first
 }
 
 func TestAnUnchangedTreeCostsOnlyTheSignalChecks(t *testing.T) {
