@@ -95,7 +95,10 @@ func (m *mutator) anyGroup() int32 { return m.pickFrom(m.st.subtree(0)) }
 
 func (m *mutator) groupChanges() {
 	st, now := m.st, m.now
-	m.edit("group_iterations", m.pickRow("group_iterations", -1, nil))
+	// An iteration edited: not the first of its group (k = 0), the one
+	// iteration events embed (GitLab would change the embedded copies
+	// without moving their issues, as for milestones).
+	m.edit("group_iterations", m.pickRow("group_iterations", -1, func(r *row) bool { return r.k != 0 }))
 	g := m.anyGroup()
 	st.tab("group_iterations").add(row{scope: g, created: now, updated: now, k: m.nextK("group_iterations", g), user: -1, ref: -1})
 	g = m.anyGroup()
@@ -303,6 +306,19 @@ func (m *mutator) workChanges(n int) {
 		e := m.pickFrom(epics)
 		st.tab("epic_notes").add(row{scope: e, created: now, updated: now, user: m.anyUser(), ref: -1})
 		m.bumpEpic(e)
+		// A label added to an epic: Epics::UpdateService applies it as
+		// IssuableBaseService does, touching the epic, with its event.
+		e = m.pickFrom(epics)
+		ep := &st.epics[e]
+		for _, l := range st.groups[ep.group].labels {
+			if !slices.Contains(ep.labels, l) {
+				ep.labels = append(ep.labels, l)
+				st.tab("epic_resource_label_events").add(row{scope: e, created: now, updated: now, user: m.anyUser(), ref: l})
+				m.touchLabels([]int32{l})
+				m.bumpEpic(e)
+				break
+			}
+		}
 		e = m.pickFrom(epics)
 		for _, p := range st.subtreeProjects(st.epics[e].group) {
 			if n < 3 {

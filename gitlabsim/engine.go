@@ -42,12 +42,13 @@ const (
 	scRegistry  // a row of the container_repositories table
 	scIssueNote // a note of an issue (an index into issueNotes)
 	scMRNote    // a note of a merge request (an index into mrNotes)
+	scDeploy    // a row of the deployments table
 )
 
 // scopeNames name the scope kinds (and, through parentTables, the table
 // whose objects they are).
 var scopeNames = [...]string{"instance", "group", "project", "issue", "merge_request", "pipeline", "epic", "commit",
-	"container_repository", "issue_note", "merge_request_note"}
+	"container_repository", "issue_note", "merge_request_note", "deployment"}
 
 // scope is one parent object: an index into the store's slice of its kind
 // (groups, projects, issues, mrs, pipelines, epics) or into the rows of
@@ -196,14 +197,17 @@ var (
 	tables      []*table
 	tableByName = map[string]*table{}
 	defaultAdds = map[scopeKind][][2]string{
-		scGroup:    {{"group_id", "group_id"}},
-		scProject:  {{"project_id", "project_id"}},
-		scIssue:    {{"project_id", "project_id"}, {"issue_iid", "issue_iid"}, {"issue_id", "issue_id"}},
-		scMR:       {{"project_id", "project_id"}, {"merge_request_iid", "merge_request_iid"}, {"merge_request_id", "merge_request_id"}},
-		scPipeline: {{"project_id", "project_id"}, {"pipeline_id", "pipeline_id"}},
-		scEpic:     {{"epic_id", "epic_id"}, {"epic_iid", "epic_iid"}},
-		scCommit:   {{"project_id", "project_id"}},
-		scRegistry: {{"project_id", "project_id"}, {"repository_id", "repository_id"}},
+		scGroup:     {{"group_id", "group_id"}},
+		scProject:   {{"project_id", "project_id"}},
+		scIssue:     {{"project_id", "project_id"}, {"issue_iid", "issue_iid"}, {"issue_id", "issue_id"}},
+		scMR:        {{"project_id", "project_id"}, {"merge_request_iid", "merge_request_iid"}, {"merge_request_id", "merge_request_id"}},
+		scPipeline:  {{"project_id", "project_id"}, {"pipeline_id", "pipeline_id"}},
+		scEpic:      {{"epic_id", "epic_id"}, {"epic_iid", "epic_iid"}},
+		scCommit:    {{"project_id", "project_id"}},
+		scRegistry:  {{"project_id", "project_id"}, {"repository_id", "repository_id"}},
+		scIssueNote: {{"project_id", "project_id"}, {"issue_id", "issue_id"}, {"note_id", "note_id"}},
+		scMRNote:    {{"project_id", "project_id"}, {"merge_request_id", "merge_request_id"}, {"note_id", "note_id"}},
+		scDeploy:    {{"project_id", "project_id"}, {"deployment_id", "deployment_id"}},
 	}
 )
 
@@ -448,6 +452,14 @@ func (s *Sim) resolveScope(e *endpoint, top int32, caps map[string]string) (scop
 			}
 		}
 		return scope{}, messageResponse(http.StatusNotFound, "404 Note Not Found")
+	case scDeploy:
+		tab := st.tab("deployments")
+		for _, i := range tab.live(top) {
+			if tab.rows[i].id == num("deployment_id") {
+				return scope{scDeploy, i}, nil
+			}
+		}
+		return scope{}, messageResponse(http.StatusNotFound, "404 Deployment Not Found")
 	}
 	return scope{}, notFoundRoute()
 }
@@ -471,6 +483,8 @@ func (st *store) projectOf(sc scope) int32 {
 		return st.issues[st.issueNotes[sc.i].parent].project
 	case scMRNote:
 		return st.mrs[st.mrNotes[sc.i].parent].project
+	case scDeploy:
+		return st.tab("deployments").rows[sc.i].scope
 	}
 	return -1
 }
@@ -612,12 +626,31 @@ func (st *store) scopes(kind scopeKind) []scope {
 				}
 			}
 		}
-	case scRegistry:
+	case scRegistry, scDeploy:
 		tab := st.tab("container_repositories")
+		if kind == scDeploy {
+			tab = st.tab("deployments")
+		}
 		for p := range st.projects {
 			if inTree(int32(p)) {
 				for _, i := range tab.live(int32(p)) {
 					out = append(out, scope{kind, i})
+				}
+			}
+		}
+	case scIssueNote:
+		for i := range st.issues {
+			if inTree(st.issues[i].project) {
+				for _, n := range st.issues[i].notes {
+					out = append(out, scope{kind, n})
+				}
+			}
+		}
+	case scMRNote:
+		for i := range st.mrs {
+			if inTree(st.mrs[i].project) {
+				for _, n := range st.mrs[i].notes {
+					out = append(out, scope{kind, n})
 				}
 			}
 		}
@@ -651,7 +684,21 @@ func (st *store) scopeValue(sc scope, name string) (int64, bool) {
 		case scEpic:
 			return st.groups[st.epics[sc.i].group].id, true
 		}
+	case "note_id":
+		switch sc.kind {
+		case scIssueNote:
+			return st.issueNotes[sc.i].id, true
+		case scMRNote:
+			return st.mrNotes[sc.i].id, true
+		}
+	case "deployment_id":
+		if sc.kind == scDeploy {
+			return st.tab("deployments").rows[sc.i].id, true
+		}
 	case "issue_iid", "issue_id":
+		if sc.kind == scIssueNote && name == "issue_id" {
+			return st.issues[st.issueNotes[sc.i].parent].id, true
+		}
 		if sc.kind == scIssue {
 			if name == "issue_id" {
 				return st.issues[sc.i].id, true
@@ -659,6 +706,9 @@ func (st *store) scopeValue(sc scope, name string) (int64, bool) {
 			return int64(st.issues[sc.i].iid), true
 		}
 	case "merge_request_iid", "merge_request_id":
+		if sc.kind == scMRNote && name == "merge_request_id" {
+			return st.mrs[st.mrNotes[sc.i].parent].id, true
+		}
 		if sc.kind == scMR {
 			if name == "merge_request_id" {
 				return st.mrs[sc.i].id, true

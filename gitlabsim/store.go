@@ -226,7 +226,8 @@ type store struct {
 	nameIndex    map[string]int32
 	pushes       map[int64]push // by event id
 	mrMerge      map[int32]int32
-	mrApprovals  map[int32][]int32 // merge request -> who approved it (beyond the generated approvals of merged ones)
+	mrApprovals  map[int32][]int32  // merge request -> who approved it (beyond the generated approvals of merged ones)
+	reviews      map[[2]int32]uint8 // (merge request, reviewer) -> review state set by Mutate
 
 	issueEpic map[int32]int32   // issue -> its epic
 	mrCloses  map[int32][]int32 // merge request -> the issues it closes
@@ -388,6 +389,7 @@ var (
 		"snippets": 4101, "deploy_keys": 5101, "deploy_tokens": 5501, "container_repositories": 6101, "freeze_periods": 6501,
 		"remote_mirrors": 6801, "vulnerabilities": 7101, "project_events": 200001, "forks": 900001, "pipeline_schedules": 7601,
 		"deployments": 7801, "environments": 8101, "protected_branches": 8301, "merge_request_commits": 1,
+		"epic_resource_label_events": 9500001,
 	}
 )
 
@@ -398,6 +400,7 @@ func (st *store) initRows() {
 	st.seqs["notes"] = &st.next.note // epic notes are notes
 	st.mergeParents, st.nameIndex, st.pushes, st.mrMerge = map[int32]int32{}, map[string]int32{}, map[int64]push{}, map[int32]int32{}
 	st.mrApprovals = map[int32][]int32{}
+	st.reviews = map[[2]int32]uint8{}
 }
 
 // tab returns a table's rows (created empty on first use).

@@ -189,6 +189,22 @@ var projectResources = []Resource{
 			Filter: updatedFilter, Adds: projectKeys, Keys: "order_by=id&sort=asc"}},
 	},
 	{
+		// GitLab links the merge requests a deployment shipped once it
+		// succeeds (app/models/deployment.rb: after_transition to success
+		// queues Deployments::LinkMergeRequestWorker), and that success moves
+		// the deployment's updated_at; the links are written afterwards, by
+		// the worker, without touching it (DeploymentMergeRequest belongs_to
+		// :deployment without touch: app/models/deployment_merge_request.rb),
+		// so a run between the two sees none: the next run's window overlap
+		// (GITLAB_WINDOW_OVERLAP) reads the deployment again. Each row embeds
+		// the merge request as of the deployment's last update (its own row
+		// in merge_requests is current).
+		Name: "deployment_merge_requests", Doc: "Merge requests each deployment shipped (as of the deployment's last update: the merge request's own row in merge_requests is current), for the deployments updated in the window.",
+		Key: []string{"deployment_id", "id"}, Optional: true, Tier: "Free",
+		Sources: []Source{{Modes: anyMode, Parent: "deployments", Path: "projects/{project_id}/deployments/{id}/merge_requests",
+			Adds: []Add{{"project_id", "project_id"}, {"deployment_id", "id"}}}},
+	},
+	{
 		Name: "environments", Doc: "Environments of each project.", Key: []string{"id"}, Optional: true, Tier: "Free",
 		Sources: perProject("projects/{id}/environments", ""),
 	},

@@ -30,6 +30,14 @@ func perPipeline(path string, single bool) []Source {
 	return []Source{{Modes: anyMode, Parent: "pipelines", Path: "projects/{project_id}/pipelines/{id}/" + path, Single: single, Adds: pipelineKeys}}
 }
 
+// perNote is the source of a child of each note of an issue or a merge
+// request (kind "issue" or "merge_request"): the note's record carries its
+// noteable's keys (its listing's parent keys).
+func perNote(kind, path string) []Source {
+	return []Source{{Modes: anyMode, Parent: kind + "_notes", Path: "projects/{project_id}/" + kind + "s/{" + kind + "_iid}/notes/{id}/" + path,
+		Adds: []Add{{"project_id", "project_id"}, {kind + "_id", kind + "_id"}, {"note_id", "id"}}}}
+}
+
 // refreshed marks sources whose changes do not move their parent (see
 // Source.Refresh).
 func refreshed(sources []Source) []Source {
@@ -52,6 +60,16 @@ var workResources = []Resource{
 		// As issue_notes (app/models/note.rb: an award moves only the note).
 		Name: "epic_notes", Doc: "Comments and system notes of epics: with each epic updated in the window, and every epic's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Optional: true, Tier: "Premium",
 		Sources: refreshed(perEpic("groups/{group_id}/epics/{id}/notes")),
+	},
+
+	{
+		// Labels are applied by IssuableBaseService (Epics::UpdateService),
+		// which touches the epic (app/services/issuable_base_service.rb). The
+		// legacy epics API names the epic by its id here: find_noteable gives
+		// the iid only to issues and merge requests
+		// (lib/api/helpers/notes_helpers.rb, lib/api/resource_label_events.rb).
+		Name: "epic_resource_label_events", Doc: "Label added / removed events of epics updated in the window.", Key: []string{"id"}, Optional: true, Tier: "Premium",
+		Sources: perEpic("groups/{group_id}/epics/{id}/resource_label_events"),
 	},
 
 	// Issues.
@@ -96,6 +114,55 @@ var workResources = []Resource{
 	{
 		Name: "issue_time_stats", Doc: "Time estimate and time spent of issues updated in the window.", Key: []string{"issue_id"}, Tier: "Free",
 		Sources: perIssue("time_stats", true),
+	},
+
+	{
+		// The iteration is a column of the issue (sprint_id): changing it
+		// saves the issue, and the event is written with that update (as
+		// milestone events: app/models/resource_timebox_event.rb).
+		Name: "issue_resource_iteration_events", Doc: "Iteration set / removed events of issues updated in the window.", Key: []string{"id"}, Optional: true, Tier: "Premium",
+		Sources: perIssue("resource_iteration_events", false),
+	},
+	{
+		// The reverse of merge_request_closes_issues (the same links, one
+		// request per issue instead of per merge request), hence on
+		// request. Each row embeds the merge request, whose changes do not
+		// move the issue (MergeRequestsClosingIssues belongs_to without
+		// touch: app/models/merge_requests_closing_issues.rb).
+		Name: "issue_closed_by", Doc: "Merge requests that close each issue on merge (the reverse of merge_request_closes_issues): with each issue updated in the window, and every issue's again once per GITLAB_REFRESH_PERIOD.",
+		Key: []string{"issue_id", "id"}, Tier: "Free", Include: OnRequest, Sources: refreshed(perIssue("closed_by", false)),
+	},
+	{
+		// Merge requests that mention the issue (in their description,
+		// commits or notes) or close it: GitLab finds them by parsing
+		// references (Issue#related_merge_requests), costly for it and one
+		// request per issue, hence on request. A mention in a merge
+		// request's note touches the merge request, not the issue, and each
+		// row embeds the merge request (a change of it never moves the
+		// issue): a refresh.
+		Name: "issue_related_merge_requests", Doc: "Merge requests that mention or close each issue: with each issue updated in the window, and every issue's again once per GITLAB_REFRESH_PERIOD.",
+		Key: []string{"issue_id", "id"}, Tier: "Free", Include: OnRequest, Sources: refreshed(perIssue("related_merge_requests", false)),
+	},
+	{
+		// The author, assignees and the authors of notes (Participable):
+		// the issue and its notes already name them, hence on request. A
+		// note deleted moves nothing (Note touches its noteable after_save
+		// only: app/models/note.rb), so its author can leave the list
+		// unseen: a refresh.
+		Name: "issue_participants", Doc: "Users taking part in each issue (author, assignees, commenters): with each issue updated in the window, and every issue's again once per GITLAB_REFRESH_PERIOD.",
+		Key: []string{"issue_id", "id"}, Tier: "Free", Include: OnRequest, Sources: refreshed(perIssue("participants", false)),
+	},
+	{
+		// An award moves the note (AwardEmoji#expire_cache calls
+		// awardable.try(:bump_updated_at): app/models/award_emoji.rb), but
+		// Note#bump_updated_at writes it with update_columns and the note
+		// belongs_to :noteable without touch (app/models/note.rb): the issue
+		// does not move, and notes are read with their issue. So the award
+		// emoji of a note are read with its issue's notes: with the issue
+		// updated in the window, and by the issue's refresh. One request per
+		// note: on request.
+		Name: "issue_note_award_emoji", Doc: "Emoji reactions to the notes of issues: with the notes of each issue updated in the window, and of every issue again once per GITLAB_REFRESH_PERIOD (one request per note).",
+		Key: []string{"id"}, Tier: "Free", Include: OnRequest, Sources: refreshed(perNote("issue", "award_emoji")),
 	},
 
 	// Merge requests.
@@ -160,6 +227,67 @@ var workResources = []Resource{
 		// request (MergeRequestsClosingIssues belongs_to without touch).
 		Name: "merge_request_closes_issues", Doc: "Issues that merge requests close on merge: with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"merge_request_id", "id"}, Tier: "Free",
 		Sources: refreshed(perMR("closes_issues", "", false)),
+	},
+
+	{
+		// The merge request carries its reviewers (users), not their review
+		// state nor when each was asked: hence on request. Asking for a
+		// review adds a system note (touches the merge request), but a
+		// reviewer's state is written on MergeRequestReviewer alone
+		// (MergeRequests::UpdateReviewerStateService, MarkReviewerReviewedService;
+		// belongs_to :merge_request without touch: app/models/merge_request_reviewer.rb).
+		Name: "merge_request_reviewers", Doc: "Reviewers of merge requests with their review state: with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.",
+		Key: []string{"merge_request_id", "user.id"}, Tier: "Free", Include: OnRequest, Sources: refreshed(perMR("reviewers", "", false)),
+	},
+	{
+		// The approval rules with who approved each: approvals add a system
+		// note (touch), rules change without (as merge_request_approval_rules:
+		// ee/app/models/approval_merge_request_rule.rb). Its content is that
+		// of merge_request_approval_rules and merge_request_approvals: on
+		// request.
+		Name: "merge_request_approval_state", Doc: "Approval state of merge requests (each rule, whether it is met and by whom): with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.",
+		Key: []string{"merge_request_id"}, Optional: true, Tier: "Premium", Include: OnRequest, Sources: refreshed(perMR("approval_state", "", true)),
+	},
+	{
+		// One version (merge request diff) per push: as merge_request_commits,
+		// a push to the target branch reloads the diff without moving the
+		// merge request (app/models/merge_request.rb).
+		Name: "merge_request_versions", Doc: "Diff versions of merge requests (head, base and start commit of each push): with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.",
+		Key: []string{"id"}, Tier: "Free", Include: OnRequest, Sources: refreshed(perMR("versions", "", false)),
+	},
+	{
+		// As issue_participants (app/models/note.rb).
+		Name: "merge_request_participants", Doc: "Users taking part in each merge request (author, assignees, commenters): with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.",
+		Key: []string{"merge_request_id", "id"}, Tier: "Free", Include: OnRequest, Sources: refreshed(perMR("participants", "", false)),
+	},
+	{
+		// Issues referenced in the merge request's title, description,
+		// commits and notes (MergeRequest#related_issues, parsed on each
+		// request: lib/api/merge_requests.rb); each row embeds the issue,
+		// whose changes do not move the merge request. GitLab 17.2
+		// (gitlab-org/gitlab!155422, June 2024); older answer 404.
+		Name: "merge_request_related_issues", Doc: "Issues referenced by merge requests (title, description, commits, notes): with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.",
+		Key: []string{"merge_request_id", "id"}, Optional: true, Tier: "Free", Since: "17.2", Include: OnRequest, Sources: refreshed(perMR("related_issues", "", false)),
+	},
+	{
+		// Merge requests that must merge before this one (MergeRequestBlock,
+		// ee/lib/api/merge_request_dependencies.rb); each row embeds both
+		// merge requests, whose changes do not move each other. GitLab 17.3
+		// (gitlab-org/gitlab!160432, July 2024).
+		Name: "merge_request_blocks", Doc: "Merge requests that block each merge request (dependencies): with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.",
+		Key: []string{"id"}, Optional: true, Tier: "Premium", Since: "17.3", Include: OnRequest, Sources: refreshed(perMR("blocks", "", false)),
+	},
+	{
+		// Commits added to a merge request as context: MergeRequestContextCommit
+		// belongs_to :merge_request without touch
+		// (app/models/merge_request_context_commit.rb). Rare: on request.
+		Name: "merge_request_context_commits", Doc: "Context commits of merge requests: with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.",
+		Key: []string{"merge_request_id", "id"}, Tier: "Free", Include: OnRequest, Sources: refreshed(perMR("context_commits", "", false)),
+	},
+	{
+		// As issue_note_award_emoji (app/models/award_emoji.rb, app/models/note.rb).
+		Name: "merge_request_note_award_emoji", Doc: "Emoji reactions to the notes of merge requests: with the notes of each merge request updated in the window, and of every merge request again once per GITLAB_REFRESH_PERIOD (one request per note).",
+		Key: []string{"id"}, Tier: "Free", Include: OnRequest, Sources: refreshed(perNote("merge_request", "award_emoji")),
 	},
 
 	// Pipelines.
