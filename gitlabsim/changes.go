@@ -253,6 +253,16 @@ func (m *mutator) workChanges(n int) {
 			m.award("merge_request", i, awardDown)
 		}
 	}
+	// A reviewer marks an open merge request reviewed: the state is
+	// written on the reviewer alone (merge_requests.go: review).
+	if p := m.pickFrom(withMRs); p >= 0 {
+		for _, i := range st.projects[p].mrs {
+			if mr := &st.mrs[i]; mr.state == mrOpened && len(mr.reviewers) > 0 && st.reviewState(i, mr.reviewers[0]) != reviewStates[reviewReviewed] {
+				m.review(i, mr.reviewers[0], reviewReviewed)
+				break
+			}
+		}
+	}
 	if nt := m.pickNote(false, func(nt *note) bool { return !nt.system }); nt >= 0 {
 		m.award("issue_note", nt, awardUp)
 	}

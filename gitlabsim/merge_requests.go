@@ -2,6 +2,7 @@ package gitlabsim
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -595,4 +596,41 @@ func (st *store) renderMRFull(i int32) []byte {
 		f("pipeline", nil).f("head_pipeline", nil).
 		f("diff_refs", newObj().f("base_sha", fullSHA(mr.id+5<<40)).f("head_sha", head).f("start_sha", fullSHA(mr.id+5<<40))).
 		f("merge_error", nil).f("first_contribution", false).f("user", newObj().f("can_merge", false)))
+}
+
+// review sets reviewer u's state on merge request i, as
+// MergeRequests::MarkReviewerReviewedService and UpdateReviewerStateService
+// do: MergeRequestReviewer#update, which moves nothing of the merge
+// request (belongs_to :merge_request without touch:
+// app/models/merge_request_reviewer.rb). Requesting changes also adds a
+// system note (SystemNoteService.requested_changes), which touches it.
+func (m *mutator) review(i, u int32, state int) {
+	m.st.reviews[[2]int32{i, u}] = uint8(state)
+	if state == reviewRequestedChanges {
+		m.addNote(true, i, true)
+	}
+}
+
+// Review sets the review state of a reviewer of a merge request (by ids)
+// at s.Now(), as the reviewer does in GitLab: "reviewed" (the merge
+// request does not move) or "requested_changes" (a system note touches
+// it). It panics on an unknown merge request, reviewer or state.
+func (s *Sim) Review(mergeRequestID, userID int64, state string) {
+	k := slices.Index(reviewStates, state)
+	if k != reviewReviewed && k != reviewRequestedChanges {
+		panic("gitlabsim: Review: state must be reviewed or requested_changes, not " + state)
+	}
+	s.change(func(m *mutator) {
+		i, ok := m.st.awardable("merge_request", mergeRequestID)
+		if !ok {
+			panic(fmt.Sprintf("gitlabsim: Review: no merge request %d", mergeRequestID))
+		}
+		for _, u := range m.st.mrs[i].reviewers {
+			if m.st.users[u].id == userID {
+				m.review(i, u, k)
+				return
+			}
+		}
+		panic(fmt.Sprintf("gitlabsim: Review: user %d does not review merge request %d", userID, mergeRequestID))
+	})
 }

@@ -227,3 +227,48 @@ func TestLastActivityMovesAtMostHourly(t *testing.T) {
 		t.Errorf("a push 61 minutes after the last move: last_activity_at %s, want %s", got, s.nowStamp())
 	}
 }
+
+// A reviewer marking a merge request reviewed moves nothing of the merge
+// request (MergeRequestReviewer#update); requesting changes adds a system
+// note, which touches it.
+func TestReviewStateMovesNoMergeRequest(t *testing.T) {
+	s := start(t, Options{}).freeze()
+	var mr map[string]any
+	for iid := 1; mr == nil; iid++ {
+		m := s.one(fmt.Sprintf("/api/v4/projects/1000/merge_requests?iids[]=%d", iid))
+		if rs, _ := m["reviewers"].([]any); len(rs) > 0 {
+			mr = m
+		}
+	}
+	iid := fmt.Sprint(mr["iid"])
+	reviewer := mustInt(t, fmt.Sprint(mr["reviewers"].([]any)[0].(map[string]any)["id"]))
+	state := func() string {
+		for _, r := range objects(t, s.all("/api/v4/projects/1000/merge_requests/"+iid+"/reviewers")) {
+			if fmt.Sprint(r["user"].(map[string]any)["id"]) == fmt.Sprint(reviewer) {
+				return fmt.Sprint(r["state"])
+			}
+		}
+		t.Fatal("the reviewer is not listed")
+		return ""
+	}
+	updated := func() string {
+		return fmt.Sprint(s.one("/api/v4/projects/1000/merge_requests?iids[]=" + iid)["updated_at"])
+	}
+	before := updated()
+	s.Advance(5 * time.Minute)
+	s.Review(mustInt(t, fmt.Sprint(mr["id"])), reviewer, "reviewed")
+	if got := state(); got != "reviewed" {
+		t.Errorf("state %s, want reviewed", got)
+	}
+	if got := updated(); got != before {
+		t.Errorf("marking it reviewed moved the merge request to %s", got)
+	}
+	s.Advance(5 * time.Minute)
+	s.Review(mustInt(t, fmt.Sprint(mr["id"])), reviewer, "requested_changes")
+	if got := state(); got != "requested_changes" {
+		t.Errorf("state %s, want requested_changes", got)
+	}
+	if got := updated(); got != s.nowStamp() {
+		t.Errorf("requesting changes: updated_at %s, want %s (the system note's touch)", got, s.nowStamp())
+	}
+}
