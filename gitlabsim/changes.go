@@ -14,7 +14,9 @@ import (
 // change).
 func (m *mutator) tableChanges(n int) {
 	st, now := m.st, m.now
-	m.newChildren(now) // the issues, merge requests and pipelines this Mutate created
+	commits := len(st.tab("commits").rows)
+	defer st.commentPushed(commits, now, func(int32) int32 { return m.anyUser() }) // comments on what was pushed
+	m.newChildren(now)                                                             // the issues, merge requests and pipelines this Mutate created
 	m.groupChanges()
 	m.projectChanges(n)
 	m.workChanges(n)

@@ -137,6 +137,10 @@ type endpoint struct {
 	count func(st *store, sc scope) int
 	// page answers one page of the filtered items (default: offset paging).
 	page func(s *Sim, r *http.Request, q *params, items []item) *response
+	// via lists the scopes the catalog reads the endpoint for, when they
+	// are not every object of its scope kind (the commits of merge
+	// requests); nil: st.scopes(scope).
+	via func(st *store) []scope
 
 	table *table
 	segs  []string
@@ -182,6 +186,7 @@ type table struct {
 	list   func(s *Sim, sc scope, q *params) []item
 	count  func(st *store, sc scope) int
 	page   func(s *Sim, r *http.Request, q *params, items []item) *response
+	via    func(st *store) []scope
 	// also: other endpoints serving the table's objects (read by the
 	// catalog too when their read is set).
 	also []*endpoint
@@ -222,7 +227,7 @@ func register(ts ...*table) {
 			read = readRoot
 		}
 		main := &endpoint{path: t.path, scope: t.scope, single: t.single, filter: t.filter, read: read, query: t.query,
-			list: t.list, count: t.count, page: t.page}
+			list: t.list, count: t.count, page: t.page, via: t.via}
 		t.endpoints = append([]*endpoint{main}, t.also...)
 		for _, e := range t.endpoints {
 			e.table = t
@@ -665,6 +670,9 @@ func (st *store) reads(e *endpoint) []scope {
 	case readRoot:
 		return []scope{{e.scope, 0}}
 	case readEach:
+		if e.via != nil {
+			return e.via(st)
+		}
 		return st.scopes(e.scope)
 	}
 	return nil
@@ -739,6 +747,10 @@ func (st *store) scopeValue(sc scope, name string) (int64, bool) {
 func (st *store) addsOf(t *table, sc scope) []kv {
 	var out []kv
 	for _, a := range t.adds {
+		if a[1] == "commit_id" && sc.kind == scCommit {
+			out = append(out, kv{a[0], appendJSONString(nil, commitSHA(&st.tab("commits").rows[sc.i]))})
+			continue
+		}
 		if v, ok := st.scopeValue(sc, a[1]); ok {
 			out = append(out, kv{a[0], strconv.AppendInt(nil, v, 10)})
 		}

@@ -30,6 +30,7 @@ func populate(st *store, o Options) {
 	for pl := range st.pipelines {
 		g.pipelineCommit(int32(pl))
 	}
+	st.commentPushed(0, 0, func(c int32) int32 { return int32(mix(int64(c)+93) % int64(len(st.users))) })
 }
 
 // newChildren gives the issues, merge requests and pipelines that have no

@@ -272,3 +272,53 @@ func TestReviewStateMovesNoMergeRequest(t *testing.T) {
 		t.Errorf("requesting changes: updated_at %s, want %s (the system note's touch)", got, s.nowStamp())
 	}
 }
+
+// A comment on a commit is a discussion of the commit; the commit, a git
+// object, does not change. The merge requests of a commit are those whose
+// diff holds it, and for a merge commit the merge request it merged.
+func TestCommitDiscussionsAndMergeRequests(t *testing.T) {
+	s := start(t, Options{}).freeze()
+	commits := objects(t, s.all("/api/v4/projects/1000/repository/commits?all=true"))
+	sha := fmt.Sprint(commits[len(commits)-1]["id"]) // the oldest
+	before := len(s.all("/api/v4/projects/1000/repository/commits/" + sha + "/discussions"))
+	s.Advance(time.Minute)
+	id := s.CommentOnCommit(1000, sha)
+	ds := objects(t, s.all("/api/v4/projects/1000/repository/commits/"+sha+"/discussions"))
+	if len(ds) != before+1 {
+		t.Fatalf("%d discussions, want %d", len(ds), before+1)
+	}
+	notes, _ := ds[len(ds)-1]["notes"].([]any)
+	if len(notes) != 1 || fmt.Sprint(notes[0].(map[string]any)["id"]) != fmt.Sprint(id) ||
+		notes[0].(map[string]any)["noteable_type"] != "Commit" || notes[0].(map[string]any)["created_at"] != s.nowStamp() {
+		t.Errorf("the comment's discussion: %v", ds[len(ds)-1])
+	}
+	if got := objects(t, s.all("/api/v4/projects/1000/repository/commits?all=true")); fmt.Sprint(got) != fmt.Sprint(commits) {
+		t.Error("commenting changed the commits listing")
+	}
+	// A merged merge request: its commits and its merge commit list it.
+	var merged map[string]any
+	for iid := 1; merged == nil && iid < 50; iid++ {
+		if m := s.one(fmt.Sprintf("/api/v4/projects/1000/merge_requests?iids[]=%d", iid)); m["state"] == "merged" && m["merge_commit_sha"] != nil {
+			merged = m
+		}
+	}
+	if merged == nil {
+		t.Fatal("no merged merge request")
+	}
+	lists := func(sha string) bool {
+		for _, m := range objects(t, s.all("/api/v4/projects/1000/repository/commits/"+sha+"/merge_requests")) {
+			if fmt.Sprint(m["id"]) == fmt.Sprint(merged["id"]) {
+				return true
+			}
+		}
+		return false
+	}
+	if !lists(fmt.Sprint(merged["merge_commit_sha"])) {
+		t.Error("the merge commit does not list its merge request")
+	}
+	for _, c := range objects(t, s.all(fmt.Sprintf("/api/v4/projects/1000/merge_requests/%v/commits", merged["iid"]))) {
+		if !lists(fmt.Sprint(c["id"])) {
+			t.Errorf("commit %v of the merge request does not list it", c["id"])
+		}
+	}
+}

@@ -315,7 +315,7 @@ type rowTable struct {
 }
 
 // sparseTables hang off many scopes with few rows (notes' award emoji).
-var sparseTables = map[string]bool{"issue_note_award_emoji": true, "merge_request_note_award_emoji": true}
+var sparseTables = map[string]bool{"issue_note_award_emoji": true, "merge_request_note_award_emoji": true, "commit_notes": true}
 
 // add appends r (its id taken from the sequence when 0) and returns its index.
 func (t *rowTable) add(r row) int32 {
@@ -412,7 +412,7 @@ func (st *store) tab(name string) *rowTable {
 	if s, ok := sharedSequences[name]; ok {
 		seq = s
 	}
-	if name == "epic_notes" {
+	if name == "epic_notes" || name == "commit_notes" {
 		seq = "notes"
 	}
 	next, ok := st.seqs[seq]

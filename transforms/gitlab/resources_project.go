@@ -90,6 +90,20 @@ var projectResources = []Resource{
 			Adds: []Add{{"project_id", "project_id"}}}},
 	},
 	{
+		// A commit never changes, and a note on it touches nothing ("Commits
+		// are not stored in the DB so we can't touch them": Note#touch_noteable,
+		// app/models/note.rb): the discussions of a commit are read with the
+		// commits each push brings (their comments of then), never again —
+		// a later comment on an older commit is not re-read (its
+		// "commented on" event is in project_events). A request per commit:
+		// on request. The commit's /comments endpoint serves the same notes
+		// in the legacy CommitNote shape, without ids: not read.
+		Name: "commit_discussions", Doc: "Discussions (threads of notes) of the commits each push brings, as of the push: a later comment on an older commit is not re-read (one request per commit).",
+		Key: []string{"id"}, Optional: true, Tier: "Free", Include: OnRequest,
+		Sources: []Source{{Modes: anyMode, Parent: "commits", Path: "projects/{project_id}/repository/commits/{id}/discussions",
+			Adds: []Add{{"project_id", "project_id"}, {"commit_id", "id"}}}},
+	},
+	{
 		Name: "repository_contributors", Doc: "Contributors to each project's default branch (commits, additions, deletions).", Key: []string{"project_id", "email"}, Optional: true, Tier: "Free",
 		Sources: withActivity(perProject("projects/{id}/repository/contributors", "")),
 	},

@@ -198,6 +198,25 @@ var workResources = []Resource{
 		Sources: refreshed(perMR("commits", "", false)),
 	},
 	{
+		// The merge requests of a commit (MergeRequestsFinder commit_sha:
+		// by_related_commit_sha, those whose latest diff holds it, or whose
+		// merge or squash commit it is: app/models/merge_request.rb), read
+		// for each commit of a merge request as merge_request_commits reads
+		// them: with each merge request updated in the window, and by its
+		// refresh. A commit's own listing (by push) is never read again, so
+		// a merge request opened later over old commits would be missed
+		// there. The links themselves are merge_request_commits' (and the
+		// merge_commit_sha / squash_commit_sha of merge_requests): a request
+		// per commit of a merge request, hence on request. Merge and squash
+		// commits are not listed here (they are no commit of a merge
+		// request): their merge request is the one whose merge_commit_sha
+		// or squash_commit_sha they are.
+		Name: "commit_merge_requests", Doc: "Merge requests of each commit of a merge request (the commit's merge requests: usually the reverse of merge_request_commits): with the commits of each merge request updated in the window, and of every merge request again once per GITLAB_REFRESH_PERIOD.",
+		Key: []string{"project_id", "commit_id", "id"}, Tier: "Free", Include: OnRequest,
+		Sources: []Source{{Modes: anyMode, Parent: "merge_request_commits", Path: "projects/{project_id}/repository/commits/{id}/merge_requests",
+			Adds: []Add{{"project_id", "project_id"}, {"commit_id", "id"}}, Refresh: true}},
+	},
+	{
 		// As merge_request_commits.
 		Name: "merge_request_diffs", Doc: "File diffs of merge requests (large): with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"merge_request_id", "old_path", "new_path"},
 		Tier: "Free", Include: OnRequest, Sources: refreshed(perMR("diffs", "", false)),
