@@ -99,7 +99,9 @@ var projectResources = []Resource{
 		// on request. The commit's /comments endpoint serves the same notes
 		// in the legacy CommitNote shape, without ids: not read.
 		Name: "commit_discussions", Doc: "Discussions (threads of notes) of the commits each push brings, as of the push: a later comment on an older commit is not re-read (one request per commit).",
-		Key: []string{"id"}, Optional: true, Tier: "Free", Include: OnRequest,
+		// Unreconciled: a commit's listing is not read again (the
+		// deletions of commits themselves are not detected either).
+		Key: []string{"id"}, Optional: true, Tier: "Free", Include: OnRequest, Unreconciled: true,
 		Sources: []Source{{Modes: anyMode, Parent: "commits", Path: "projects/{project_id}/repository/commits/{id}/discussions",
 			Adds: []Add{{"project_id", "project_id"}, {"commit_id", "id"}}}},
 	},

@@ -134,9 +134,10 @@ var workResources = []Resource{
 	},
 	{
 		// Merge requests that mention the issue (in their description,
-		// commits or notes) or close it: GitLab finds them by parsing
-		// references (Issue#related_merge_requests), costly for it and one
-		// request per issue, hence on request. A mention in a merge
+		// commits or notes) or close it, by iid: GitLab finds them by parsing
+		// references (Issues::ReferencedMergeRequestsService, presented as
+		// API::Entities::MergeRequest: lib/api/issues.rb), costly for it and
+		// one request per issue, hence on request. A mention in a merge
 		// request's note touches the merge request, not the issue, and each
 		// row embeds the merge request (a change of it never moves the
 		// issue): a refresh.
@@ -212,7 +213,10 @@ var workResources = []Resource{
 		// request): their merge request is the one whose merge_commit_sha
 		// or squash_commit_sha they are.
 		Name: "commit_merge_requests", Doc: "Merge requests of each commit of a merge request (the commit's merge requests: usually the reverse of merge_request_commits): with the commits of each merge request updated in the window, and of every merge request again once per GITLAB_REFRESH_PERIOD.",
-		Key: []string{"project_id", "commit_id", "id"}, Tier: "Free", Include: OnRequest,
+		// Unreconciled: a link goes when its commit leaves the merge
+		// request's diff (a force-push), which is merge_request_commits'
+		// deletion; the commit's own listing is then not read again.
+		Key: []string{"project_id", "commit_id", "id"}, Tier: "Free", Include: OnRequest, Unreconciled: true,
 		Sources: []Source{{Modes: anyMode, Parent: "merge_request_commits", Path: "projects/{project_id}/repository/commits/{id}/merge_requests",
 			Adds: []Add{{"project_id", "project_id"}, {"commit_id", "id"}}, Refresh: true}},
 	},
@@ -275,7 +279,8 @@ var workResources = []Resource{
 		Key: []string{"id"}, Tier: "Free", Include: OnRequest, Sources: refreshed(perMR("versions", "", false)),
 	},
 	{
-		// As issue_participants (app/models/note.rb).
+		// As issue_participants (app/models/note.rb), with the reviewers
+		// (participant :reviewers: app/models/merge_request.rb).
 		Name: "merge_request_participants", Doc: "Users taking part in each merge request (author, assignees, commenters): with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.",
 		Key: []string{"merge_request_id", "id"}, Tier: "Free", Include: OnRequest, Sources: refreshed(perMR("participants", "", false)),
 	},
