@@ -23,14 +23,13 @@ func init() {
 			list: childRows("issue_award_emoji", (*store).renderAward), count: rowCount("issue_award_emoji")},
 		&table{name: "merge_request_award_emoji", keys: []string{"id"}, path: "projects/:id/merge_requests/:iid/award_emoji", scope: scMR,
 			list: childRows("merge_request_award_emoji", (*store).renderAward), count: rowCount("merge_request_award_emoji")},
-		// The award emoji of notes: served, but not in Expected while the
-		// exporter's catalog has no table for them.
-		&table{name: "issue_note_award_emoji", keys: []string{"id"}, unlisted: true,
+		// The award emoji of notes (read per note of the notes listings).
+		&table{name: "issue_note_award_emoji", keys: []string{"id"},
 			path: "projects/:id/issues/:iid/notes/:note_id/award_emoji", scope: scIssueNote,
-			list: childRows("issue_note_award_emoji", (*store).renderAward)},
-		&table{name: "merge_request_note_award_emoji", keys: []string{"id"}, unlisted: true,
+			list: childRows("issue_note_award_emoji", (*store).renderAward), count: rowCount("issue_note_award_emoji")},
+		&table{name: "merge_request_note_award_emoji", keys: []string{"id"},
 			path: "projects/:id/merge_requests/:iid/notes/:note_id/award_emoji", scope: scMRNote,
-			list: childRows("merge_request_note_award_emoji", (*store).renderAward)},
+			list: childRows("merge_request_note_award_emoji", (*store).renderAward), count: rowCount("merge_request_note_award_emoji")},
 	)
 }
 
@@ -49,6 +48,8 @@ var awardTables = map[string]string{"issue": "issue_award_emoji", "merge_request
 // resourceOf names the resource an event or award belongs to.
 func (st *store) resourceOf(table string, r *row) (typ string, id int64) {
 	switch {
+	case strings.HasPrefix(table, "epic_"):
+		return "Epic", st.epics[r.scope].id
 	case strings.HasSuffix(table, "note_award_emoji") && strings.HasPrefix(table, "merge_request"):
 		return "Note", st.mrNotes[r.scope].id
 	case strings.HasSuffix(table, "note_award_emoji"):

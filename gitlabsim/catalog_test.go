@@ -145,4 +145,5 @@ func untemplated(query string) string {
 // the one their objects hang off: the commits of a project through the
 // heads of its branches listing, the statuses of a commit through the
 // pipelines of its sha.
-var reachedBy = map[string]string{"commits": "repository_branches", "commit_statuses": "pipelines"}
+var reachedBy = map[string]string{"commits": "repository_branches", "commit_statuses": "pipelines",
+	"commit_merge_requests": "merge_request_commits"}

@@ -14,7 +14,9 @@ import (
 // change).
 func (m *mutator) tableChanges(n int) {
 	st, now := m.st, m.now
-	m.newChildren(now) // the issues, merge requests and pipelines this Mutate created
+	commits := len(st.tab("commits").rows)
+	defer st.commentPushed(commits, now, func(int32) int32 { return m.anyUser() }) // comments on what was pushed
+	m.newChildren(now)                                                             // the issues, merge requests and pipelines this Mutate created
 	m.groupChanges()
 	m.projectChanges(n)
 	m.workChanges(n)
@@ -99,7 +101,10 @@ func (m *mutator) anyGroup() int32 { return m.pickFrom(m.st.subtree(0)) }
 
 func (m *mutator) groupChanges() {
 	st, now := m.st, m.now
-	m.edit("group_iterations", m.pickRow("group_iterations", -1, nil))
+	// An iteration edited: not the first of its group (k = 0), the one
+	// iteration events embed (GitLab would change the embedded copies
+	// without moving their issues, as for milestones).
+	m.edit("group_iterations", m.pickRow("group_iterations", -1, func(r *row) bool { return r.k != 0 }))
 	g := m.anyGroup()
 	st.tab("group_iterations").add(row{scope: g, created: now, updated: now, k: m.nextK("group_iterations", g), user: -1, ref: -1})
 	g = m.anyGroup()
@@ -254,6 +259,16 @@ func (m *mutator) workChanges(n int) {
 			m.award("merge_request", i, awardDown)
 		}
 	}
+	// A reviewer marks an open merge request reviewed: the state is
+	// written on the reviewer alone (merge_requests.go: review).
+	if p := m.pickFrom(withMRs); p >= 0 {
+		for _, i := range st.projects[p].mrs {
+			if mr := &st.mrs[i]; mr.state == mrOpened && len(mr.reviewers) > 0 && st.reviewState(i, mr.reviewers[0]) != reviewStates[reviewReviewed] {
+				m.review(i, mr.reviewers[0], reviewReviewed)
+				break
+			}
+		}
+	}
 	if nt := m.pickNote(false, func(nt *note) bool { return !nt.system }); nt >= 0 {
 		m.award("issue_note", nt, awardUp)
 	}
@@ -307,6 +322,19 @@ func (m *mutator) workChanges(n int) {
 		e := m.pickFrom(epics)
 		st.tab("epic_notes").add(row{scope: e, created: now, updated: now, user: m.anyUser(), ref: -1})
 		m.bumpEpic(e)
+		// A label added to an epic: Epics::UpdateService applies it as
+		// IssuableBaseService does, touching the epic, with its event.
+		e = m.pickFrom(epics)
+		ep := &st.epics[e]
+		for _, l := range st.groups[ep.group].labels {
+			if !slices.Contains(ep.labels, l) {
+				ep.labels = append(ep.labels, l)
+				st.tab("epic_resource_label_events").add(row{scope: e, created: now, updated: now, user: m.anyUser(), ref: l})
+				m.touchLabels([]int32{l})
+				m.bumpEpic(e)
+				break
+			}
+		}
 		e = m.pickFrom(epics)
 		for _, p := range st.subtreeProjects(st.epics[e].group) {
 			if n < 3 {

@@ -22,6 +22,8 @@ func init() {
 			list: rowsOf("environments", atNone, (*store).renderEnvironment)},
 		&table{name: "deployments", keys: []string{"id"}, path: "projects/:id/deployments", scope: scProject,
 			query: "order_by=updated_at&sort=desc", filter: updatedWindow, list: listDeployments},
+		&table{name: "deployment_merge_requests", keys: []string{"deployment_id", "id"},
+			path: "projects/:id/deployments/:deployment_id/merge_requests", scope: scDeploy, list: listDeploymentMRs},
 		&table{name: "group_protected_environments", keys: []string{"group_id", "name"}, tier: tierPremium,
 			path: "groups/:id/protected_environments", scope: scGroup,
 			list: rowsOf("group_protected_environments", atNone, (*store).renderProtectedEnvironment)},
@@ -312,4 +314,57 @@ func (s *Sim) StartDeployments(projectID int64, n int) []int64 {
 		}
 	})
 	return ids
+}
+
+// deployedMRs are the merge requests a deployment shipped, as
+// Deployments::LinkMergeRequestsService links them once it succeeds
+// (app/models/deployment.rb): those of its project merged after the
+// previous successful deployment to its environment finished (deleted
+// ones included: the links were written then), at most 30 days before,
+// and up to its own finish. None until it succeeds.
+func (st *store) deployedMRs(d int32) []int32 {
+	tab := st.tab("deployments")
+	r := &tab.rows[d]
+	if r.flag != depSuccess {
+		return nil
+	}
+	from := r.updated - 30*msPerDay
+	for i := range tab.rows {
+		x := &tab.rows[i]
+		if x.scope == r.scope && x.ref == r.ref && x.flag == depSuccess && x.updated < r.updated {
+			from = max(from, x.updated)
+		}
+	}
+	var out []int32
+	for _, m := range st.projects[r.scope].mrs {
+		if mr := &st.mrs[m]; mr.state == mrMerged && mr.merged > from && mr.merged <= r.updated {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// listDeploymentMRs lists them as MergeRequestsFinder orders them
+// (created_at desc: lib/api/deployments.rb), as
+// API::Entities::MergeRequestBasic; none while the project's merge
+// requests are turned off.
+func listDeploymentMRs(s *Sim, sc scope, q *params) []item {
+	st := s.st
+	p := st.tab("deployments").rows[sc.i].scope
+	if st.projects[p].disabled[featMRs] {
+		return nil
+	}
+	mrs := st.deployedMRs(sc.i)
+	sort.Slice(mrs, func(a, b int) bool {
+		ma, mb := &st.mrs[mrs[a]], &st.mrs[mrs[b]]
+		if ma.created != mb.created {
+			return ma.created > mb.created
+		}
+		return ma.id > mb.id
+	})
+	out := make([]item, len(mrs))
+	for n, m := range mrs {
+		out[n] = item{id: st.mrs[m].id, render: func() []byte { return st.renderMR(m) }}
+	}
+	return out
 }

@@ -44,12 +44,13 @@ const (
 	scMRNote    // a note of a merge request (an index into mrNotes)
 	scSchedule  // a row of the pipeline_schedules table
 	scPackage   // a row of the packages table
+	scDeploy    // a row of the deployments table
 )
 
 // scopeNames name the scope kinds (and, through parentTables, the table
 // whose objects they are).
 var scopeNames = [...]string{"instance", "group", "project", "issue", "merge_request", "pipeline", "epic", "commit",
-	"container_repository", "issue_note", "merge_request_note", "pipeline_schedule", "package"}
+	"container_repository", "issue_note", "merge_request_note", "pipeline_schedule", "package", "deployment"}
 
 // scope is one parent object: an index into the store's slice of its kind
 // (groups, projects, issues, mrs, pipelines, epics) or into the rows of
@@ -138,6 +139,10 @@ type endpoint struct {
 	count func(st *store, sc scope) int
 	// page answers one page of the filtered items (default: offset paging).
 	page func(s *Sim, r *http.Request, q *params, items []item) *response
+	// via lists the scopes the catalog reads the endpoint for, when they
+	// are not every object of its scope kind (the commits of merge
+	// requests); nil: st.scopes(scope).
+	via func(st *store) []scope
 
 	table *table
 	segs  []string
@@ -192,6 +197,7 @@ type table struct {
 	list   func(s *Sim, sc scope, q *params) []item
 	count  func(st *store, sc scope) int
 	page   func(s *Sim, r *http.Request, q *params, items []item) *response
+	via    func(st *store) []scope
 	// also: other endpoints serving the table's objects (read by the
 	// catalog too when their read is set).
 	also []*endpoint
@@ -207,16 +213,19 @@ var (
 	tables      []*table
 	tableByName = map[string]*table{}
 	defaultAdds = map[scopeKind][][2]string{
-		scGroup:    {{"group_id", "group_id"}},
-		scProject:  {{"project_id", "project_id"}},
-		scIssue:    {{"project_id", "project_id"}, {"issue_iid", "issue_iid"}, {"issue_id", "issue_id"}},
-		scMR:       {{"project_id", "project_id"}, {"merge_request_iid", "merge_request_iid"}, {"merge_request_id", "merge_request_id"}},
-		scPipeline: {{"project_id", "project_id"}, {"pipeline_id", "pipeline_id"}},
-		scEpic:     {{"epic_id", "epic_id"}, {"epic_iid", "epic_iid"}},
-		scCommit:   {{"project_id", "project_id"}},
-		scRegistry: {{"project_id", "project_id"}, {"repository_id", "repository_id"}},
-		scSchedule: {{"project_id", "project_id"}, {"pipeline_schedule_id", "pipeline_schedule_id"}},
-		scPackage:  {{"project_id", "project_id"}, {"package_id", "package_id"}},
+		scGroup:     {{"group_id", "group_id"}},
+		scProject:   {{"project_id", "project_id"}},
+		scIssue:     {{"project_id", "project_id"}, {"issue_iid", "issue_iid"}, {"issue_id", "issue_id"}},
+		scMR:        {{"project_id", "project_id"}, {"merge_request_iid", "merge_request_iid"}, {"merge_request_id", "merge_request_id"}},
+		scPipeline:  {{"project_id", "project_id"}, {"pipeline_id", "pipeline_id"}},
+		scEpic:      {{"epic_id", "epic_id"}, {"epic_iid", "epic_iid"}},
+		scCommit:    {{"project_id", "project_id"}},
+		scRegistry:  {{"project_id", "project_id"}, {"repository_id", "repository_id"}},
+		scIssueNote: {{"project_id", "project_id"}, {"issue_id", "issue_id"}, {"note_id", "note_id"}},
+		scMRNote:    {{"project_id", "project_id"}, {"merge_request_id", "merge_request_id"}, {"note_id", "note_id"}},
+		scDeploy:    {{"project_id", "project_id"}, {"deployment_id", "deployment_id"}},
+		scSchedule:  {{"project_id", "project_id"}, {"pipeline_schedule_id", "pipeline_schedule_id"}},
+		scPackage:   {{"project_id", "project_id"}, {"package_id", "package_id"}},
 	}
 )
 
@@ -231,7 +240,7 @@ func register(ts ...*table) {
 			read = readRoot
 		}
 		main := &endpoint{path: t.path, scope: t.scope, single: t.single, filter: t.filter, read: read, query: t.query,
-			list: t.list, count: t.count, page: t.page}
+			list: t.list, count: t.count, page: t.page, via: t.via}
 		t.endpoints = append([]*endpoint{main}, t.also...)
 		for _, e := range t.endpoints {
 			e.table = t
@@ -478,6 +487,14 @@ func (s *Sim) resolveScope(e *endpoint, top int32, caps map[string]string) (scop
 			}
 		}
 		return scope{}, messageResponse(http.StatusNotFound, "404 Note Not Found")
+	case scDeploy:
+		tab := st.tab("deployments")
+		for _, i := range tab.live(top) {
+			if tab.rows[i].id == num("deployment_id") {
+				return scope{scDeploy, i}, nil
+			}
+		}
+		return scope{}, messageResponse(http.StatusNotFound, "404 Deployment Not Found")
 	}
 	return scope{}, notFoundRoute()
 }
@@ -505,6 +522,8 @@ func (st *store) projectOf(sc scope) int32 {
 		return st.issues[st.issueNotes[sc.i].parent].project
 	case scMRNote:
 		return st.mrs[st.mrNotes[sc.i].parent].project
+	case scDeploy:
+		return st.tab("deployments").rows[sc.i].scope
 	}
 	return -1
 }
@@ -658,12 +677,28 @@ func (st *store) scopes(kind scopeKind) []scope {
 				}
 			}
 		}
-	case scRegistry, scSchedule, scPackage:
-		tab := st.tab(map[scopeKind]string{scRegistry: "container_repositories", scSchedule: "pipeline_schedules", scPackage: "packages"}[kind])
+	case scRegistry, scSchedule, scPackage, scDeploy:
+		tab := st.tab(map[scopeKind]string{scRegistry: "container_repositories", scSchedule: "pipeline_schedules", scPackage: "packages", scDeploy: "deployments"}[kind])
 		for p := range st.projects {
 			if inTree(int32(p)) {
 				for _, i := range tab.live(int32(p)) {
 					out = append(out, scope{kind, i})
+				}
+			}
+		}
+	case scIssueNote:
+		for i := range st.issues {
+			if inTree(st.issues[i].project) {
+				for _, n := range st.issues[i].notes {
+					out = append(out, scope{kind, n})
+				}
+			}
+		}
+	case scMRNote:
+		for i := range st.mrs {
+			if inTree(st.mrs[i].project) {
+				for _, n := range st.mrs[i].notes {
+					out = append(out, scope{kind, n})
 				}
 			}
 		}
@@ -678,6 +713,9 @@ func (st *store) reads(e *endpoint) []scope {
 	case readRoot:
 		return []scope{{e.scope, 0}}
 	case readEach:
+		if e.via != nil {
+			return e.via(st)
+		}
 		return st.scopes(e.scope)
 	}
 	return nil
@@ -697,7 +735,21 @@ func (st *store) scopeValue(sc scope, name string) (int64, bool) {
 		case scEpic:
 			return st.groups[st.epics[sc.i].group].id, true
 		}
+	case "note_id":
+		switch sc.kind {
+		case scIssueNote:
+			return st.issueNotes[sc.i].id, true
+		case scMRNote:
+			return st.mrNotes[sc.i].id, true
+		}
+	case "deployment_id":
+		if sc.kind == scDeploy {
+			return st.tab("deployments").rows[sc.i].id, true
+		}
 	case "issue_iid", "issue_id":
+		if sc.kind == scIssueNote && name == "issue_id" {
+			return st.issues[st.issueNotes[sc.i].parent].id, true
+		}
 		if sc.kind == scIssue {
 			if name == "issue_id" {
 				return st.issues[sc.i].id, true
@@ -705,6 +757,9 @@ func (st *store) scopeValue(sc scope, name string) (int64, bool) {
 			return int64(st.issues[sc.i].iid), true
 		}
 	case "merge_request_iid", "merge_request_id":
+		if sc.kind == scMRNote && name == "merge_request_id" {
+			return st.mrs[st.mrNotes[sc.i].parent].id, true
+		}
 		if sc.kind == scMR {
 			if name == "merge_request_id" {
 				return st.mrs[sc.i].id, true
@@ -743,6 +798,10 @@ func (st *store) scopeValue(sc scope, name string) (int64, bool) {
 func (st *store) addsOf(t *table, sc scope) []kv {
 	var out []kv
 	for _, a := range t.adds {
+		if a[1] == "commit_id" && sc.kind == scCommit {
+			out = append(out, kv{a[0], appendJSONString(nil, commitSHA(&st.tab("commits").rows[sc.i]))})
+			continue
+		}
 		if v, ok := st.scopeValue(sc, a[1]); ok {
 			out = append(out, kv{a[0], strconv.AppendInt(nil, v, 10)})
 		}

@@ -43,6 +43,14 @@ func (s *tsim) urlOf(e *endpoint, sc scope) string {
 		caps["pipeline_schedule_id"] = strconv.FormatInt(st.tab("pipeline_schedules").rows[sc.i].id, 10)
 	case scPackage:
 		caps["package_id"] = strconv.FormatInt(st.tab("packages").rows[sc.i].id, 10)
+	case scIssueNote:
+		caps["iid"] = strconv.Itoa(int(st.issues[st.issueNotes[sc.i].parent].iid))
+		caps["note_id"] = strconv.FormatInt(st.issueNotes[sc.i].id, 10)
+	case scMRNote:
+		caps["iid"] = strconv.Itoa(int(st.mrs[st.mrNotes[sc.i].parent].iid))
+		caps["note_id"] = strconv.FormatInt(st.mrNotes[sc.i].id, 10)
+	case scDeploy:
+		caps["deployment_id"] = strconv.FormatInt(st.tab("deployments").rows[sc.i].id, 10)
 	}
 	segs := append([]string(nil), e.segs...)
 	for i, seg := range segs {

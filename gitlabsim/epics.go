@@ -24,6 +24,12 @@ func init() {
 			path: "groups/:id/epics/:epic_iid/issues", scope: scEpic, list: listEpicIssues},
 		&table{name: "epic_notes", keys: []string{"id"}, tier: tierPremium,
 			path: "groups/:id/epics/:epic_id/notes", scope: scEpic, list: listEpicNotes},
+		// The legacy epics API names the epic by its id (find_noteable:
+		// lib/api/helpers/notes_helpers.rb).
+		&table{name: "epic_resource_label_events", keys: []string{"id"}, tier: tierPremium,
+			path: "groups/:id/epics/:epic_id/resource_label_events", scope: scEpic,
+			list:  childRows("epic_resource_label_events", (*store).renderLabelEvent),
+			count: rowCount("epic_resource_label_events")},
 	)
 }
 

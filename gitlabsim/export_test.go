@@ -29,7 +29,8 @@ type DeclaredEndpoint struct {
 // ParentTables names the table whose objects each scope kind is.
 var ParentTables = map[string]string{"group": "groups", "project": "projects", "issue": "issues", "merge_request": "merge_requests",
 	"pipeline": "pipelines", "epic": "epics", "commit": "commits", "container_repository": "container_repositories",
-	"pipeline_schedule": "pipeline_schedules", "package": "packages"}
+	"pipeline_schedule": "pipeline_schedules", "package": "packages",
+	"issue_note": "issue_notes", "merge_request_note": "merge_request_notes", "deployment": "deployments"}
 
 // DeclaredTables lists every table's declaration.
 func DeclaredTables() []DeclaredTable {

@@ -38,7 +38,105 @@ func init() {
 			list: func(s *Sim, sc scope, q *params) []item {
 				return []item{{render: func() []byte { return marshal(makeTimeStats(s.st.issues[sc.i].id)) }}}
 			}, count: func(*store, scope) int { return 1 }},
+		&table{name: "issue_resource_iteration_events", keys: []string{"id"}, tier: tierPremium,
+			path: "projects/:id/issues/:iid/resource_iteration_events", scope: scIssue, list: listIterationEvents},
+		&table{name: "issue_closed_by", keys: []string{"issue_id", "id"}, path: "projects/:id/issues/:iid/closed_by", scope: scIssue,
+			list: func(s *Sim, sc scope, q *params) []item { return s.st.issueMRs(sc.i, false) }},
+		&table{name: "issue_related_merge_requests", keys: []string{"issue_id", "id"},
+			path: "projects/:id/issues/:iid/related_merge_requests", scope: scIssue,
+			list: func(s *Sim, sc scope, q *params) []item { return s.st.issueMRs(sc.i, true) }},
+		&table{name: "issue_participants", keys: []string{"issue_id", "id"}, path: "projects/:id/issues/:iid/participants", scope: scIssue,
+			list: func(s *Sim, sc scope, q *params) []item { return s.st.userItems(s.st.issueParticipants(sc.i)) }},
 	)
+}
+
+// renderIssueBasic renders issue i as API::Entities::IssueBasic: without
+// what API::Entities::Issue adds (lib/api/entities/issue.rb).
+func (st *store) renderIssueBasic(i int32) []byte {
+	return dropFields(st.renderIssue(i), "has_tasks", "task_status", "_links", "references", "severity", "subscribed",
+		"moved_to_id", "service_desk_reply_to")
+}
+
+// issueParticipants are the users taking part in issue i (Participable:
+// the author, assignees, the authors of its comments), each once.
+func (st *store) issueParticipants(i int32) []int32 {
+	is := &st.issues[i]
+	users := append([]int32{is.author}, is.assignees...)
+	for _, n := range is.notes {
+		if nt := &st.issueNotes[n]; !nt.system {
+			users = append(users, nt.author)
+		}
+	}
+	return distinctUsers(users)
+}
+
+// issueMRs lists the merge requests of issue i's project that close it
+// (GET .../closed_by: API::Entities::MergeRequestBasic), or with related
+// those that close or mention it (GET .../related_merge_requests:
+// API::Entities::MergeRequest), by id; none while the project's merge
+// requests are turned off.
+func (st *store) issueMRs(i int32, related bool) []item {
+	p := st.issues[i].project
+	if st.projects[p].disabled[featMRs] {
+		return nil
+	}
+	var out []item
+	for _, m := range st.projects[p].mrs {
+		if !slices.Contains(st.mrCloses[m], i) && !(related && st.mentionedIssue(m) == i) {
+			continue
+		}
+		render := func() []byte { return st.renderMR(m) }
+		if related {
+			render = func() []byte { return st.renderMRFull(m) }
+		}
+		out = append(out, item{id: st.mrs[m].id, render: render})
+	}
+	return out
+}
+
+// iterationEvents: a quarter of the issues (of groups with iterations)
+// were put in an iteration and taken out again: the event of each.
+func (st *store) iterationOf(i int32) int32 {
+	is := &st.issues[i]
+	if mix(is.id*17+2)%4 != 0 || is.created+8000 > is.updated {
+		return -1
+	}
+	return st.firstIteration(st.projects[is.project].group, is.created)
+}
+
+// firstIteration is the first iteration (k = 0) of group g or of its
+// nearest ancestor that had one before (a row of group_iterations), or -1.
+func (st *store) firstIteration(g int32, before int64) int32 {
+	tab := st.tab("group_iterations")
+	for _, x := range append([]int32{g}, st.ancestors(g)...) {
+		for _, i := range tab.live(x) {
+			if r := &tab.rows[i]; r.k == 0 && r.created < before {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// listIterationEvents renders an issue's iteration events
+// (API::Entities::ResourceIterationEvent, with the iteration).
+func listIterationEvents(s *Sim, sc scope, q *params) []item {
+	st := s.st
+	it := st.iterationOf(sc.i)
+	if it < 0 {
+		return nil
+	}
+	is := &st.issues[sc.i]
+	out := make([]item, 2)
+	for k, action := range []string{"add", "remove"} {
+		id := 6800000 + int64(sc.i)*2 + int64(k)
+		out[k] = item{id: id, render: func() []byte {
+			return newObj().f("id", id).f("user", st.userJSON(is.author)).f("created_at", st.ts(is.created+7000+int64(k)*1000)).
+				f("resource_type", "Issue").f("resource_id", is.id).
+				f("iteration", raw(st.renderIteration(&st.tab("group_iterations").rows[it]))).f("action", action).done()
+		}}
+	}
+	return out
 }
 
 // workKind describes issues or merge requests for the shared list logic.

@@ -270,3 +270,21 @@ func lookupField(o []byte, k string) ([]byte, bool) {
 		}
 	}
 }
+
+// dropFields removes top-level fields of a JSON object (a simulator
+// rendering: an entity that exposes fewer fields than another).
+func dropFields(o []byte, names ...string) []byte {
+	out := []byte{'{'}
+	for _, f := range topFields(o) {
+		if slices.Contains(names, f.k) {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = appendJSONString(out, f.k)
+		out = append(out, ':')
+		out = append(out, f.v...)
+	}
+	return append(out, '}')
+}

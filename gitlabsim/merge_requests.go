@@ -2,6 +2,7 @@ package gitlabsim
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -58,6 +59,26 @@ func init() {
 			count: rowCount("merge_request_resource_milestone_events")},
 		&table{name: "merge_request_closes_issues", keys: []string{"merge_request_id", "id"},
 			path: "projects/:id/merge_requests/:iid/closes_issues", scope: scMR, list: listClosesIssues},
+		&table{name: "merge_request_reviewers", keys: []string{"merge_request_id", "user.id"},
+			path: "projects/:id/merge_requests/:iid/reviewers", scope: scMR, list: listReviewers,
+			count: func(st *store, sc scope) int { return len(st.mrs[sc.i].reviewers) }},
+		&table{name: "merge_request_approval_state", keys: []string{"merge_request_id"}, tier: tierPremium,
+			path: "projects/:id/merge_requests/:iid/approval_state", scope: scMR, single: true,
+			list: func(s *Sim, sc scope, q *params) []item {
+				return []item{{render: func() []byte { return s.st.renderApprovalState(sc.i) }}}
+			}, count: func(*store, scope) int { return 1 }},
+		&table{name: "merge_request_versions", keys: []string{"id"}, path: "projects/:id/merge_requests/:iid/versions", scope: scMR,
+			list: listVersions, count: rowCount("merge_request_commits")},
+		&table{name: "merge_request_participants", keys: []string{"merge_request_id", "id"},
+			path: "projects/:id/merge_requests/:iid/participants", scope: scMR, list: func(s *Sim, sc scope, q *params) []item {
+				return s.st.userItems(s.st.mrParticipants(sc.i))
+			}},
+		&table{name: "merge_request_related_issues", keys: []string{"merge_request_id", "id"},
+			path: "projects/:id/merge_requests/:iid/related_issues", scope: scMR, list: listRelatedIssues},
+		&table{name: "merge_request_blocks", keys: []string{"id"}, tier: tierPremium,
+			path: "projects/:id/merge_requests/:iid/blocks", scope: scMR, list: listBlocks},
+		&table{name: "merge_request_context_commits", keys: []string{"merge_request_id", "id"},
+			path: "projects/:id/merge_requests/:iid/context_commits", scope: scMR, list: listContextCommits},
 	)
 }
 
@@ -245,10 +266,10 @@ func listClosesIssues(s *Sim, sc scope, q *params) []item {
 	return out
 }
 
-func (st *store) renderApprovals(i int32) []byte {
+// approvers are the users who approved merge request i: those recorded,
+// or for a merged one without any, its reviewers or its merger.
+func (st *store) approvers(i int32) []int32 {
 	mr := &st.mrs[i]
-	p := &st.projects[mr.project]
-	approvedBy := []any{}
 	approvers := st.mrApprovals[i]
 	if mr.state == mrMerged && len(approvers) == 0 {
 		approvers = mr.reviewers
@@ -256,6 +277,14 @@ func (st *store) renderApprovals(i int32) []byte {
 			approvers = []int32{mr.mergedBy}
 		}
 	}
+	return approvers
+}
+
+func (st *store) renderApprovals(i int32) []byte {
+	mr := &st.mrs[i]
+	p := &st.projects[mr.project]
+	approvedBy := []any{}
+	approvers := st.approvers(i)
 	for _, u := range approvers {
 		approvedBy = append(approvedBy, raw(newObj().f("user", st.userJSON(u)).done()))
 	}
@@ -349,4 +378,265 @@ func (m *mutator) approve(i, user int32) {
 	m.st.mrApprovals[i] = append(m.st.mrApprovals[i], user)
 	m.mark("merge_requests", m.st.mrs[i].id)
 	m.addNote(true, i, true)
+}
+
+// Reviewer states (MergeRequestReviewer#state).
+var reviewStates = []string{"unreviewed", "reviewed", "requested_changes", "approved", "unapproved", "review_started"}
+
+const (
+	reviewUnreviewed = iota
+	reviewReviewed
+	reviewRequestedChanges
+	reviewApproved
+)
+
+// reviewState is reviewer u's state on merge request i: as set by Mutate,
+// else approved for an approver, else one that follows from the ids.
+func (st *store) reviewState(i, u int32) string {
+	if k, ok := st.reviews[[2]int32{i, u}]; ok {
+		return reviewStates[k]
+	}
+	if slices.Contains(st.approvers(i), u) {
+		return reviewStates[reviewApproved]
+	}
+	return reviewStates[mix(st.mrs[i].id*31+int64(u))%3]
+}
+
+// listReviewers lists a merge request's reviewers as
+// API::Entities::MergeRequestReviewer renders them (user, state,
+// created_at: when the review was asked for), in the order they were
+// asked (lib/api/merge_requests.rb).
+func listReviewers(s *Sim, sc scope, q *params) []item {
+	st := s.st
+	mr := &st.mrs[sc.i]
+	out := make([]item, len(mr.reviewers))
+	for n, u := range mr.reviewers {
+		asked := min(mr.created+int64(n+1)*msPerMinute, max(mr.updated, mr.created))
+		out[n] = item{render: func() []byte {
+			return newObj().f("user", st.userJSON(u)).f("state", st.reviewState(sc.i, u)).f("created_at", st.ts(asked)).done()
+		}}
+	}
+	return out
+}
+
+// renderApprovalState renders GET .../approval_state
+// (EE::API::Entities::ApprovalState): the rules with who approved each.
+func (st *store) renderApprovalState(i int32) []byte {
+	approvedBy := []any{}
+	for _, u := range st.approvers(i) {
+		approvedBy = append(approvedBy, st.userJSON(u))
+	}
+	rule := extend(st.renderApprovalRule(i), newObj().f("code_owner", false).f("approved_by", approvedBy).
+		f("approved", len(approvedBy) >= 1))
+	return newObj().f("approval_rules_overwritten", false).f("rules", []any{raw(rule)}).done()
+}
+
+// listVersions lists a merge request's diff versions, newest first
+// (API::Entities::MergeRequestDiff, lib/api/merge_request_diffs.rb): one per
+// push of its branch (a commit of merge_request_commits), based on the
+// target branch where the branch started.
+func listVersions(s *Sim, sc scope, q *params) []item {
+	st := s.st
+	mr := &st.mrs[sc.i]
+	tab := st.tab("merge_request_commits")
+	rows := tab.live(sc.i)
+	commits := st.tab("commits").rows
+	base := ""
+	if len(rows) > 0 {
+		first := tab.rows[rows[0]].ref
+		base = commitSHA(&commits[first])
+		if ps := st.parents(first); len(ps) > 0 {
+			base = commitSHA(&commits[ps[0]])
+		}
+	}
+	out := make([]item, 0, len(rows))
+	for n := len(rows) - 1; n >= 0; n-- {
+		r := &tab.rows[rows[n]]
+		c := &commits[r.ref]
+		out = append(out, item{id: 3000000 + r.id, render: func() []byte {
+			return newObj().f("id", 3000000+r.id).f("head_commit_sha", commitSHA(c)).f("base_commit_sha", base).
+				f("start_commit_sha", base).f("created_at", st.ts(c.created)).f("merge_request_id", mr.id).f("state", "collected").
+				f("real_size", strconv.Itoa(len(mrDiffFiles(mr.id)))).f("patch_id_sha", fullSHA(mix(r.id+77))).done()
+		}})
+	}
+	return out
+}
+
+// mrParticipants are the users taking part in merge request i
+// (Participable: the author, assignees, reviewers, the authors of its
+// comments), each once, in that order.
+func (st *store) mrParticipants(i int32) []int32 {
+	mr := &st.mrs[i]
+	users := append([]int32{mr.author}, mr.assignees...)
+	users = append(users, mr.reviewers...)
+	for _, n := range mr.notes {
+		if nt := &st.mrNotes[n]; !nt.system {
+			users = append(users, nt.author)
+		}
+	}
+	return distinctUsers(users)
+}
+
+func distinctUsers(users []int32) []int32 {
+	var out []int32
+	for _, u := range users {
+		if u >= 0 && !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// userItems lists users as API::Entities::UserBasic renders them.
+func (st *store) userItems(users []int32) []item {
+	out := make([]item, len(users))
+	for n, u := range users {
+		out[n] = item{id: st.users[u].id, render: func() []byte { return marshal(st.userJSON(u)) }}
+	}
+	return out
+}
+
+// mentionedIssue is the issue of its project that merge request i
+// mentions (in its description), or -1: a third of them mention one
+// created before them.
+func (st *store) mentionedIssue(i int32) int32 {
+	mr := &st.mrs[i]
+	h := mix(mr.id*7 + 5)
+	issues := st.projects[mr.project].issues
+	if h%3 != 0 || len(issues) == 0 {
+		return -1
+	}
+	is := issues[(h>>8)%int64(len(issues))]
+	if st.issues[is].created > mr.created {
+		return -1
+	}
+	return is
+}
+
+// relatedIssues are the issues merge request i references: those it
+// closes and the one it mentions, by id (MergeRequest#related_issues).
+func (st *store) relatedIssues(i int32) []int32 {
+	out := append([]int32(nil), st.mrCloses[i]...)
+	if m := st.mentionedIssue(i); m >= 0 && !slices.Contains(out, m) {
+		out = append(out, m)
+	}
+	sortByID(out, func(x int32) int64 { return st.issues[x].id })
+	return out
+}
+
+// listRelatedIssues renders them as API::Entities::IssueBasic (none while
+// the project's issues are turned off).
+func listRelatedIssues(s *Sim, sc scope, q *params) []item {
+	st := s.st
+	var out []item
+	for _, i := range st.relatedIssues(sc.i) {
+		if st.projects[st.issues[i].project].disabled[featIssues] {
+			continue
+		}
+		out = append(out, item{id: st.issues[i].id, render: func() []byte { return st.renderIssueBasic(i) }})
+	}
+	return out
+}
+
+// blockingMR is the merge request that blocks merge request i (the one
+// opened before it in its project), or -1: a fifth have one.
+func (st *store) blockingMR(i int32) int32 {
+	mr := &st.mrs[i]
+	if mr.iid < 2 || mix(mr.id*11+3)%5 != 0 {
+		return -1
+	}
+	return st.projects[mr.project].mrs[mr.iid-2]
+}
+
+// listBlocks lists a merge request's dependencies
+// (API::Entities::MergeRequestDependency: ee/lib/api/merge_request_dependencies.rb).
+func listBlocks(s *Sim, sc scope, q *params) []item {
+	st := s.st
+	b := st.blockingMR(sc.i)
+	if b < 0 {
+		return nil
+	}
+	id := 7000000 + st.mrs[sc.i].id
+	return []item{{id: id, render: func() []byte {
+		return newObj().f("id", id).f("blocking_merge_request", raw(st.renderMR(b))).f("blocked_merge_request", raw(st.renderMR(sc.i))).
+			f("project_id", st.projects[st.mrs[sc.i].project].id).done()
+	}}}
+}
+
+// contextCommit is the commit merge request i was given as context (the
+// target branch's commit before the one its branch started from), or -1:
+// a sixth have one.
+func (st *store) contextCommit(i int32) int32 {
+	tab := st.tab("merge_request_commits")
+	rows := tab.live(i)
+	if len(rows) == 0 || mix(st.mrs[i].id*13+1)%6 != 0 {
+		return -1
+	}
+	ps := st.parents(tab.rows[rows[0]].ref)
+	if len(ps) == 0 {
+		return -1
+	}
+	if pps := st.parents(ps[0]); len(pps) > 0 {
+		return pps[0]
+	}
+	return -1
+}
+
+// listContextCommits lists the context commits of a merge request
+// (API::Entities::Commit).
+func listContextCommits(s *Sim, sc scope, q *params) []item {
+	c := s.st.contextCommit(sc.i)
+	if c < 0 {
+		return nil
+	}
+	return []item{{render: func() []byte { return s.st.commitObj(c, false).done() }}}
+}
+
+// renderMRFull renders merge request i as API::Entities::MergeRequest:
+// MergeRequestBasic and what it adds (lib/api/entities/merge_request.rb).
+func (st *store) renderMRFull(i int32) []byte {
+	mr := &st.mrs[i]
+	head := st.mrSHA(i)
+	return extend(st.renderMR(i), newObj().f("changes_count", strconv.Itoa(len(mrDiffFiles(mr.id)))).
+		f("latest_build_started_at", nil).f("latest_build_finished_at", nil).f("first_deployed_to_production_at", nil).
+		f("pipeline", nil).f("head_pipeline", nil).
+		f("diff_refs", newObj().f("base_sha", fullSHA(mr.id+5<<40)).f("head_sha", head).f("start_sha", fullSHA(mr.id+5<<40))).
+		f("merge_error", nil).f("first_contribution", false).f("user", newObj().f("can_merge", false)))
+}
+
+// review sets reviewer u's state on merge request i, as
+// MergeRequests::MarkReviewerReviewedService and UpdateReviewerStateService
+// do: MergeRequestReviewer#update, which moves nothing of the merge
+// request (belongs_to :merge_request without touch:
+// app/models/merge_request_reviewer.rb). Requesting changes also adds a
+// system note (SystemNoteService.requested_changes), which touches it.
+func (m *mutator) review(i, u int32, state int) {
+	m.st.reviews[[2]int32{i, u}] = uint8(state)
+	if state == reviewRequestedChanges {
+		m.addNote(true, i, true)
+	}
+}
+
+// Review sets the review state of a reviewer of a merge request (by ids)
+// at s.Now(), as the reviewer does in GitLab: "reviewed" (the merge
+// request does not move) or "requested_changes" (a system note touches
+// it). It panics on an unknown merge request, reviewer or state.
+func (s *Sim) Review(mergeRequestID, userID int64, state string) {
+	k := slices.Index(reviewStates, state)
+	if k != reviewReviewed && k != reviewRequestedChanges {
+		panic("gitlabsim: Review: state must be reviewed or requested_changes, not " + state)
+	}
+	s.change(func(m *mutator) {
+		i, ok := m.st.awardable("merge_request", mergeRequestID)
+		if !ok {
+			panic(fmt.Sprintf("gitlabsim: Review: no merge request %d", mergeRequestID))
+		}
+		for _, u := range m.st.mrs[i].reviewers {
+			if m.st.users[u].id == userID {
+				m.review(i, u, k)
+				return
+			}
+		}
+		panic(fmt.Sprintf("gitlabsim: Review: user %d does not review merge request %d", userID, mergeRequestID))
+	})
 }

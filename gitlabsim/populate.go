@@ -31,6 +31,7 @@ func populate(st *store, o Options) {
 		g.pipelineCommit(int32(pl))
 	}
 	generateAdmin(st, o)
+	st.commentPushed(0, 0, func(c int32) int32 { return int32(mix(int64(c)+93) % int64(len(st.users))) })
 }
 
 // newChildren gives the issues, merge requests and pipelines that have no
@@ -140,6 +141,9 @@ func (g *gen) nonMember(members []member) int32 {
 func (g *gen) epicChildren(e int32, now int64) {
 	st := g.st
 	ep := &st.epics[e]
+	for n, l := range ep.labels {
+		st.tab("epic_resource_label_events").add(row{scope: e, created: at(ep.created+int64(n+1)*1000, now), user: ep.author, ref: l})
+	}
 	for _, c := range g.sortedTimes(g.upTo(2), ep.created, ep.updated) {
 		st.tab("epic_notes").add(row{scope: e, created: at(c, now), updated: at(c, now), user: g.anyUser(), ref: -1,
 			flag: uint8(g.r.IntN(4) / 3)})

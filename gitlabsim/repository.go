@@ -15,6 +15,16 @@ import (
 
 func init() {
 	register(
+		// The merge requests of a commit, read by the catalog for the
+		// commits of merge requests (merge_request_commits).
+		&table{name: "commit_merge_requests", keys: []string{"project_id", "commit_id", "id"}, off403: "merge_requests",
+			adds: [][2]string{{"project_id", "project_id"}, {"commit_id", "commit_id"}},
+			path: "projects/:id/repository/commits/:sha/merge_requests", scope: scCommit, list: listCommitMRs, via: (*store).mrCommitScopes},
+		// The discussions of a commit (its notes: store.commitNotes).
+		&table{name: "commit_discussions", keys: []string{"id"},
+			adds: [][2]string{{"project_id", "project_id"}, {"commit_id", "commit_id"}},
+			path: "projects/:id/repository/commits/:sha/discussions", scope: scCommit,
+			list: childRows("commit_notes", (*store).renderCommitDiscussion), count: rowCount("commit_notes")},
 		&table{name: "commits", keys: []string{"project_id", "id"}, path: "projects/:id/repository/commits", scope: scProject,
 			query: "all=true", filter: filter{filterListed, "since", "until"}, list: listCommits, page: pageCommits},
 		&table{name: "repository_branches", keys: []string{"project_id", "name"}, path: "projects/:id/repository/branches", scope: scProject,
@@ -449,4 +459,108 @@ func (st *store) renderLanguages(p int32) []byte {
 		o.f(languageNames[(int(h>>4)+k*3)%len(languageNames)], float64(share)/100)
 	}
 	return o.done()
+}
+
+// mrCommitScopes are the commits of every merge request of the tree (its
+// merge_request_commits).
+func (st *store) mrCommitScopes() []scope {
+	var out []scope
+	tab := st.tab("merge_request_commits")
+	for _, sc := range st.scopes(scMR) {
+		for _, i := range tab.live(sc.i) {
+			out = append(out, scope{scCommit, tab.rows[i].ref})
+		}
+	}
+	return out
+}
+
+// listCommitMRs lists the merge requests of a commit as MergeRequestsFinder
+// finds them with commit_sha (by_related_commit_sha: those whose diff
+// holds it, or whose merge commit it is: app/models/merge_request.rb),
+// newest first (created_at desc), as API::Entities::MergeRequestBasic.
+func listCommitMRs(s *Sim, sc scope, q *params) []item {
+	st := s.st
+	p := st.tab("commits").rows[sc.i].scope
+	tab := st.tab("merge_request_commits")
+	var mrs []int32
+	for _, m := range st.projects[p].mrs {
+		merge, merged := st.mrMerge[m]
+		if (merged && merge == sc.i) || slices.ContainsFunc(tab.live(m), func(i int32) bool { return tab.rows[i].ref == sc.i }) {
+			mrs = append(mrs, m)
+		}
+	}
+	sort.Slice(mrs, func(a, b int) bool {
+		ma, mb := &st.mrs[mrs[a]], &st.mrs[mrs[b]]
+		if ma.created != mb.created {
+			return ma.created > mb.created
+		}
+		return ma.id > mb.id
+	})
+	out := make([]item, len(mrs))
+	for n, m := range mrs {
+		out[n] = item{id: st.mrs[m].id, render: func() []byte { return st.renderMR(m) }}
+	}
+	return out
+}
+
+// Notes of commits: rows of commit_notes (scope: the commit's row; user:
+// the author; flag 1: a line comment). An eighth of the commits get a
+// comment when they are pushed (commentPushed); CommentOnCommit adds one
+// later. A note on a commit touches nothing: Note#touch_noteable skips
+// commits, which are not stored in the database (app/models/note.rb).
+
+// commentPushed gives each commit from row from on that an eighth of the
+// commits are (mix of its id) a comment at t (0: at its committed time).
+func (st *store) commentPushed(from int, t int64, user func(c int32) int32) {
+	tab := st.tab("commits")
+	for c := from; c < len(tab.rows); c++ {
+		r := &tab.rows[c]
+		if r.dead || mix(r.id+91)%8 != 0 {
+			continue
+		}
+		at := t
+		if at == 0 {
+			at = r.created
+		}
+		st.tab("commit_notes").add(row{scope: int32(c), created: at, updated: at, user: user(int32(c)), ref: -1,
+			flag: uint8(mix(r.id+92) % 2)})
+	}
+}
+
+// renderCommitDiscussion renders a commit's note as its discussion
+// (API::Entities::Discussion of one API::Entities::Note: lib/api/entities/note.rb).
+func (st *store) renderCommitDiscussion(_ string, r *row) []byte {
+	c := &st.tab("commits").rows[r.scope]
+	p := &st.projects[c.scope]
+	body := "Looks good, but see the naming here."
+	if r.flag == 1 {
+		body = "Nit: this line could be simpler."
+	}
+	note := newObj().f("id", r.id).f("type", nil).f("body", body).f("attachment", nil).f("author", st.userJSON(r.user)).
+		f("created_at", st.ts(r.created)).f("updated_at", st.ts(r.updated)).f("system", false).f("noteable_id", nil).
+		f("noteable_type", "Commit").f("project_id", p.id).f("resolvable", false).f("confidential", false).f("internal", false).
+		f("imported", false).f("imported_from", "none").f("noteable_iid", nil).f("commands_changes", newObj())
+	return newObj().f("id", fullSHA(r.id+6<<40)).f("individual_note", true).f("notes", []any{raw(note.done())}).done()
+}
+
+// CommentOnCommit comments on a commit of a project (by sha) at s.Now(),
+// as GitLab does: the note moves nothing (app/models/note.rb). It returns
+// the note's id, and panics on an unknown project or commit.
+func (s *Sim) CommentOnCommit(projectID int64, sha string) (noteID int64) {
+	s.change(func(m *mutator) {
+		p, ok := m.st.projectByID[projectID]
+		if !ok {
+			panic(fmt.Sprintf("gitlabsim: CommentOnCommit: no project %d", projectID))
+		}
+		tab := m.st.tab("commits")
+		for _, c := range tab.live(p) {
+			if commitSHA(&tab.rows[c]) == sha {
+				i := m.st.tab("commit_notes").add(row{scope: c, created: m.now, updated: m.now, user: m.anyUser(), ref: -1})
+				noteID = m.st.tab("commit_notes").rows[i].id
+				return
+			}
+		}
+		panic(fmt.Sprintf("gitlabsim: CommentOnCommit: no commit %s in project %d", sha, projectID))
+	})
+	return noteID
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"slices"
 	"testing"
 	"time"
 )
@@ -100,8 +99,8 @@ func TestAwardEmojiMoveNoIssueNorMergeRequest(t *testing.T) {
 		a["awardable_type"] != "Note" || fmt.Sprint(a["awardable_id"]) != fmt.Sprint(noteID) {
 		t.Errorf("the note's award: %v", a)
 	}
-	if _, ok := s.Expected()["issue_note_award_emoji"]; ok || slices.Contains(TableNames(), "issue_note_award_emoji") {
-		t.Error("the award emoji of notes are in Expected, but the catalog has no table for them")
+	if a := byID(objects(t, s.Expected()["issue_note_award_emoji"]), na); a == nil || fmt.Sprint(a["note_id"]) != fmt.Sprint(noteID) {
+		t.Errorf("the note's award in Expected: %v", a)
 	}
 }
 
@@ -226,5 +225,100 @@ func TestLastActivityMovesAtMostHourly(t *testing.T) {
 	s.Push(1000, "main", 1, 0)
 	if got := project(); got != s.nowStamp() {
 		t.Errorf("a push 61 minutes after the last move: last_activity_at %s, want %s", got, s.nowStamp())
+	}
+}
+
+// A reviewer marking a merge request reviewed moves nothing of the merge
+// request (MergeRequestReviewer#update); requesting changes adds a system
+// note, which touches it.
+func TestReviewStateMovesNoMergeRequest(t *testing.T) {
+	s := start(t, Options{}).freeze()
+	var mr map[string]any
+	for iid := 1; mr == nil; iid++ {
+		m := s.one(fmt.Sprintf("/api/v4/projects/1000/merge_requests?iids[]=%d", iid))
+		if rs, _ := m["reviewers"].([]any); len(rs) > 0 {
+			mr = m
+		}
+	}
+	iid := fmt.Sprint(mr["iid"])
+	reviewer := mustInt(t, fmt.Sprint(mr["reviewers"].([]any)[0].(map[string]any)["id"]))
+	state := func() string {
+		for _, r := range objects(t, s.all("/api/v4/projects/1000/merge_requests/"+iid+"/reviewers")) {
+			if fmt.Sprint(r["user"].(map[string]any)["id"]) == fmt.Sprint(reviewer) {
+				return fmt.Sprint(r["state"])
+			}
+		}
+		t.Fatal("the reviewer is not listed")
+		return ""
+	}
+	updated := func() string {
+		return fmt.Sprint(s.one("/api/v4/projects/1000/merge_requests?iids[]=" + iid)["updated_at"])
+	}
+	before := updated()
+	s.Advance(5 * time.Minute)
+	s.Review(mustInt(t, fmt.Sprint(mr["id"])), reviewer, "reviewed")
+	if got := state(); got != "reviewed" {
+		t.Errorf("state %s, want reviewed", got)
+	}
+	if got := updated(); got != before {
+		t.Errorf("marking it reviewed moved the merge request to %s", got)
+	}
+	s.Advance(5 * time.Minute)
+	s.Review(mustInt(t, fmt.Sprint(mr["id"])), reviewer, "requested_changes")
+	if got := state(); got != "requested_changes" {
+		t.Errorf("state %s, want requested_changes", got)
+	}
+	if got := updated(); got != s.nowStamp() {
+		t.Errorf("requesting changes: updated_at %s, want %s (the system note's touch)", got, s.nowStamp())
+	}
+}
+
+// A comment on a commit is a discussion of the commit; the commit, a git
+// object, does not change. The merge requests of a commit are those whose
+// diff holds it, and for a merge commit the merge request it merged.
+func TestCommitDiscussionsAndMergeRequests(t *testing.T) {
+	s := start(t, Options{}).freeze()
+	commits := objects(t, s.all("/api/v4/projects/1000/repository/commits?all=true"))
+	sha := fmt.Sprint(commits[len(commits)-1]["id"]) // the oldest
+	before := len(s.all("/api/v4/projects/1000/repository/commits/" + sha + "/discussions"))
+	s.Advance(time.Minute)
+	id := s.CommentOnCommit(1000, sha)
+	ds := objects(t, s.all("/api/v4/projects/1000/repository/commits/"+sha+"/discussions"))
+	if len(ds) != before+1 {
+		t.Fatalf("%d discussions, want %d", len(ds), before+1)
+	}
+	notes, _ := ds[len(ds)-1]["notes"].([]any)
+	if len(notes) != 1 || fmt.Sprint(notes[0].(map[string]any)["id"]) != fmt.Sprint(id) ||
+		notes[0].(map[string]any)["noteable_type"] != "Commit" || notes[0].(map[string]any)["created_at"] != s.nowStamp() {
+		t.Errorf("the comment's discussion: %v", ds[len(ds)-1])
+	}
+	if got := objects(t, s.all("/api/v4/projects/1000/repository/commits?all=true")); fmt.Sprint(got) != fmt.Sprint(commits) {
+		t.Error("commenting changed the commits listing")
+	}
+	// A merged merge request: its commits and its merge commit list it.
+	var merged map[string]any
+	for iid := 1; merged == nil && iid < 50; iid++ {
+		if m := s.one(fmt.Sprintf("/api/v4/projects/1000/merge_requests?iids[]=%d", iid)); m["state"] == "merged" && m["merge_commit_sha"] != nil {
+			merged = m
+		}
+	}
+	if merged == nil {
+		t.Fatal("no merged merge request")
+	}
+	lists := func(sha string) bool {
+		for _, m := range objects(t, s.all("/api/v4/projects/1000/repository/commits/"+sha+"/merge_requests")) {
+			if fmt.Sprint(m["id"]) == fmt.Sprint(merged["id"]) {
+				return true
+			}
+		}
+		return false
+	}
+	if !lists(fmt.Sprint(merged["merge_commit_sha"])) {
+		t.Error("the merge commit does not list its merge request")
+	}
+	for _, c := range objects(t, s.all(fmt.Sprintf("/api/v4/projects/1000/merge_requests/%v/commits", merged["iid"]))) {
+		if !lists(fmt.Sprint(c["id"])) {
+			t.Errorf("commit %v of the merge request does not list it", c["id"])
+		}
 	}
 }

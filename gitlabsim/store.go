@@ -226,7 +226,8 @@ type store struct {
 	nameIndex    map[string]int32
 	pushes       map[int64]push // by event id
 	mrMerge      map[int32]int32
-	mrApprovals  map[int32][]int32 // merge request -> who approved it (beyond the generated approvals of merged ones)
+	mrApprovals  map[int32][]int32  // merge request -> who approved it (beyond the generated approvals of merged ones)
+	reviews      map[[2]int32]uint8 // (merge request, reviewer) -> review state set by Mutate
 
 	groupLinks []groupLink // groups shared with groups (admin.go)
 	// dataNow: the time of the data's last change; fetches: git fetches
@@ -320,7 +321,7 @@ type rowTable struct {
 }
 
 // sparseTables hang off many scopes with few rows (notes' award emoji).
-var sparseTables = map[string]bool{"issue_note_award_emoji": true, "merge_request_note_award_emoji": true}
+var sparseTables = map[string]bool{"issue_note_award_emoji": true, "merge_request_note_award_emoji": true, "commit_notes": true}
 
 // add appends r (its id taken from the sequence when 0) and returns its index.
 func (t *rowTable) add(r row) int32 {
@@ -396,6 +397,7 @@ var (
 		"deployments": 7801, "environments": 8101, "protected_branches": 8301, "merge_request_commits": 1,
 		"project_runners": 20001, "project_approval_rules": 9501, "merge_trains": 9701, "external_status_checks": 9901,
 		"group_protected_branches": 9951, "package_files": 12001,
+		"epic_resource_label_events": 9500001,
 	}
 )
 
@@ -406,6 +408,7 @@ func (st *store) initRows() {
 	st.seqs["notes"] = &st.next.note // epic notes are notes
 	st.mergeParents, st.nameIndex, st.pushes, st.mrMerge = map[int32]int32{}, map[string]int32{}, map[int64]push{}, map[int32]int32{}
 	st.mrApprovals = map[int32][]int32{}
+	st.reviews = map[[2]int32]uint8{}
 }
 
 // tab returns a table's rows (created empty on first use).
@@ -417,7 +420,7 @@ func (st *store) tab(name string) *rowTable {
 	if s, ok := sharedSequences[name]; ok {
 		seq = s
 	}
-	if name == "epic_notes" {
+	if name == "epic_notes" || name == "commit_notes" {
 		seq = "notes"
 	}
 	next, ok := st.seqs[seq]

@@ -90,6 +90,22 @@ var projectResources = []Resource{
 			Adds: []Add{{"project_id", "project_id"}}}},
 	},
 	{
+		// A commit never changes, and a note on it touches nothing ("Commits
+		// are not stored in the DB so we can't touch them": Note#touch_noteable,
+		// app/models/note.rb): the discussions of a commit are read with the
+		// commits each push brings (their comments of then), never again —
+		// a later comment on an older commit is not re-read (its
+		// "commented on" event is in project_events). A request per commit:
+		// on request. The commit's /comments endpoint serves the same notes
+		// in the legacy CommitNote shape, without ids: not read.
+		Name: "commit_discussions", Doc: "Discussions (threads of notes) of the commits each push brings, as of the push: a later comment on an older commit is not re-read (one request per commit).",
+		// Unreconciled: a commit's listing is not read again (the
+		// deletions of commits themselves are not detected either).
+		Key: []string{"id"}, Optional: true, Tier: "Free", Include: OnRequest, Unreconciled: true,
+		Sources: []Source{{Modes: anyMode, Parent: "commits", Path: "projects/{project_id}/repository/commits/{id}/discussions",
+			Adds: []Add{{"project_id", "project_id"}, {"commit_id", "id"}}}},
+	},
+	{
 		Name: "repository_contributors", Doc: "Contributors to each project's default branch (commits, additions, deletions).", Key: []string{"project_id", "email"}, Optional: true, Tier: "Free",
 		Sources: withActivity(perProject("projects/{id}/repository/contributors", "")),
 	},
@@ -187,6 +203,22 @@ var projectResources = []Resource{
 		// repeats one.
 		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/deployments", Query: "order_by=updated_at&sort=desc",
 			Filter: updatedFilter, Adds: projectKeys, Keys: "order_by=id&sort=asc"}},
+	},
+	{
+		// GitLab links the merge requests a deployment shipped once it
+		// succeeds (app/models/deployment.rb: after_transition to success
+		// queues Deployments::LinkMergeRequestWorker), and that success moves
+		// the deployment's updated_at; the links are written afterwards, by
+		// the worker, without touching it (DeploymentMergeRequest belongs_to
+		// :deployment without touch: app/models/deployment_merge_request.rb),
+		// so a run between the two sees none: the next run's window overlap
+		// (GITLAB_WINDOW_OVERLAP) reads the deployment again. Each row embeds
+		// the merge request as of the deployment's last update (its own row
+		// in merge_requests is current).
+		Name: "deployment_merge_requests", Doc: "Merge requests each deployment shipped (as of the deployment's last update: the merge request's own row in merge_requests is current), for the deployments updated in the window.",
+		Key: []string{"deployment_id", "id"}, Optional: true, Tier: "Free",
+		Sources: []Source{{Modes: anyMode, Parent: "deployments", Path: "projects/{project_id}/deployments/{id}/merge_requests",
+			Adds: []Add{{"project_id", "project_id"}, {"deployment_id", "id"}}}},
 	},
 	{
 		Name: "environments", Doc: "Environments of each project.", Key: []string{"id"}, Optional: true, Tier: "Free",
