@@ -125,7 +125,7 @@ func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only [
 					continue // History sources are read only for scopes new to the job
 				}
 				if s.Within != "" { // written from its parent's records: no request
-					e := get(r.Name, "each "+s.Parent+"'s "+s.Within)
+					e := get(r.Name, "each "+s.Parent+" (its "+s.Within+")")
 					e.RecordsKnown = false
 					continue
 				}
