@@ -628,3 +628,28 @@ func TestTokenFromSecretManager(t *testing.T) {
 		t.Errorf("unknown secret: %v", err)
 	}
 }
+
+// TestASelectionWithoutGroupsStaysIncremental: with GITLAB_RESOURCES
+// naming neither groups nor projects, the root group's tree-wide stream
+// keeps its cursor: the next run reads what changed, not the whole history.
+func TestASelectionWithoutGroupsStaysIncremental(t *testing.T) {
+	h := newHarness(t, simOptions())
+	h.mustRun("GITLAB_RESOURCES", "issues")
+	h.sim.Advance(time.Minute)
+	h.sim.ResetStats()
+	h.mustRun("GITLAB_RESOURCES", "issues")
+	read := 0
+	for u := range h.sim.Stats().ByPath {
+		path, query, _ := strings.Cut(u, "?")
+		if path != "GET /api/v4/groups/100/issues" {
+			continue
+		}
+		read++
+		if q, _ := url.ParseQuery(query); q.Get("updated_after") == "" {
+			t.Errorf("the second run read the issues' whole history: %s", u)
+		}
+	}
+	if read == 0 {
+		t.Error("the second run did not read the issues")
+	}
+}

@@ -184,7 +184,9 @@ func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoin
 			whole = append(whole, t) // an activity table read for every project (a log too)
 		}
 	}
+	rootKind, rootID := state.ParseScope(root.Scope())
 	next := state.Run{Start: serverNow, Read: read, Whole: whole, Sweeps: map[string]*state.Sweep{},
+		Root:           state.Scope{Kind: rootKind, ID: rootID, Path: root.FullPath},
 		ListedProjects: fetched == nil || fetched["projects"], ListedGroups: root.Mode == gitlab.ProjectMode || fetched == nil || fetched["groups"]}
 	// The refresh of children without a change signal (GITLAB_REFRESH_PERIOD).
 	for _, t := range gitlab.Swept(root.Mode, fetched) {

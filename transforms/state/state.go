@@ -320,7 +320,12 @@ type Run struct {
 	// of the tree, so that the scopes of that kind in Delta are the whole
 	// tree (else the old ones stay).
 	ListedGroups, ListedProjects bool
-	Delta                        Delta
+	// Root is the export's root (a group or a project), resolved by every
+	// run: a scope the state always has, whether or not the run listed
+	// scopes of its kind (GITLAB_RESOURCES without groups), so that the
+	// root's own streams keep their cursors.
+	Root  Scope
+	Delta Delta
 	// Sweeps are the sweeps as this run advanced them.
 	Sweeps map[string]*Sweep
 }
@@ -347,6 +352,20 @@ func (s State) Next(r Run) State {
 			case sc.Kind == "project" && r.ListedProjects:
 				scopes.Projects[sc.ID] = sc.Path
 			}
+		}
+	}
+	if r.Root.ID != "" && (r.ListedGroups || r.ListedProjects) {
+		m := &scopes.Groups
+		if r.Root.Kind == "project" {
+			m = &scopes.Projects
+		}
+		if _, ok := (*m)[r.Root.ID]; !ok {
+			c := make(map[string]string, len(*m)+1) // (a copy: the old state's may be shared)
+			for k, v := range *m {
+				c[k] = v
+			}
+			c[r.Root.ID] = r.Root.Path
+			*m = c
 		}
 	}
 	out.Scopes = scopes

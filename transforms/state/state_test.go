@@ -233,3 +233,25 @@ func TestNextKeepsTheFailedStreamsWhereTheyWere(t *testing.T) {
 		t.Error("the caught-up labels have not read")
 	}
 }
+
+// TestTheRootIsAlwaysAScope: a run that lists projects but not groups
+// (GITLAB_RESOURCES without groups) keeps the root group as a scope, so
+// that its tree-wide streams keep their cursors instead of reading their
+// whole history every run.
+func TestTheRootIsAlwaysAScope(t *testing.T) {
+	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	s := New()
+	r := Run{Start: start, Read: []string{"issues"}, ListedProjects: true, Root: Scope{Kind: "group", ID: "100", Path: "acme"},
+		Delta: Delta{Scopes: []Scope{{Kind: "project", ID: "1000", Path: "acme/web"}}}}
+	next := s.Next(r)
+	if c, ok := next.Cursor("issues", GroupScope("100")); !ok || !c.Equal(start) {
+		t.Fatalf("the root's stream: cursor %v %v, want %v", c, ok, start)
+	}
+	if _, ok := next.Scopes.Projects["1000"]; !ok {
+		t.Errorf("scopes %+v", next.Scopes)
+	}
+	again := next.Next(Run{Start: start.Add(time.Hour), Read: []string{"issues"}, ListedProjects: true, Root: r.Root})
+	if c, ok := again.Cursor("issues", GroupScope("100")); !ok || !c.Equal(start.Add(time.Hour)) {
+		t.Errorf("the second run: cursor %v %v", c, ok)
+	}
+}
