@@ -1,6 +1,8 @@
 package gitlabsim
 
 import (
+	"encoding/base64"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,8 +15,10 @@ func init() {
 		&table{name: "project_events", keys: []string{"id"}, path: "projects/:id/events", scope: scProject, query: "sort=asc",
 			filter: filter{filterDate, "after", "before"}, list: listEvents},
 		&table{name: "group_audit_events", keys: []string{"id"}, tier: tierPremium, path: "groups/:id/audit_events", scope: scGroup,
+			query: "pagination=keyset&order_by=id&sort=desc", page: pageAudit,
 			filter: createdWindow, list: func(s *Sim, sc scope, q *params) []item { return s.listAudit("group_audit_events", sc) }},
 		&table{name: "project_audit_events", keys: []string{"id"}, tier: tierPremium, path: "projects/:id/audit_events", scope: scProject,
+			query: "pagination=keyset&order_by=id&sort=desc", page: pageAudit,
 			filter: createdWindow, list: func(s *Sim, sc scope, q *params) []item { return s.listAudit("project_audit_events", sc) }},
 	)
 }
@@ -171,4 +175,40 @@ func (st *store) renderAuditEvent(table string, r *row) []byte {
 		f("entity_path", path)
 	return newObj().f("id", r.id).f("author_id", u.ID).f("entity_id", entityID).f("entity_type", entityType).
 		f("event_name", name).f("details", details).f("created_at", st.ts(r.created)).done()
+}
+
+// pageAudit pages audit events (newest first) as GitLab does: offset
+// paging, or keyset paging (pagination=keyset; order_by=id and sort=desc
+// only, 405 otherwise) with an opaque cursor in the Link header's next URL
+// (doc/api/rest/_index.md, Keyset-based pagination: group and project
+// audit events).
+func pageAudit(s *Sim, r *http.Request, q *params, items []item) *response {
+	if q.enum("pagination", "offset", "offset", "keyset") != "keyset" {
+		return s.offsetList(r, len(items), func(i int) []byte { return items[i].render() })
+	}
+	if r.URL.Query().Get("order_by") != "id" || r.URL.Query().Get("sort") != "desc" {
+		return messageResponse(http.StatusMethodNotAllowed, "Keyset pagination is not yet available for this type of request")
+	}
+	_, per := pageParams(r.URL.Query())
+	start := 0
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		id, perr := strconv.ParseInt(strings.TrimPrefix(string(b), "id:"), 10, 64)
+		if err != nil || perr != nil {
+			return messageResponse(http.StatusBadRequest, "400 Bad request - invalid cursor")
+		}
+		for start < len(items) && items[start].id >= id {
+			start++
+		}
+	}
+	end := min(start+per, len(items))
+	out := make([][]byte, 0, end-start)
+	for _, it := range items[start:end] {
+		out = append(out, it.render())
+	}
+	var next map[string]string
+	if end < len(items) {
+		next = map[string]string{"cursor": base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.FormatInt(items[end-1].id, 10)))}
+	}
+	return keysetList(r, out, per, next)
 }

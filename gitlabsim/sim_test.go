@@ -399,3 +399,53 @@ func TestEmbeddedObjectsAreTheEndpoints(t *testing.T) {
 		t.Fatal("no notes checked")
 	}
 }
+
+// TestAuditEventsKeysetPaging: keyset pages (pagination=keyset, order_by=id,
+// sort=desc) follow the Link header's cursor through every audit event, the
+// same as offset paging, newest first; another order is refused with 405.
+func TestAuditEventsKeysetPaging(t *testing.T) {
+	s := start(t, Options{Seed: 3})
+	var path string
+	for _, p := range objects(t, s.all("/api/v4/groups/acme/projects?include_subgroups=true")) {
+		u := fmt.Sprintf("/api/v4/projects/%v/audit_events", p["id"])
+		if len(s.all(u)) >= 2 {
+			path = u
+			break
+		}
+	}
+	if path == "" {
+		t.Fatal("no project with 2 audit events")
+	}
+	offset := s.all(path)
+	var keyset []json.RawMessage
+	next := path + "?pagination=keyset&order_by=id&sort=desc&per_page=1"
+	for pages := 0; next != ""; pages++ {
+		if pages > len(offset) {
+			t.Fatal("keyset paging does not end")
+		}
+		resp, b := s.ok(strings.TrimPrefix(next, s.URL()))
+		var items []json.RawMessage
+		if err := json.Unmarshal(b, &items); err != nil {
+			t.Fatal(err)
+		}
+		keyset = append(keyset, items...)
+		next = ""
+		if l := resp.Header.Get("Link"); l != "" {
+			next = strings.TrimSuffix(strings.TrimPrefix(strings.Split(l, ">")[0], "<"), "")
+			if !strings.Contains(next, "cursor=") {
+				t.Fatalf("next link without a cursor: %s", l)
+			}
+		}
+	}
+	if len(keyset) != len(offset) {
+		t.Fatalf("keyset paging read %d events, offset paging %d", len(keyset), len(offset))
+	}
+	for i := range keyset {
+		if string(keyset[i]) != string(offset[i]) {
+			t.Fatalf("event %d: keyset %s, offset %s", i, keyset[i], offset[i])
+		}
+	}
+	if resp, _ := s.get(path + "?pagination=keyset&order_by=created_at"); resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("keyset by created_at: %d, want 405", resp.StatusCode)
+	}
+}

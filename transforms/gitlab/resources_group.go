@@ -11,6 +11,12 @@ func perGroup(path, query string) []Source {
 	return []Source{{Modes: anyGroup, Parent: "groups", Path: path, Query: query, Adds: groupKeys}}
 }
 
+// auditKeyset reads audit events with keyset paging (GitLab documents it
+// for group and project audit events, order_by=id and sort=desc only:
+// doc/api/rest/_index.md, Keyset-based pagination): no deep offsets, and
+// no page shifted by the events logged while the listing is read.
+const auditKeyset = "pagination=keyset&order_by=id&sort=desc"
+
 var groupResources = []Resource{
 	{
 		Name: "group_members_all", Doc: "Members of each group, inherited ones included (the access each user has).", Key: []string{"group_id", "id"}, Tier: "Free",
@@ -50,7 +56,7 @@ var groupResources = []Resource{
 	},
 	{
 		Name: "group_audit_events", Doc: "Audit events of each group.", Key: []string{"id"}, Optional: true, Tier: "Premium",
-		Sources: []Source{{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/audit_events",
+		Sources: []Source{{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/audit_events", Query: auditKeyset,
 			Filter: Filter{After: "created_after", Before: "created_before"}, Adds: groupKeys}},
 	},
 	{

@@ -170,7 +170,7 @@ var projectResources = []Resource{
 	},
 	{
 		Name: "project_audit_events", Doc: "Audit events of each project.", Key: []string{"id"}, Optional: true, Tier: "Premium",
-		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/audit_events",
+		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/audit_events", Query: auditKeyset,
 			Filter: Filter{After: "created_after", Before: "created_before"}, Adds: projectKeys}},
 	},
 	{
