@@ -412,41 +412,28 @@ func (st *store) renderGroupApprovalSettings(r *row) []byte {
 // renderTestReport is the full test report of the pipeline's finished
 // test jobs: the suites of renderTestSummary with their test cases.
 func (st *store) renderTestReport(i int32) []byte {
-	pl := &st.pipelines[i]
-	var total, success, failed, skipped int
+	var total, success, failed, skipped int64
 	var seconds float64
 	suites := []any{}
-	for _, j := range pl.jobs {
-		jb := &st.jobs[j]
-		kind := jobNames[jb.kind]
-		if kind.stage != "test" || jb.retried || jb.finished == 0 {
-			continue
-		}
-		h := mix(jb.id)
-		n := 20 + int(h%200)
-		f := 0
-		if jb.status == stFailed {
-			f = 1 + int(h>>8%3)
-		}
-		sk := int(h >> 16 % 4)
-		t := float64(jb.finished-jb.started) / 1000
-		total, success, failed, skipped, seconds = total+n, success+n-f-sk, failed+f, skipped+sk, seconds+t
+	for _, ts := range st.testSuites(i) {
+		n, f, sk, h := ts.count, ts.failed, ts.skipped, ts.seed64
+		total, success, failed, skipped, seconds = total+n, success+n-f-sk, failed+f, skipped+sk, seconds+ts.seconds
 		cases := make([]any, 0, n)
-		for c := 0; c < n; c++ {
+		for c := int64(0); c < n; c++ {
 			status, trace := "success", any(nil)
 			switch {
 			case c < f:
-				status, trace = "failed", "expected 200, got 500\n\tat handler_test.go:"+strconv.Itoa(40+c)
+				status, trace = "failed", "expected 200, got 500\n\tat handler_test.go:"+strconv.Itoa(40+int(c))
 			case c < f+sk:
 				status = "skipped"
 			}
-			name := "Test" + pick(subjects, h+int64(c)) + strconv.Itoa(c)
+			name := "Test" + pick(subjects, h+c) + strconv.Itoa(int(c))
 			cases = append(cases, raw(newObj().f("status", status).f("name", strings.ReplaceAll(name, " ", "")).
-				f("classname", kind.name).f("file", "internal/"+kind.name+"/case_test.go").
-				f("execution_time", float64(1+mix(h+int64(c))%900)/1000).f("system_output", trace).f("stack_trace", trace).
+				f("classname", ts.name).f("file", "internal/"+ts.name+"/case_test.go").
+				f("execution_time", float64(1+mix(h+c)%900)/1000).f("system_output", trace).f("stack_trace", trace).
 				f("recent_failures", nil).done()))
 		}
-		suites = append(suites, raw(newObj().f("name", kind.name).f("total_time", t).f("total_count", n).
+		suites = append(suites, raw(newObj().f("name", ts.name).f("total_time", ts.seconds).f("total_count", n).
 			f("success_count", n-f-sk).f("failed_count", f).f("skipped_count", sk).f("error_count", 0).
 			f("suite_error", nil).f("test_cases", cases).done()))
 	}

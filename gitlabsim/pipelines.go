@@ -310,30 +310,47 @@ func (st *store) renderBridge(i int32) []byte {
 		f("downstream_pipeline", downstream).done()
 }
 
-// renderTestSummary sums the test suites of the pipeline's test jobs.
-func (st *store) renderTestSummary(i int32) []byte {
-	pl := &st.pipelines[i]
-	var total, success, failed, skipped int
-	var seconds float64
-	suites := []any{}
-	for _, j := range pl.jobs {
+// testSuite is the test suite of one finished test job: its counts, its
+// time, and the seed of its cases.
+type testSuite struct {
+	job                            *job
+	name                           string
+	count, failed, skipped, seed64 int64
+	seconds                        float64
+}
+
+// testSuites are the suites of the pipeline's finished, not retried test
+// jobs (renderTestSummary, renderTestReport).
+func (st *store) testSuites(i int32) []testSuite {
+	var out []testSuite
+	for _, j := range st.pipelines[i].jobs {
 		jb := &st.jobs[j]
 		kind := jobNames[jb.kind]
 		if kind.stage != "test" || jb.retried || jb.finished == 0 {
 			continue
 		}
 		h := mix(jb.id)
-		n := 20 + int(h%200)
-		f := 0
+		ts := testSuite{job: jb, name: kind.name, count: 20 + h%200, skipped: h >> 16 % 4, seed64: h,
+			seconds: float64(jb.finished-jb.started) / 1000}
 		if jb.status == stFailed {
-			f = 1 + int(h>>8%3)
+			ts.failed = 1 + h>>8%3
 		}
-		sk := int(h >> 16 % 4)
-		t := float64(jb.finished-jb.started) / 1000
-		total, success, failed, skipped, seconds = total+n, success+n-f-sk, failed+f, skipped+sk, seconds+t
-		suites = append(suites, raw(newObj().f("name", kind.name).f("total_time", t).f("total_count", n).
+		out = append(out, ts)
+	}
+	return out
+}
+
+// renderTestSummary sums the test suites of the pipeline's test jobs.
+func (st *store) renderTestSummary(i int32) []byte {
+	var total, success, failed, skipped int64
+	var seconds float64
+	suites := []any{}
+	for _, ts := range st.testSuites(i) {
+		n, f, sk := ts.count, ts.failed, ts.skipped
+		total, success, failed, skipped, seconds = total+n, success+n-f-sk, failed+f, skipped+sk, seconds+ts.seconds
+		suites = append(suites, raw(newObj().f("name", ts.name).f("total_time", ts.seconds).f("total_count", n).
 			f("success_count", n-f-sk).f("failed_count", f).f("skipped_count", sk).f("error_count", 0).
-			f("build_ids", []int64{jb.id}).f("suite_error", nil).done()))
+			f("build_ids", []int64{ts.job.id}).f("suite_error", nil).done()))
 	}
 	return newObj().f("total", newObj().f("time", seconds).f("count", total).f("success", success).f("failed", failed).
 		f("skipped", skipped).f("error", 0).f("suite_error", nil)).f("test_suites", suites).done()
