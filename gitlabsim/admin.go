@@ -320,12 +320,7 @@ func listProjectRunners(s *Sim, sc scope, q *params) []item {
 }
 
 func (st *store) renderProjectRunner(r *row) []byte {
-	p := &st.projects[r.scope]
-	paused := r.rev%2 == 1
-	return newObj().f("id", r.id).f("description", p.path+"-runner-"+strconv.FormatInt(r.id, 10)).f("ip_address", nil).
-		f("active", !paused).f("paused", paused).f("is_shared", false).f("runner_type", "project_type").
-		f("name", "gitlab-runner").f("online", runnerStatus(r) == "online").f("status", runnerStatus(r)).
-		f("created_at", st.ts(r.created)).f("created_by", st.userJSON(r.user)).done()
+	return st.renderRunnerOf(r, st.projects[r.scope].path, "project_type")
 }
 
 // invitedGroups lists groups by id, descending (as GitLab's examples

@@ -65,10 +65,15 @@ func listGroupRunners(s *Sim, sc scope, q *params) []item {
 func runnerStatus(r *row) string { return []string{"online", "offline", "stale"}[r.flag%3] }
 
 func (st *store) renderRunner(r *row) []byte {
-	g := &st.groups[r.scope]
+	return st.renderRunnerOf(r, st.groups[r.scope].path, "group_type")
+}
+
+// renderRunnerOf renders a runner registered to a group or project (its
+// path and runner_type).
+func (st *store) renderRunnerOf(r *row, path, runnerType string) []byte {
 	paused := r.rev%2 == 1
-	return newObj().f("id", r.id).f("description", g.path+"-runner-"+strconv.FormatInt(r.id, 10)).f("ip_address", nil).
-		f("active", !paused).f("paused", paused).f("is_shared", false).f("runner_type", "group_type").
+	return newObj().f("id", r.id).f("description", path+"-runner-"+strconv.FormatInt(r.id, 10)).f("ip_address", nil).
+		f("active", !paused).f("paused", paused).f("is_shared", false).f("runner_type", runnerType).
 		f("name", "gitlab-runner").f("online", runnerStatus(r) == "online").f("status", runnerStatus(r)).
 		f("created_at", st.ts(r.created)).f("created_by", st.userJSON(r.user)).done()
 }
@@ -355,16 +360,5 @@ func listDeploymentMRs(s *Sim, sc scope, q *params) []item {
 		return nil
 	}
 	mrs := st.deployedMRs(sc.i)
-	sort.Slice(mrs, func(a, b int) bool {
-		ma, mb := &st.mrs[mrs[a]], &st.mrs[mrs[b]]
-		if ma.created != mb.created {
-			return ma.created > mb.created
-		}
-		return ma.id > mb.id
-	})
-	out := make([]item, len(mrs))
-	for n, m := range mrs {
-		out[n] = item{id: st.mrs[m].id, render: func() []byte { return st.renderMR(m) }}
-	}
-	return out
+	return st.mrItemsNewestFirst(mrs)
 }

@@ -489,18 +489,7 @@ func listCommitMRs(s *Sim, sc scope, q *params) []item {
 			mrs = append(mrs, m)
 		}
 	}
-	sort.Slice(mrs, func(a, b int) bool {
-		ma, mb := &st.mrs[mrs[a]], &st.mrs[mrs[b]]
-		if ma.created != mb.created {
-			return ma.created > mb.created
-		}
-		return ma.id > mb.id
-	})
-	out := make([]item, len(mrs))
-	for n, m := range mrs {
-		out[n] = item{id: st.mrs[m].id, render: func() []byte { return st.renderMR(m) }}
-	}
-	return out
+	return st.mrItemsNewestFirst(mrs)
 }
 
 // Notes of commits: rows of commit_notes (scope: the commit's row; user:
@@ -563,4 +552,21 @@ func (s *Sim) CommentOnCommit(projectID int64, sha string) (noteID int64) {
 		panic(fmt.Sprintf("gitlabsim: CommentOnCommit: no commit %s in project %d", sha, projectID))
 	})
 	return noteID
+}
+
+// mrItemsNewestFirst lists merge requests (indexes into mrs) as GitLab's
+// MergeRequestsFinder orders them by default: created_at desc, then id.
+func (st *store) mrItemsNewestFirst(mrs []int32) []item {
+	sort.Slice(mrs, func(a, b int) bool {
+		ma, mb := &st.mrs[mrs[a]], &st.mrs[mrs[b]]
+		if ma.created != mb.created {
+			return ma.created > mb.created
+		}
+		return ma.id > mb.id
+	})
+	out := make([]item, len(mrs))
+	for n, m := range mrs {
+		out[n] = item{id: st.mrs[m].id, render: func() []byte { return st.renderMR(m) }}
+	}
+	return out
 }
