@@ -22,6 +22,7 @@ type Fault struct {
 	Every      int           // only every Nth matching request (0/1 = each)
 	Delay      time.Duration // "slow": sleep this long, then answer normally
 	RetryAfter int           // seconds, sets Retry-After on 429
+	PerURL     int           // fail one URL (path and query) at most this many times; 0 = no limit
 }
 
 var faultKinds = map[string]bool{"": true, "reset": true, "malformed": true, "html": true, "notarray": true, "noid": true, "slow": true}
@@ -32,6 +33,7 @@ type faultState struct {
 	re        *regexp.Regexp
 	matched   int
 	triggered int
+	perURL    map[string]int
 }
 
 type faultSet struct {
@@ -78,7 +80,7 @@ func (s *Sim) ClearFaults() {
 
 // match returns the fault that applies to a request of path, if any, and
 // counts it.
-func (fs *faultSet) match(path string) (Fault, bool) {
+func (fs *faultSet) match(path, query string) (Fault, bool) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	for _, f := range fs.list {
@@ -88,9 +90,18 @@ func (fs *faultSet) match(path string) (Fault, bool) {
 		if !f.re.MatchString(path) {
 			continue
 		}
+		if f.PerURL > 0 && f.perURL[path+"?"+query] >= f.PerURL {
+			continue
+		}
 		f.matched++
 		if f.Every > 1 && f.matched%f.Every != 0 {
 			continue
+		}
+		if f.PerURL > 0 {
+			if f.perURL == nil {
+				f.perURL = map[string]int{}
+			}
+			f.perURL[path+"?"+query]++
 		}
 		f.triggered++
 		return f.Fault, true

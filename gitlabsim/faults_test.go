@@ -83,6 +83,20 @@ func TestFaultKinds(t *testing.T) {
 	s.ok(path)
 	s.ok(path)
 
+	// At most once per URL: the same URL is answered after its fault, a
+	// URL with another query still fails once.
+	s.ClearFaults()
+	s.AddFault(Fault{PathRegexp: re, Status: 502, PerURL: 1})
+	if resp, _ := s.get(path); resp.StatusCode != 502 {
+		t.Errorf("PerURL first request: %d", resp.StatusCode)
+	}
+	s.ok(path)
+	s.ok(path)
+	if resp, _ := s.get(path + "?page=2"); resp.StatusCode != 502 {
+		t.Errorf("PerURL other query: %d", resp.StatusCode)
+	}
+	s.ok(path + "?page=2")
+
 	// Broken bodies.
 	check := func(kind string, test func(resp *http.Response, b []byte) bool) {
 		t.Helper()

@@ -151,7 +151,7 @@ func (s *Sim) answer(r *http.Request) *response {
 
 func (s *Sim) faultOrRoute(r *http.Request) *response {
 	route := func() *response { return s.route(r) }
-	f, ok := s.faults.match(r.URL.EscapedPath())
+	f, ok := s.faults.match(r.URL.EscapedPath(), r.URL.RawQuery)
 	if !ok {
 		return route()
 	}

@@ -74,7 +74,7 @@ func TestTransientFaultsAreSurvived(t *testing.T) {
 // commits everything once.
 func TestManyRetriesThatRecoverDoNotStopTheRun(t *testing.T) {
 	h := newHarness(t, simOptions())
-	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `^/api/v4/(groups|projects)/\d+/.+`, Status: 502, Every: 5})
+	h.sim.AddFault(gitlabsim.Fault{PathRegexp: `^/api/v4/(groups|projects)/\d+/.+`, Status: 502, Every: 5, PerURL: 2})
 	res := h.mustRun("GITLAB_MAX_ATTEMPTS", "4")
 	if res.Retries*6 < res.Requests {
 		t.Errorf("%d retries in %d requests: fewer faults met than planned", res.Retries, res.Requests)
