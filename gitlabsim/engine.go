@@ -100,6 +100,7 @@ var (
 type item struct {
 	at     int64
 	id     int64
+	ord    int64 // the value the listing is ordered by, where keyset paging needs it (keyset.go)
 	render func() []byte
 }
 

@@ -19,7 +19,7 @@ func init() {
 			query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc",
 			list:  func(s *Sim, sc scope, q *params) []item { return s.groupWork(q, sc.i, issueKind) },
 			count: func(st *store, sc scope) int { return st.workCount(sc.i, issueKind) },
-			also: []*endpoint{{path: "projects/:id/issues", scope: scProject, filter: updatedWindow,
+			also: []*endpoint{{path: "projects/:id/issues", scope: scProject, filter: updatedWindow, page: pageProjectIssues,
 				list: func(s *Sim, sc scope, q *params) []item { return s.listWork(q, []int32{sc.i}, issueKind) }}}},
 		&table{name: "issue_resource_label_events", keys: []string{"id"}, path: "projects/:id/issues/:iid/resource_label_events", scope: scIssue,
 			list: childRows("issue_resource_label_events", (*store).renderLabelEvent), count: rowCount("issue_resource_label_events")},
@@ -254,7 +254,14 @@ func (s *Sim) listWork(q *params, projects []int32, k workKind) []item {
 	render := k.render
 	for n, e := range entries {
 		i := e.i
-		out[n] = item{at: e.v.updated, id: e.v.id, render: func() []byte { return render(st, i) }}
+		ord := e.v.id
+		switch orderBy {
+		case "created_at":
+			ord = e.v.created
+		case "updated_at":
+			ord = e.v.updated
+		}
+		out[n] = item{at: e.v.updated, id: e.v.id, ord: ord, render: func() []byte { return render(st, i) }}
 	}
 	return out
 }

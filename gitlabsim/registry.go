@@ -12,8 +12,9 @@ func init() {
 		&table{name: "container_repositories", keys: []string{"id"}, off404: "container_registry",
 			path: "projects/:id/registry/repositories", scope: scProject, query: "tags_count=true", list: listRegistries},
 		&table{name: "container_repository_tags", keys: []string{"project_id", "repository_id", "name"}, off404: "container_registry",
-			path: "projects/:id/registry/repositories/:repository_id/tags", scope: scRegistry,
-			list: rowsOf("container_repository_tags", atNone, (*store).renderRegistryTag)},
+			path: "projects/:id/registry/repositories/:repository_id/tags", scope: scRegistry, page: pageRegistryTags,
+			query: "pagination=keyset&order_by=name&sort=asc",
+			list:  rowsOf("container_repository_tags", atNone, (*store).renderRegistryTag)},
 		// Packages: one stream for a group (and its subgroups unless
 		// exclude_subgroups), or per project (without project_id and
 		// project_path, like GitLab's project endpoint).

@@ -83,6 +83,11 @@ type Options struct {
 	RateLimit            int           // requests per minute per token (fixed 60 s windows of the sim clock); 0 = unlimited
 	OmitRateLimitHeaders bool
 	OffsetLimit          int // max records reachable with offset paging on keyset-capable endpoints; default 50000
+
+	// Version is the GitLab version served (/version, /metadata) and
+	// modelled where behaviour depends on it (keyset paging of project
+	// issues from 18.3); default "17.5.0-ee".
+	Version string
 }
 
 // Sim is one simulated GitLab instance. All its methods are safe for
@@ -154,6 +159,9 @@ func withDefaults(o Options) Options {
 	fill(&o.MembersPerScope, p.MembersPerScope)
 	fill(&o.EpicsPerGroup, p.EpicsPerGroup)
 	fill(&o.OffsetLimit, 50000)
+	if o.Version == "" {
+		o.Version = simVersion
+	}
 	if o.BaseTime.IsZero() {
 		o.BaseTime = time.Now().Truncate(time.Second)
 	}

@@ -544,3 +544,66 @@ func (h *harness) plan(kv ...string) *pipeline.RunPlan {
 	}
 	return p
 }
+
+// On GitLab 18.3 and later a project's issues are paged by key: an issue
+// updated while the listing is read moves before the cursor and shifts no
+// other one; every unchanged issue is read once, and the moved one by the
+// next run.
+func TestProjectIssuesPagedByKeyFrom18_3(t *testing.T) {
+	o := simOptions()
+	o.Version = "18.3.0-ee"
+	o.IssuesPerProject = 150 // two pages
+	h := newHarness(t, o)
+	var proj row
+	for _, p := range h.expected("projects") {
+		if proj == nil || fmt.Sprint(p["id"]) < fmt.Sprint(proj["id"]) {
+			proj = p
+		}
+	}
+	root := []string{"GITLAB_GROUP", "", "GITLAB_PROJECT", fmt.Sprint(proj["path_with_namespace"]), "GITLAB_RESOURCES", "projects,issues"}
+	h.mustRun(root...)
+	h.sim.Advance(time.Minute)
+	var ids []int64
+	for _, i := range h.expected("issues") {
+		if fmt.Sprint(i["project_id"]) == fmt.Sprint(proj["id"]) {
+			var id int64
+			fmt.Sscan(fmt.Sprint(i["id"]), &id)
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range ids {
+		h.sim.Touch("issues", id) // every issue in the next run's window
+	}
+	h.sim.Advance(time.Minute)
+	moved := ids[0]
+	h.sim.AfterPage(fmt.Sprintf(`^/api/v4/projects/%v/issues$`, proj["id"]), 1, func(s *gitlabsim.Sim) { s.Touch("issues", moved) })
+	h.sim.ResetStats()
+	res := h.mustRun(root...)
+	keyset := false
+	for u := range h.sim.Stats().ByPath {
+		keyset = keyset || (strings.Contains(u, "/issues?") && strings.Contains(u, "cursor="))
+	}
+	if !keyset {
+		t.Fatal("the project's issues were not paged by key")
+	}
+	got := storedIDs(h, "issues", res.Checkpoint.RunID)
+	for _, id := range ids {
+		switch n := got[fmt.Sprint(id)]; {
+		case n > 1:
+			t.Errorf("issue %d written %d times by one run", id, n)
+		case n == 0 && id != moved:
+			t.Errorf("issue %d skipped", id)
+		}
+	}
+	h.sim.Advance(time.Minute)
+	h.mustRun(root...)
+	stored := map[string]bool{}
+	for _, r := range h.table("issues") {
+		stored[fmt.Sprint(r["id"])] = true
+	}
+	for _, id := range ids {
+		if !stored[fmt.Sprint(id)] {
+			t.Errorf("issue %d not exported", id)
+		}
+	}
+}

@@ -36,6 +36,7 @@ func main() {
 	flag.IntVar(&o.RateLimit, "rate-limit", 0, "requests per minute per token (0 = unlimited)")
 	flag.BoolVar(&o.OmitRateLimitHeaders, "omit-rate-limit-headers", false, "send no RateLimit-* / Retry-After headers")
 	flag.IntVar(&o.OffsetLimit, "offset-limit", 0, "max records reachable with offset paging where keyset exists (0 = 50000)")
+	flag.StringVar(&o.Version, "version", "", "the GitLab version served and modelled, e.g. 18.3.0-ee (default 17.5.0-ee)")
 	flag.BoolVar(&o.Unlicensed, "unlicensed", false, "a Free instance: answer 403 on Premium and Ultimate features (epics, iterations, audit events, push rules...)")
 	flag.BoolVar(&o.Admin, "admin", false, "the token is an administrator's: serve admin-only endpoints (custom attributes)")
 	baseTime := flag.String("base-time", "", "end of the generated history, RFC 3339 (default: now)")

@@ -219,6 +219,15 @@ func (c *Client) List(ctx context.Context, path string, query url.Values, fn fun
 			}
 			return ""
 		})
+		if offset, ok := keysetRefused(err, q, pages); ok {
+			// A GitLab without keyset paging for this listing (a version
+			// before it, or an ordering it cannot page by key) answers
+			// 405 on the first page: read the same listing by offset.
+			u = c.urlFor(path, offset)
+			q = offset
+			pages = -1
+			continue
+		}
 		if next, ok := pastOffsetLimit(err, q, lastID); ok {
 			// GitLab refuses offset pages past 50,000 records on some
 			// endpoints (405): go on after the last id read, from page 1.
@@ -250,6 +259,32 @@ func (c *Client) List(ctx context.Context, path string, query url.Values, fn fun
 		u = next
 	}
 	return nil
+}
+
+// keysetRefused recognises GitLab's refusal of keyset paging on the first
+// page of a listing ("Keyset pagination is not yet available for this type
+// of request", 405: lib/api/helpers/pagination_strategies.rb) and returns
+// the same query without it. A GitLab that does not know the parameter
+// ignores it and pages by offset, which List follows as well.
+func keysetRefused(err error, q url.Values, pages int) (url.Values, bool) {
+	var ae *APIError
+	if err == nil || pages != 0 || q.Get("pagination") != "keyset" || !errors.As(err, &ae) || ae.Status != http.StatusMethodNotAllowed {
+		return nil, false
+	}
+	return offsetQuery(q), true
+}
+
+// offsetQuery is q without keyset paging: the query of the same listing
+// paged by offset (a one-object probe for X-Total, which keyset answers
+// leave out, or the fallback of a refused keyset listing).
+func offsetQuery(q url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range q {
+		if k != "pagination" && k != "cursor" {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // pastOffsetLimit recognises GitLab's refusal of an offset page past its

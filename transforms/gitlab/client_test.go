@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -152,5 +153,50 @@ func TestClientHonoursCancellation(t *testing.T) {
 	_, _, err := c.Object(ctx, "groups/1", nil)
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
 		t.Errorf("after %v: %v", time.Since(start), err)
+	}
+}
+
+// A GitLab that refuses keyset paging for a listing (405 on its first page)
+// has it read by offset, from the start, once.
+func TestListFallsBackToOffsetWhenKeysetIsRefused(t *testing.T) {
+	var asked []string
+	c := testClient(t, 1, func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.URL.RawQuery)
+		q := r.URL.Query()
+		switch {
+		case q.Get("pagination") == "keyset":
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			w.Write([]byte(`{"error":"Keyset pagination is not yet available for this type of request"}`))
+		case q.Get("page") == "" || q.Get("page") == "1":
+			w.Header().Set("X-Next-Page", "2")
+			w.Write([]byte(`[{"id":1},{"id":2}]`))
+		default:
+			w.Write([]byte(`[{"id":3}]`))
+		}
+	})
+	var ids []string
+	err := c.List(context.Background(), "projects/1/issues", url.Values{"pagination": {"keyset"}, "order_by": {"updated_at"}}, func(p Page) error {
+		for _, it := range p.Items {
+			ids = append(ids, string(it))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(ids, ",") != `{"id":1},{"id":2},{"id":3}` || len(asked) != 3 {
+		t.Errorf("read %v with requests %v", ids, asked)
+	}
+	// A 405 past the first page is an error, not a restart.
+	c = testClient(t, 1, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("cursor") != "" {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Link", `<`+"http://"+r.Host+r.URL.Path+`?pagination=keyset&cursor=abc>; rel="next"`)
+		w.Write([]byte(`[{"id":1}]`))
+	})
+	if err := c.List(context.Background(), "projects/1/issues", url.Values{"pagination": {"keyset"}}, func(Page) error { return nil }); err == nil {
+		t.Error("a 405 on a later keyset page was not an error")
 	}
 }

@@ -30,10 +30,7 @@ type Estimate struct {
 // known is false when GitLab does not say (keyset pages, more than 10,000
 // objects).
 func (c *Client) Count(ctx context.Context, path string, query url.Values) (n int64, known bool, err error) {
-	q := url.Values{}
-	for k, v := range query {
-		q[k] = v
-	}
+	q := offsetQuery(query) // keyset answers carry no X-Total
 	q.Set("per_page", "1")
 	_, hdr, err := c.get(ctx, c.urlFor(path, q), func([]byte) string { return "" })
 	if err != nil {

@@ -3,6 +3,16 @@ package gitlab
 // The catalog's entries: one per resource (table). The types and the rules
 // that check the entries are in catalog.go.
 
+// issuesKeyset pages a project's issues by key: GitLab 18.3 added keyset
+// paging to GET /projects/:id/issues for the orderings by id, title,
+// created_at, updated_at, due date, relative position and weight (lib/api/
+// issues.rb: paginate_with_strategies; gitlab-org/gitlab!199887), so that
+// an issue updated while the listing is read neither repeats nor shifts
+// the others. Before 18.3 the parameter is unknown to the endpoint and
+// ignored (offset pages, which List follows alike); a refusal (405) falls
+// back to offset paging (Client.List).
+const issuesKeyset = "pagination=keyset"
+
 // Catalog is every resource the exporter knows, one entry each: the first
 // catalog's resources, then the instance's, the groups', the projects' and
 // those of issues, merge requests, pipelines and epics, then access,
@@ -40,20 +50,22 @@ var coreResources = []Resource{
 	},
 	{
 		// The keys listing reads the issues whole: the issues API has no
-		// view=simple (merge requests have: MergeRequestSimple).
+		// view=simple (merge requests have: MergeRequestSimple). A
+		// project's issues are paged by key where GitLab can (see
+		// issuesKeyset); a group's cannot be.
 		Name: "issues", Doc: "Issues (one stream for a whole group tree).", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
 			{Modes: TreeMode, Path: "groups/{root}/issues", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
 				Created: createdFilter, Keys: "scope=all&state=all&non_archived=false&order_by=created_at&sort=asc"},
-			{Modes: TreeMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter, History: true},
-			{Modes: GroupMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Keys: "scope=all&state=all&order_by=created_at&sort=asc"},
+			{Modes: TreeMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc&" + issuesKeyset, Filter: updatedFilter, History: true},
+			{Modes: GroupMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc&" + issuesKeyset, Filter: updatedFilter,
+				Keys: "scope=all&state=all&order_by=created_at&sort=asc&" + issuesKeyset},
 			// The sweep of a group without its subgroups lists the group's
 			// whole tree by creation time, once, and keeps its own projects'.
 			{Modes: GroupMode, Path: "groups/{root}/issues", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
 				Created: createdFilter, SweepOnly: true},
-			{Modes: ProjectMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Created: createdFilter, Keys: "scope=all&state=all&order_by=created_at&sort=asc"},
+			{Modes: ProjectMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc&" + issuesKeyset, Filter: updatedFilter,
+				Created: createdFilter, Keys: "scope=all&state=all&order_by=created_at&sort=asc&" + issuesKeyset},
 		},
 	},
 	{

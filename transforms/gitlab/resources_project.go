@@ -136,8 +136,12 @@ var projectResources = []Resource{
 	},
 	{
 		Name: "container_repository_tags", Doc: "Tags of each container registry repository.", Key: []string{"project_id", "repository_id", "name"}, Optional: true, Tier: "Free",
+		// Keyset paging by name, documented for the tags of a registry
+		// with its metadata database (GitLab.com; self-managed registries
+		// without it page by offset: gitlab-org/gitlab#482399; a 405
+		// falls back to offset paging, Client.List).
 		Sources: []Source{{Modes: anyMode, Parent: "container_repositories", Path: "projects/{project_id}/registry/repositories/{id}/tags",
-			Adds: []Add{{"project_id", "project_id"}, {"repository_id", "id"}}}},
+			Query: "pagination=keyset&order_by=name&sort=asc", Adds: []Add{{"project_id", "project_id"}, {"repository_id", "id"}}}},
 	},
 	{
 		Name: "freeze_periods", Doc: "Deploy freeze periods of each project.", Key: []string{"id"}, Optional: true, Tier: "Free",

@@ -61,6 +61,7 @@ func (c *Client) sized(ctx context.Context, it Item, s Source, since time.Time) 
 	if err != nil {
 		return nil, err
 	}
+	q = offsetQuery(q) // keyset answers carry no X-Total
 	q.Set("per_page", "1")
 	first, hdr, err := c.onePage(ctx, it.Path, q)
 	switch {
