@@ -228,7 +228,7 @@ func (c *Client) List(ctx context.Context, path string, query url.Values, fn fun
 			pages = -1
 			continue
 		}
-		if next, ok := pastOffsetLimit(err, q, lastID); ok {
+		if next, ok := pastOffsetLimit(err, path, q, lastID); ok {
 			// GitLab refuses offset pages past 50,000 records on some
 			// endpoints (405): go on after the last id read, from page 1.
 			u = c.urlFor(path, next)
@@ -288,11 +288,15 @@ func offsetQuery(q url.Values) url.Values {
 }
 
 // pastOffsetLimit recognises GitLab's refusal of an offset page past its
-// limit (405) on a listing ordered by id ascending, and returns the query
-// that resumes it after lastID (id_after, from page 1).
-func pastOffsetLimit(err error, q url.Values, lastID string) (url.Values, bool) {
+// limit (405) on a listing of projects ordered by id ascending, and returns
+// the query that resumes it after lastID (id_after, from page 1). GitLab
+// has the limit where keyset paging exists, and of the listings the
+// catalog reads by offset only the projects' have it and filter by
+// id_after (doc/api/rest/_index.md, Offset-based pagination: "requests
+// that return objects of type Project").
+func pastOffsetLimit(err error, path string, q url.Values, lastID string) (url.Values, bool) {
 	var ae *APIError
-	if err == nil || !errors.As(err, &ae) || ae.Status != http.StatusMethodNotAllowed || lastID == "" ||
+	if err == nil || !strings.HasSuffix(path, "/projects") || !errors.As(err, &ae) || ae.Status != http.StatusMethodNotAllowed || lastID == "" ||
 		q.Get("order_by") != "id" || q.Get("sort") != "asc" || q.Get("id_after") == lastID {
 		return nil, false
 	}
