@@ -38,8 +38,8 @@ type Job struct {
 
 // Build adds the export to the pipeline:
 //
-//	plan (root items) → Reshuffle → Fetch → Enrich → Write ─┐
-//	      ↳ child items (projects' resources, notes, jobs...) → Reshuffle → Fetch → ... ─┤
+//	plan (root items) → Distinct → Fetch → Enrich → Write ─┐
+//	      ↳ child items (projects' resources, notes, jobs...) → Distinct → Fetch → ... ─┤
 //	                                                        Commit (parts as side input) → checkpoint
 //
 // Level 0 expands the root (the group tree into groups and projects) and the
@@ -60,7 +60,7 @@ func Build(s beam.Scope, job Job) error {
 	depth := gitlab.Depth(job.Root.Mode)
 	for level := 0; level < depth; level++ {
 		ls := s.Scope(fmt.Sprintf("level%d", level))
-		items = beam.Reshuffle(ls, items)
+		items = gitlab.Distinct(ls, items)
 		records, next, keys := gitlab.Fetch(ls, job.Conn, job.Root, job.Window, job.Store, job.Run.JobID, job.Only, job.Reconciled, job.PerParent, items)
 		rows := transforms.Enrich(ls, job.DataDate, records)
 		parts = append(parts, transforms.Write(ls, job.Store, job.Run, rows))

@@ -367,6 +367,10 @@ func deliver(o fetchOut, emit func(Record), spawn func(Item), see func(Seen)) {
 
 // fetch reads one item, passing its outputs to emit, spawn and see.
 func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn func(Item), see func(Seen)) error {
+	if it.Duplicate {
+		emit(doneRecord(it, Ledger{}, state.Delta{})) // an equal item reads it (Distinct)
+		return nil
+	}
 	res, ok := f.tables[it.Resource]
 	if !ok {
 		return fmt.Errorf("work item for unknown resource %q", it.Resource)

@@ -61,6 +61,9 @@ type Item struct {
 	// listing when the run sized its time slices (PlanSized): Fetch skips
 	// it as unavailable without asking again.
 	Refused int
+	// Duplicate: an equal item (same digest) reads this listing in the
+	// run (Distinct); this one only counts as done in the ledger.
+	Duplicate bool
 }
 
 // Seen is what a reconciling run learns about a reconciled table: one key
