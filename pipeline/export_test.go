@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -651,5 +653,55 @@ func TestASelectionWithoutGroupsStaysIncremental(t *testing.T) {
 	}
 	if read == 0 {
 		t.Error("the second run did not read the issues")
+	}
+}
+
+// Two exports in one process share nothing: each run has its own client,
+// governor and counters (gitlab.ClientFor by the run's session), so that
+// what each reports is its own, as on workers in other processes.
+func TestTwoExportsInOneProcess(t *testing.T) {
+	small := newHarness(t, simOptions())
+	o := simOptions()
+	o.IssuesPerProject = 40
+	big := newHarness(t, o)
+	cfgs := make([]pipeline.Config, 2)
+	for i, h := range []*harness{small, big} {
+		cfg, err := h.config("GITLAB_RESOURCES", "projects,groups,issues,issue_notes")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfgs[i] = cfg
+	}
+	results := make([]*pipeline.Result, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range cfgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			results[i], errs[i] = pipeline.Run(ctx, cfgs[i])
+		}()
+	}
+	wg.Wait()
+	for i, h := range []*harness{small, big} {
+		if errs[i] != nil {
+			t.Fatalf("run %d: %v", i, errs[i])
+		}
+		res, served := results[i], h.sim.Stats().Requests
+		if res.Requests == 0 || res.Requests > served {
+			t.Errorf("run %d reports %d requests, its GitLab served %d", i, res.Requests, served)
+		}
+		read := int64(0)
+		for _, tb := range res.Tables {
+			if tb.Table == "issues" {
+				read = tb.Records
+			}
+		}
+		if want := int64(len(h.expected("issues"))); read != want {
+			t.Errorf("run %d reports %d issues read, its GitLab has %d", i, read, want)
+		}
+		checkComplete(t, h, []string{"issues", "issue_notes"})
 	}
 }

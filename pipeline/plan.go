@@ -43,11 +43,11 @@ type RunPlan struct {
 // writing anything: not to the store (an interrupted commit is left for the
 // next run), not a checkpoint.
 func Plan(ctx context.Context, c Config) (*RunPlan, error) {
-	gitlab.ResetStats()
 	job, cp, err := prepare(ctx, c, false)
 	if err != nil {
 		return nil, err
 	}
+	defer gitlab.Release(job.Conn)
 	client, err := gitlab.ClientFor(job.Conn)
 	if err != nil {
 		return nil, err
@@ -79,14 +79,14 @@ func Plan(ctx context.Context, c Config) (*RunPlan, error) {
 		}
 		p.Groups, p.Projects = int64(len(p.TreeGroups))+1, int64(len(p.TreeProjects))
 	}
-	p.LimitPerMinute = gitlab.LimitPerMinute()
+	p.LimitPerMinute = client.Counters().LimitPerMinute()
 	if p.LimitPerMinute == 0 && c.MaxPerMinute > 0 {
 		p.LimitPerMinute = float64(c.MaxPerMinute)
 	}
 	if p.LimitPerMinute > 0 {
 		p.MinDuration = time.Duration(float64(p.MinRequests) / p.LimitPerMinute * float64(time.Minute))
 	}
-	p.ProbeRequests = gitlab.Stats.Requests.Load()
+	p.ProbeRequests = client.Counters().Requests.Load()
 	return p, nil
 }
 

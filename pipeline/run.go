@@ -107,8 +107,32 @@ func Prepare(ctx context.Context, c Config) (Job, *store.Checkpoint, error) {
 }
 
 // prepare is Prepare; with recover false it writes nothing (the plan
-// command): an interrupted commit is left for the next run to finish.
+// command): an interrupted commit is left for the next run to finish. The
+// run's client (ClientFor(job.Conn)) stays for the run, which releases it;
+// a failed prepare releases it here.
 func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoint, error) {
+	conn := connOf(c, newSession())
+	job, cp, err := prepareConn(ctx, c, recover, conn)
+	if err != nil {
+		gitlab.Release(conn)
+	}
+	return job, cp, err
+}
+
+// connOf is how the run of session reaches GitLab.
+func connOf(c Config, session string) gitlab.Conn {
+	return gitlab.Conn{BaseURL: c.GitLabURL, AuthKind: c.Auth.Kind, TokenEnv: c.Auth.TokenEnv, TokenSecret: c.Auth.Secret, SecretEndpoint: c.Auth.SecretEndpoint, UserAgent: "gitlab-data-export/" + Version, MaxAttempts: c.MaxAttempts,
+		Concurrency: c.Concurrency, MaxPerMinute: c.MaxPerMinute, Workers: runnerWorkers(), Session: session}
+}
+
+// newSession draws a run's session id (gitlab.Conn.Session).
+func newSession() string {
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	return hex.EncodeToString(rnd[:])
+}
+
+func prepareConn(ctx context.Context, c Config, recover bool, conn gitlab.Conn) (Job, *store.Checkpoint, error) {
 	localStart := time.Now().UTC()
 	if isDataflow() {
 		var problems []string
@@ -140,8 +164,6 @@ func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoin
 		return Job{}, nil, err
 	}
 
-	conn := gitlab.Conn{BaseURL: c.GitLabURL, AuthKind: c.Auth.Kind, TokenEnv: c.Auth.TokenEnv, TokenSecret: c.Auth.Secret, SecretEndpoint: c.Auth.SecretEndpoint, UserAgent: "gitlab-data-export/" + Version, MaxAttempts: c.MaxAttempts,
-		Concurrency: c.Concurrency, MaxPerMinute: c.MaxPerMinute, Workers: runnerWorkers()}
 	client, err := gitlab.ClientFor(conn)
 	if err != nil {
 		return Job{}, nil, err
@@ -247,11 +269,18 @@ func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoin
 // the run did before it stopped (for the summary); nothing of it was
 // committed.
 func Run(ctx context.Context, c Config) (res *Result, err error) {
+	return RunWatched(ctx, c, nil)
+}
+
+// RunWatched is Run, calling watch (when not nil) with the run's counters in
+// this process once the run has prepared (the progress display reads them).
+func RunWatched(ctx context.Context, c Config, watch func(*gitlab.Counters)) (res *Result, err error) {
 	start := time.Now()
 	job, prev, err := Prepare(ctx, c)
 	if err != nil {
 		return nil, err
 	}
+	defer gitlab.Release(job.Conn)
 	since, histories := job.Since()
 	from := "the whole history"
 	if !since.IsZero() {
@@ -264,12 +293,23 @@ func Run(ctx context.Context, c Config) (res *Result, err error) {
 	if err := Build(s, job); err != nil {
 		return nil, err
 	}
-	gitlab.ResetStats()
 	res = &Result{Job: job, Previous: prev, Unavailable: map[string]int64{}}
+	// The run's counters in this process (on Prism, where the pipeline
+	// runs, the run's; on Dataflow, the launcher's requests only).
+	client, err := gitlab.ClientFor(job.Conn)
+	if err != nil {
+		return nil, err
+	}
+	counters := client.Counters()
+	if watch != nil {
+		watch(counters)
+	}
+	// Less what preparing the run took (resolving the root, sizing).
+	requests, throttled, retries := counters.Requests.Load(), counters.Throttled.Load(), counters.Retries.Load()
 	pr, err := beamx.RunWithMetrics(ctx, p)
-	res.Requests, res.Throttled, res.Retries = gitlab.Stats.Requests.Load(), gitlab.Stats.Throttled.Load(), gitlab.Stats.Retries.Load()
-	res.Elapsed, res.LimitPerMinute = time.Since(start), gitlab.LimitPerMinute()
-	res.Tables = gitlab.LiveSnapshot()
+	res.Requests, res.Throttled, res.Retries = counters.Requests.Load()-requests, counters.Throttled.Load()-throttled, counters.Retries.Load()-retries
+	res.Elapsed, res.LimitPerMinute = time.Since(start), counters.LimitPerMinute()
+	res.Tables = counters.Snapshot()
 	// What the run did is what the store holds: read it even when the run
 	// was cancelled meanwhile.
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)

@@ -189,7 +189,7 @@ func export(ctx context.Context, cfg pipeline.Config, logs *switchWriter) {
 	}
 	d := startProgress(mode, cfg.ProgressInterval)
 	logs.set(d.log())
-	res, err := pipeline.Run(ctx, cfg)
+	res, err := pipeline.RunWatched(ctx, cfg, d.watch)
 	d.stop()
 	logs.set(os.Stderr)
 

@@ -297,21 +297,21 @@ func readSummary(t *testing.T, path string) pipeline.Summary {
 // The bars show a line per table being read, with its total and a gauge
 // where GitLab announced one, and the run's figures.
 func TestBarsShowTablesAndTotals(t *testing.T) {
-	gitlab.ResetStats()
-	defer gitlab.ResetStats()
-	issues := gitlab.Live("issues")
+	c := &gitlab.Counters{}
+	issues := c.Live("issues")
 	issues.Listings.Add(1)
 	issues.Total.Add(200)
 	issues.Known.Add(1)
 	issues.Records.Add(50)
 	issues.Pages.Add(1)
-	notes := gitlab.Live("issue_notes")
+	notes := c.Live("issue_notes")
 	notes.Listings.Add(3)
 	notes.Records.Add(7)
-	gitlab.Stats.Requests.Add(4)
+	c.Requests.Add(4)
 
 	var out bytes.Buffer
 	b := startBars(&out, mpb.WithAutoRefresh(), mpb.WithWidth(120))
+	b.watch(c)
 	time.Sleep(700 * time.Millisecond)
 	issues.Records.Add(150)
 	issues.ListingsDone.Add(1)

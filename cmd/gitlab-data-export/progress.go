@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vbauerster/mpb/v8"
@@ -18,7 +19,7 @@ import (
 )
 
 // The progress display reads the live counters of this process
-// (gitlab.LiveSnapshot): on Prism the pipeline runs here. It has two forms:
+// (gitlab.Counters): on Prism the pipeline runs here. It has two forms:
 // bars, redrawn in place on a terminal, and lines, a timestamped log line at
 // a steady interval for CI logs (no control characters).
 
@@ -26,6 +27,8 @@ import (
 type display interface {
 	// log is where log lines go while it runs.
 	log() io.Writer
+	// watch gives it the counters of the run (pipeline.RunWatched).
+	watch(*gitlab.Counters)
 	stop()
 }
 
@@ -53,11 +56,13 @@ func startProgress(mode string, interval time.Duration) display {
 
 type off struct{}
 
-func (off) log() io.Writer { return os.Stderr }
-func (off) stop()          {}
+func (off) log() io.Writer         { return os.Stderr }
+func (off) watch(*gitlab.Counters) {}
+func (off) stop()                  {}
 
 // rates follows the request rate over the last minute or so.
 type rates struct {
+	counters   atomic.Pointer[gitlab.Counters] // the run's, once it has prepared
 	start      time.Time
 	lastAt     time.Time
 	last       int64
@@ -69,6 +74,14 @@ type rates struct {
 func newRates() *rates {
 	now := time.Now()
 	return &rates{start: now, lastAt: now, firstSeen: map[string]time.Time{}, firstCount: map[string]int64{}}
+}
+
+// c are the run's counters (zero until it has prepared).
+func (r *rates) c() *gitlab.Counters {
+	if c := r.counters.Load(); c != nil {
+		return c
+	}
+	return &gitlab.Counters{}
 }
 
 // update takes the request count now and returns the recent rate per minute.
@@ -105,19 +118,19 @@ func (r *rates) eta(t gitlab.TableSnapshot) (time.Duration, bool) {
 
 // headline is the run-wide line of both forms.
 func headline(r *rates) string {
-	req := gitlab.Stats.Requests.Load()
+	req := r.c().Requests.Load()
 	perMin := r.update(req)
 	limit := ""
-	if l := gitlab.LimitPerMinute(); l > 0 {
+	if l := r.c().LimitPerMinute(); l > 0 {
 		limit = fmt.Sprintf(" of %s", count(int64(l)))
 	}
 	var records int64
-	for _, t := range gitlab.LiveSnapshot() {
+	for _, t := range r.c().Snapshot() {
 		records += t.Records
 	}
 	return fmt.Sprintf("%s  %s requests (%s/min%s)  429s %d  retries %d  %s records read",
 		time.Since(r.start).Round(time.Second), count(req), count(int64(perMin)), limit,
-		gitlab.Stats.Throttled.Load(), gitlab.Stats.Retries.Load(), count(records))
+		r.c().Throttled.Load(), r.c().Retries.Load(), count(records))
 }
 
 // tableLine is one table's progress.
@@ -165,13 +178,14 @@ func count(n int64) string {
 
 // lines logs a progress line every interval.
 type lines struct {
+	r    *rates
 	done chan struct{}
 	wg   sync.WaitGroup
 }
 
 func startLines(interval time.Duration) *lines {
-	l := &lines{done: make(chan struct{})}
 	r := newRates()
+	l := &lines{r: r, done: make(chan struct{})}
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
@@ -192,20 +206,20 @@ func startLines(interval time.Duration) *lines {
 
 // progressAttrs are the run's figures as log attributes.
 func progressAttrs(r *rates) []any {
-	req := gitlab.Stats.Requests.Load()
+	req := r.c().Requests.Load()
 	var records int64
-	for _, t := range gitlab.LiveSnapshot() {
+	for _, t := range r.c().Snapshot() {
 		records += t.Records
 	}
 	return []any{"elapsed", time.Since(r.start).Round(time.Second).String(), "requests", req,
-		"per_minute", int64(r.update(req)), "limit_per_minute", int64(gitlab.LimitPerMinute()),
-		"throttled_429", gitlab.Stats.Throttled.Load(), "retries", gitlab.Stats.Retries.Load(), "records_read", records}
+		"per_minute", int64(r.update(req)), "limit_per_minute", int64(r.c().LimitPerMinute()),
+		"throttled_429", r.c().Throttled.Load(), "retries", r.c().Retries.Load(), "records_read", records}
 }
 
 // reading names the tables being read, the busiest first, as one line.
 func reading(r *rates) string {
 	var active []gitlab.TableSnapshot
-	for _, t := range gitlab.LiveSnapshot() {
+	for _, t := range r.c().Snapshot() {
 		r.eta(t) // starts the table's clock
 		if t.Active() {
 			active = append(active, t)
@@ -233,13 +247,15 @@ func reading(r *rates) string {
 	return strings.Join(parts, ", ")
 }
 
-func (l *lines) log() io.Writer { return os.Stderr }
-func (l *lines) stop()          { close(l.done); l.wg.Wait() }
+func (l *lines) log() io.Writer           { return os.Stderr }
+func (l *lines) watch(c *gitlab.Counters) { l.r.counters.Store(c) }
+func (l *lines) stop()                    { close(l.done); l.wg.Wait() }
 
 // bars redraws, in place, a line per table being read (the busiest
 // maxLiveTables) and a headline with the run's figures below them; a table
 // whose listings are done is printed once, for good, above the live lines.
 type bars struct {
+	r     *rates
 	p     *mpb.Progress
 	done  chan struct{}
 	wg    sync.WaitGroup
@@ -263,6 +279,7 @@ func startBars(out io.Writer, opts ...mpb.ContainerOption) *bars {
 	}
 	head := b.p.New(0, mpb.NopStyle(), text(func() string { return b.head }), mpb.BarPriority(1<<30))
 	r := newRates()
+	b.r = r
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
@@ -273,7 +290,7 @@ func startBars(out io.Writer, opts ...mpb.ContainerOption) *bars {
 		idleSince := map[string]time.Time{}
 		shown := map[string]bool{} // active since its last final line
 		for {
-			snap := gitlab.LiveSnapshot()
+			snap := r.c().Snapshot()
 			var active []gitlab.TableSnapshot
 			for _, t := range snap {
 				width = max(width, len(t.Table))
@@ -331,7 +348,8 @@ func startBars(out io.Writer, opts ...mpb.ContainerOption) *bars {
 	return b
 }
 
-func (b *bars) log() io.Writer { return b.p }
+func (b *bars) log() io.Writer           { return b.p }
+func (b *bars) watch(c *gitlab.Counters) { b.r.counters.Store(c) }
 
 func (b *bars) stop() {
 	close(b.done)

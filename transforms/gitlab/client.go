@@ -44,6 +44,10 @@ type Conn struct {
 	// Workers shares MaxPerMinute among this many worker processes
 	// (Dataflow); 0 or 1 = one process.
 	Workers int
+	// Session names the run (a random id the launcher draws): the DoFns of
+	// one run in one process share its client (ClientFor), and two runs in
+	// one process share nothing.
+	Session string
 }
 
 // Client fetches raw JSON from the GitLab REST API v4.
@@ -51,38 +55,51 @@ type Client struct {
 	api  *glclient.Client
 	base *url.URL // .../api/v4/
 	gov  *governor
+	http *http.Client
+	// digests: the job's record digests, once read (loadDigests).
+	digests sync.Map // string -> *digestsEntry
 }
 
+// The clients of the runs under way in this process, by Conn (its Session
+// names the run): what a run's DoFns share in a worker process is built
+// once from the settings serialised into them, and dropped by Release.
 var (
 	clientsMu sync.Mutex
-	clients   = map[clientKey]*Client{}
+	clients   = map[Conn]*Client{}
 )
 
-type clientKey struct {
-	conn  Conn
-	token string
-}
-
-// ClientFor returns the process-wide client of conn: every DoFn of a worker
-// process shares its governor, so that they share one request budget.
+// ClientFor returns the client of conn's run in this process: every DoFn
+// of the run in a worker process shares its governor (one request budget)
+// and its Counters. The token is read when the client is built, once per
+// run and process.
 func ClientFor(conn Conn) (*Client, error) {
 	clientsMu.Lock()
 	defer clientsMu.Unlock()
-	tok, err := token(context.Background(), conn)
-	if err != nil {
-		return nil, err
-	}
-	key := clientKey{conn, tok}
-	if c, ok := clients[key]; ok {
+	if c, ok := clients[conn]; ok {
 		return c, nil
 	}
 	c, err := NewClient(conn)
 	if err != nil {
 		return nil, err
 	}
-	clients[key] = c
+	clients[conn] = c
 	return c, nil
 }
+
+// Release drops the client of conn's run (at the end of the run, in the
+// launching process), closing its idle connections.
+func Release(conn Conn) {
+	clientsMu.Lock()
+	c, ok := clients[conn]
+	delete(clients, conn)
+	clientsMu.Unlock()
+	if ok {
+		c.http.CloseIdleConnections()
+	}
+}
+
+// Counters are the counters of the client's run in this process.
+func (c *Client) Counters() *Counters { return c.gov.counters }
 
 // NewClient builds a client with its own governor (ClientFor shares one).
 func NewClient(conn Conn) (*Client, error) {
@@ -122,7 +139,7 @@ func NewClient(conn Conn) (*Client, error) {
 	if attempts <= 0 {
 		attempts = defaultMaxAttempts
 	}
-	return &Client{api: api, base: base, gov: newGovernor(attempts, conn.Concurrency, perProcess(conn), base.Hostname() == "gitlab.com")}, nil
+	return &Client{api: api, base: base, http: httpClient, gov: newGovernor(attempts, conn.Concurrency, perProcess(conn), base.Hostname() == "gitlab.com")}, nil
 }
 
 // perProcess is this process's share of the run's MaxPerMinute (0: none).

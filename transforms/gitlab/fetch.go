@@ -176,6 +176,7 @@ type fetchFn struct {
 	write      map[string]bool     // nil: every table
 	retried    map[string]bool     // the child listings the run reads again (State.Retry): resource and path
 	b          *fetchBundle
+	counters   *Counters // the run's in this process (its client's)
 }
 
 func (f *fetchFn) Setup() error {
@@ -183,33 +184,31 @@ func (f *fetchFn) Setup() error {
 	if err != nil {
 		return err
 	}
-	f.client = c
+	f.client, f.counters = c, c.Counters()
 	f.prepare()
-	if f.digests, err = loadDigests(context.Background(), f.Store, f.JobID, f.Window.State.Digests); err != nil {
+	if f.digests, err = loadDigests(context.Background(), c, f.Store, f.JobID, f.Window.State.Digests); err != nil {
 		return err
 	}
 	return nil
 }
 
-// digestsCache holds the record digests each process has read: they are
-// the same for every Fetch of a run (read-only, keyed by the store, job
-// and reference that name them).
-var digestsCache sync.Map // string -> *digestsEntry
-
+// A run's record digests are the same for every Fetch of the run: the
+// run's client (its session in this process) holds them once read
+// (Client.digests, keyed by the store, job and reference that name them).
 type digestsEntry struct {
 	once sync.Once
 	d    *state.Digests
 	err  error
 }
 
-// loadDigests reads a job's record digests from its store, once per
-// process.
-func loadDigests(ctx context.Context, spec store.Spec, jobID, ref string) (*state.Digests, error) {
+// loadDigests reads a job's record digests from its store, once per run
+// and process (c's).
+func loadDigests(ctx context.Context, c *Client, spec store.Spec, jobID, ref string) (*state.Digests, error) {
 	if ref == "" || spec.Kind == "" {
 		return nil, nil
 	}
 	b, _ := json.Marshal([]any{spec, jobID, ref})
-	v, _ := digestsCache.LoadOrStore(string(b), &digestsEntry{})
+	v, _ := c.digests.LoadOrStore(string(b), &digestsEntry{})
 	e := v.(*digestsEntry)
 	e.once.Do(func() {
 		st, err := store.Open(ctx, spec)
@@ -231,6 +230,9 @@ func loadDigests(ctx context.Context, spec store.Spec, jobID, ref string) (*stat
 
 // prepare derives from the settings what handling records needs.
 func (f *fetchFn) prepare() {
+	if f.counters == nil {
+		f.counters = &Counters{} // a fetchFn without a client (tests)
+	}
 	f.children = children(f.Mode, Fetched(f.Mode, f.Only))
 	f.write = selection(f.Only)
 	f.tables = map[string]Resource{}
@@ -395,7 +397,7 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 	listed.bound, listed.boundField = upperBound(it, q)
 	var heads *commitRanges // the commits of a project: the ranges to list
 	refusedAll := false     // the listing answered 403/404 (skipped as unavailable)
-	stats := Live(res.Name)
+	stats := f.counters.Live(res.Name)
 	stats.Listings.Add(1)
 	defer stats.ListingsDone.Add(1)
 	ctx = withTable(ctx, res.Name)
@@ -698,7 +700,7 @@ func (f *fetchFn) handleWithin(res Resource, it Item, fields map[string]json.Raw
 				return err
 			}
 		}
-		Live(c.Resource).Records.Add(int64(len(objs)))
+		f.counters.Live(c.Resource).Records.Add(int64(len(objs)))
 		if listed.within == nil {
 			listed.within = map[string]int64{}
 		}

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -27,6 +26,7 @@ import (
 // answers 429, and retries transient failures with jittered exponential
 // backoff, a bounded number of times.
 type governor struct {
+	counters    *Counters // the run's, in this process
 	limiter     *rate.Limiter
 	maxAttempts int
 	ceiling     float64 // requests per minute for this process; 0 = none
@@ -75,26 +75,6 @@ func gitlabComEndpoints() []endpointLimit {
 	}
 }
 
-// Stats are this process's request counters.
-var Stats struct {
-	Requests, Throttled, Retries atomic.Int64
-	// Succeeded, Exhausted: calls that succeeded, and that failed for good
-	// after their retries (5xx, resets, timeouts, 429s: what an outage
-	// gives); Failing: the retryable failures since the last success.
-	Succeeded, Exhausted, Failing atomic.Int64
-}
-
-// ResetStats zeroes Stats, at the start of a run.
-func ResetStats() {
-	live.Clear()
-	Stats.Requests.Store(0)
-	Stats.Throttled.Store(0)
-	Stats.Retries.Store(0)
-	Stats.Succeeded.Store(0)
-	Stats.Exhausted.Store(0)
-	Stats.Failing.Store(0)
-}
-
 // newGovernor: concurrency requests in flight at most (0: default),
 // ceiling requests per minute (0: none), and GitLab.com's endpoint limits
 // when gitlabCom.
@@ -103,6 +83,7 @@ func newGovernor(maxAttempts, concurrency int, ceiling float64, gitlabCom bool) 
 		concurrency = defaultConcurrency
 	}
 	g := &governor{
+		counters:    &Counters{},
 		maxAttempts: maxAttempts,
 		limiter:     rate.NewLimiter(rate.Inf, 1),
 		ceiling:     ceiling,
@@ -127,7 +108,7 @@ func newGovernor(maxAttempts, concurrency int, ceiling float64, gitlabCom bool) 
 func (g *governor) setRate(perMinute float64) {
 	perSecond := perMinute / 60
 	g.limiter.SetLimit(rate.Limit(perSecond))
-	limitPerMinute.Store(math.Float64bits(perMinute))
+	g.counters.limitPerMinute.Store(math.Float64bits(perMinute))
 	g.limiter.SetBurst(max(int(perSecond), 1))
 }
 
@@ -179,18 +160,18 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 		resp, err := call(ctx)
 		g.release(resp != nil && resp.StatusCode == http.StatusTooManyRequests)
 		count(ctx, "gitlab", "requests", 1)
-		Stats.Requests.Add(1)
+		g.counters.Requests.Add(1)
 		table := tableOf(ctx)
 		if table != "" {
 			count(ctx, "requests", table, 1)
-			Live(table).Requests.Add(1)
+			g.counters.Live(table).Requests.Add(1)
 		}
 		if resp != nil {
 			g.observe(resp.Header)
 		}
 		if err == nil {
-			Stats.Succeeded.Add(1)
-			Stats.Failing.Store(0)
+			g.counters.Succeeded.Add(1)
+			g.counters.Failing.Store(0)
 			return nil
 		}
 		lastErr = err
@@ -201,18 +182,18 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 		if !retry {
 			return err
 		}
-		Stats.Failing.Add(1)
+		g.counters.Failing.Add(1)
 		if attempt == g.maxAttempts {
 			break
 		}
-		if err := runBudget(); err != nil {
+		if err := g.runBudget(); err != nil {
 			return fmt.Errorf("%w (last: %w)", err, lastErr)
 		}
 		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
 			count(ctx, "gitlab", "throttled_429", 1)
-			Stats.Throttled.Add(1)
+			g.counters.Throttled.Add(1)
 			if table != "" {
-				Live(table).Throttled.Add(1)
+				g.counters.Live(table).Throttled.Add(1)
 			}
 			if pause == 0 {
 				pause = defaultPause429
@@ -222,13 +203,13 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 			pause = backoff(attempt)
 		}
 		count(ctx, "gitlab", "retries", 1)
-		Stats.Retries.Add(1)
+		g.counters.Retries.Add(1)
 		if err := sleep(ctx, pause); err != nil {
 			return errors.Join(err, lastErr)
 		}
 	}
-	Stats.Exhausted.Add(1)
-	if err := runBudget(); err != nil {
+	g.counters.Exhausted.Add(1)
+	if err := g.runBudget(); err != nil {
 		return fmt.Errorf("%w (last: %w)", err, lastErr)
 	}
 	return fmt.Errorf("giving up after %d attempts: %w", g.maxAttempts, lastErr)
@@ -253,10 +234,10 @@ type OutageError struct{ msg string }
 
 func (e *OutageError) Error() string { return e.msg }
 
-// runBudget reports an outage (Stats are reset at the start of each run;
-// on Dataflow they are per worker process).
-func runBudget() error {
-	failing, exhausted, succeeded := Stats.Failing.Load(), Stats.Exhausted.Load(), Stats.Succeeded.Load()
+// runBudget reports an outage (from the counters of the run in this
+// process: on Dataflow, of one worker process).
+func (g *governor) runBudget() error {
+	failing, exhausted, succeeded := g.counters.Failing.Load(), g.counters.Exhausted.Load(), g.counters.Succeeded.Load()
 	switch {
 	case failing >= outageRun:
 		return &OutageError{fmt.Sprintf("GitLab keeps failing: the last %d requests all failed, none succeeded between them; giving up so that the next run starts afresh", failing)}

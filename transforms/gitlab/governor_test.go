@@ -83,33 +83,36 @@ func TestGovernorRates(t *testing.T) {
 }
 
 func TestGovernorStopsARunThatKeepsFailing(t *testing.T) {
-	ResetStats()
-	defer ResetStats()
 	// Many retries that recover: a run that makes progress goes on.
-	Stats.Requests.Store(10000)
-	Stats.Retries.Store(2500)
-	Stats.Succeeded.Store(7500)
-	Stats.Exhausted.Store(20)
-	if err := runBudget(); err != nil {
+	g := newGovernor(10, 1, 0, false)
+	c := g.counters
+	c.Requests.Store(10000)
+	c.Retries.Store(2500)
+	c.Succeeded.Store(7500)
+	c.Exhausted.Store(20)
+	if err := g.runBudget(); err != nil {
 		t.Fatalf("2,500 retries that recovered stopped the run: %v", err)
 	}
 	// Some calls failed for good (a broken listing), most succeed: fine.
-	Stats.Exhausted.Store(200)
-	if err := runBudget(); err != nil {
+	c.Exhausted.Store(200)
+	if err := g.runBudget(); err != nil {
 		t.Fatalf("200 failed calls against 7,500 stopped the run: %v", err)
 	}
 	// A third of the calls failing for good: GitLab is failing.
-	Stats.Succeeded.Store(300)
-	err := runBudget()
+	c.Succeeded.Store(300)
+	err := g.runBudget()
 	var outage *OutageError
 	if !errors.As(err, &outage) || !strings.Contains(err.Error(), "200 of the run's requests failed for good") {
 		t.Fatalf("200 failed calls against 300: %v", err)
 	}
+	// Another run's governor (its own counters) is not stopped by it.
+	if err := newGovernor(10, 1, 0, false).runBudget(); err != nil {
+		t.Fatalf("another run: %v", err)
+	}
 	// An outage: every request in a row fails. do gives up before the
 	// next try, keeping the last cause.
-	ResetStats()
-	Stats.Failing.Store(outageRun - 1)
-	g := newGovernor(10, 1, 0, false)
+	g = newGovernor(10, 1, 0, false)
+	g.counters.Failing.Store(outageRun - 1)
 	calls := 0
 	err = g.do(context.Background(), "projects/1/issues", func(context.Context) (*http.Response, error) {
 		calls++
@@ -119,11 +122,10 @@ func TestGovernorStopsARunThatKeepsFailing(t *testing.T) {
 		t.Fatalf("an outage: %d calls, %v", calls, err)
 	}
 	// A success between them: the run goes on.
-	ResetStats()
-	Stats.Failing.Store(outageRun - 1)
 	ok := newGovernor(10, 1, 0, false)
-	if err := ok.do(context.Background(), "x", func(context.Context) (*http.Response, error) { return &http.Response{StatusCode: 200}, nil }); err != nil || Stats.Failing.Load() != 0 {
-		t.Fatalf("a success: %v, failing %d", err, Stats.Failing.Load())
+	ok.counters.Failing.Store(outageRun - 1)
+	if err := ok.do(context.Background(), "x", func(context.Context) (*http.Response, error) { return &http.Response{StatusCode: 200}, nil }); err != nil || ok.counters.Failing.Load() != 0 {
+		t.Fatalf("a success: %v, failing %d", err, ok.counters.Failing.Load())
 	}
 }
 

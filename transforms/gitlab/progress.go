@@ -9,12 +9,26 @@ import (
 	"sync/atomic"
 )
 
-// Live progress of this process, by table, for the progress display and
-// the run summary. On Prism the pipeline runs in the launching process, so
-// the display reads these as the run goes; on Dataflow each worker has its
-// own, and the same figures are Beam counters (namespaces "requests",
-// "pages" and "records", one counter per table) that the Dataflow console
-// shows.
+// The counters of one run in one process (Counters, held by the run's
+// client: ClientFor), for the progress display, the run summary and the
+// governor's judgement of an outage. On Prism the pipeline runs in the
+// launching process, so the display reads them as the run goes; on
+// Dataflow each worker has its own, and the same figures are Beam counters
+// (namespaces "requests", "pages" and "records", one counter per table)
+// that the Dataflow console shows.
+
+// Counters are a run's request counters in this process, in total and by
+// table, and the pace its governor keeps.
+type Counters struct {
+	Requests, Throttled, Retries atomic.Int64
+	// Succeeded, Exhausted: calls that succeeded, and that failed for good
+	// after their retries (5xx, resets, timeouts, 429s: what an outage
+	// gives); Failing: the retryable failures since the last success.
+	Succeeded, Exhausted, Failing atomic.Int64
+
+	tables         sync.Map      // table -> *TableStats
+	limitPerMinute atomic.Uint64 // float64 bits
+}
 
 // TableStats are the live counters of one table.
 type TableStats struct {
@@ -45,21 +59,19 @@ func (s TableSnapshot) TotalKnown() bool {
 	return s.Listings > 0 && s.Known == s.Listings && s.Total > 0
 }
 
-var live sync.Map // table -> *TableStats
-
 // Live returns the live counters of a table.
-func Live(table string) *TableStats {
-	if v, ok := live.Load(table); ok {
+func (c *Counters) Live(table string) *TableStats {
+	if v, ok := c.tables.Load(table); ok {
 		return v.(*TableStats)
 	}
-	v, _ := live.LoadOrStore(table, &TableStats{})
+	v, _ := c.tables.LoadOrStore(table, &TableStats{})
 	return v.(*TableStats)
 }
 
-// LiveSnapshot copies the counters of every table seen, sorted by name.
-func LiveSnapshot() []TableSnapshot {
+// Snapshot copies the counters of every table seen, sorted by name.
+func (c *Counters) Snapshot() []TableSnapshot {
 	var out []TableSnapshot
-	live.Range(func(k, v any) bool {
+	c.tables.Range(func(k, v any) bool {
 		t := v.(*TableStats)
 		out = append(out, TableSnapshot{Table: k.(string), Requests: t.Requests.Load(), Throttled: t.Throttled.Load(),
 			Pages: t.Pages.Load(), Records: t.Records.Load(), Total: t.Total.Load(), Known: t.Known.Load(),
@@ -70,12 +82,10 @@ func LiveSnapshot() []TableSnapshot {
 	return out
 }
 
-var limitPerMinute atomic.Uint64 // float64 bits
-
 // LimitPerMinute is the pace the governor keeps now, in requests per minute
 // (the lowest of the announced limit's 95%, GitLab.com's published limit and
 // GITLAB_MAX_REQUESTS_PER_MINUTE), or 0 while none is known.
-func LimitPerMinute() float64 { return math.Float64frombits(limitPerMinute.Load()) }
+func (c *Counters) LimitPerMinute() float64 { return math.Float64frombits(c.limitPerMinute.Load()) }
 
 type tableKey struct{}
 

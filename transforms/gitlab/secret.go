@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"google.golang.org/api/option"
@@ -20,14 +19,11 @@ import (
 // DefaultSecretEndpoint is Google Secret Manager's REST endpoint.
 const DefaultSecretEndpoint = "https://secretmanager.googleapis.com/"
 
-// secrets caches the tokens read from Secret Manager, per endpoint and
-// version name, for the life of the process.
-var secrets sync.Map
-
 // token returns the GitLab token of conn: from Secret Manager when
 // conn.TokenSecret names a secret version (the way Dataflow's workers get
 // it: they do not see the launcher's environment), else from the
-// environment variable conn.TokenEnv. Errors never quote the token.
+// environment variable conn.TokenEnv. It is read once per run and process,
+// when the run's client is built (ClientFor). Errors never quote the token.
 func token(ctx context.Context, conn Conn) (string, error) {
 	if conn.TokenSecret == "" {
 		t := os.Getenv(conn.TokenEnv)
@@ -40,15 +36,10 @@ func token(ctx context.Context, conn Conn) (string, error) {
 	if endpoint == "" {
 		endpoint = DefaultSecretEndpoint
 	}
-	key := endpoint + "\x00" + conn.TokenSecret
-	if t, ok := secrets.Load(key); ok {
-		return t.(string), nil
-	}
 	t, err := accessSecret(ctx, endpoint, conn.TokenSecret)
 	if err != nil {
 		return "", fmt.Errorf("GITLAB_TOKEN_SECRET %s: %w", conn.TokenSecret, err)
 	}
-	secrets.Store(key, t)
 	return t, nil
 }
 

@@ -382,7 +382,7 @@ func TestObjectsARecordCarriesAreWrittenWithIt(t *testing.T) {
 			t.Errorf("a note listing was spawned: %+v", c)
 		}
 	}
-	if n := Live("issue_notes").Records.Load(); n < 2 {
+	if n := f.counters.Live("issue_notes").Records.Load(); n < 2 {
 		t.Errorf("progress counts %d notes", n)
 	}
 
