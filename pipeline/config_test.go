@@ -29,7 +29,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.GitLabURL != "https://gitlab.com" || c.Datastore != "files" || c.FilesDir != "./gitlab-data-export" ||
+	if c.GitLabURL != "https://gitlab.com" || c.Datastore != "files" || c.StoreSettings["FILES_DIR"] != "./gitlab-data-export" ||
 		c.Dataset != "gitlab_data_export_v4" || !c.Recursive || c.Overlap != 10*time.Minute ||
 		c.Auth != (Auth{Kind: "token", TokenEnv: "GITLAB_TOKEN"}) || c.Group != "acme/platform" {
 		t.Errorf("defaults: %+v", c)
@@ -85,7 +85,7 @@ func TestConfigFlagsWinOverEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := NewConfig(f.Resolve(env(valid...)))
-	if err != nil || c.Group != "from/flag" || c.FilesDir != "/tmp/x" {
+	if err != nil || c.Group != "from/flag" || c.StoreSettings["FILES_DIR"] != "/tmp/x" {
 		t.Errorf("got %+v, %v", c, err)
 	}
 	if fs.Lookup("gitlab-token") != nil || fs.Lookup("gitlab-oauth") != nil {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -22,8 +21,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/bigqueryio"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/filestore"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
@@ -85,18 +82,7 @@ type Result struct {
 
 // StoreSpec returns the store the configuration selects.
 func StoreSpec(c Config) (store.Spec, error) {
-	switch c.Datastore {
-	case filestore.Kind:
-		dir, err := filepath.Abs(c.FilesDir)
-		if err != nil {
-			return store.Spec{}, fmt.Errorf("FILES_DIR %q: %w", c.FilesDir, err)
-		}
-		return filestore.Spec(dir, c.Dataset), nil
-	case bigqueryio.Kind:
-		return bigqueryio.WithConnection(bigqueryio.Spec(c.BigQueryProject, c.Dataset, c.BigQueryLocation),
-			c.BigQueryEmulatorHost, c.BigQueryEmulatorGRPCHost, c.CredentialsFile), nil
-	}
-	return store.Spec{}, fmt.Errorf("DATASTORE %q: unknown store; use %s", c.Datastore, strings.Join(store.Kinds(), " or "))
+	return store.NewSpec(c.Datastore, c.Dataset, c.StoreSettings, nil)
 }
 
 // Prepare does everything a run needs before its graph is built: it opens the
@@ -112,8 +98,8 @@ func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoin
 	localStart := time.Now().UTC()
 	if isDataflow() {
 		var problems []string
-		if c.Datastore == "files" {
-			problems = append(problems, "DATASTORE=files writes to this machine's disk, which Dataflow's workers cannot reach: use DATASTORE=bigquery with --runner=dataflow")
+		if p := store.RemoteProblem(c.Datastore, "Dataflow's workers", "--runner=dataflow"); p != "" {
+			problems = append(problems, p)
 		}
 		if c.Auth.Secret == "" {
 			problems = append(problems, c.Auth.TokenEnv+" is read from this machine's environment, which Dataflow's workers do not see: put the token in Secret Manager and set GITLAB_TOKEN_SECRET (and unset "+c.Auth.TokenEnv+")")
@@ -435,12 +421,7 @@ func rootCause(err error) string {
 func (e *RunError) Unwrap() error { return e.Err }
 
 // DescribeStore says where a store writes, for people.
-func DescribeStore(s store.Spec) string {
-	if s.Kind == filestore.Kind {
-		return filepath.Join(s.Params["dir"], s.Params["dataset"])
-	}
-	return s.Kind + ":" + s.Params["project"] + "." + s.Params["dataset"]
-}
+func DescribeStore(s store.Spec) string { return store.Describe(s) }
 
 // Exit codes of the command.
 const (
@@ -512,19 +493,13 @@ func flagValue(name string) string {
 }
 
 // workerSpec is the store spec the pipeline's workers open: on Dataflow,
-// without the launcher's credentials file, which the workers do not have
-// (they use their service account: Application Default Credentials).
+// without what names the launcher's machine (a credentials file: the
+// workers use their service account, Application Default Credentials).
 func workerSpec(spec store.Spec) store.Spec {
-	if !isDataflow() || spec.Params[bigqueryio.ParamCredentialsFile] == "" {
+	if !isDataflow() {
 		return spec
 	}
-	params := map[string]string{}
-	for k, v := range spec.Params {
-		if k != bigqueryio.ParamCredentialsFile {
-			params[k] = v
-		}
-	}
-	return store.Spec{Kind: spec.Kind, Params: params}
+	return store.ForRemoteWorkers(spec)
 }
 
 // snapshotsDue decides, for each table of the run read whole at most once

@@ -46,7 +46,53 @@ const Kind = "bigquery"
 // DefaultLocation is the dataset location used when none is given.
 const DefaultLocation = "US"
 
-func init() { store.Register(Kind, Open) }
+// EnvProject and EnvLocation name the dataset's project and location.
+const (
+	EnvProject  = "BIGQUERY_PROJECT"
+	EnvLocation = "BIGQUERY_LOCATION"
+)
+
+// locationPattern: US, EU, europe-west1, us-central1…
+var locationPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{1,40}$`)
+
+func init() {
+	store.Register(store.Description{
+		Name:       Kind,
+		Help:       "a BigQuery dataset of " + EnvProject,
+		Section:    "BigQuery",
+		SelectedBy: EnvProject,
+		Remote:     true,
+		Options: []store.Option{
+			{Env: EnvProject, Param: "project",
+				Help: "Google Cloud project id of the BigQuery dataset; required for DATASTORE=bigquery.",
+				Check: func(v string) string {
+					if v == "" {
+						return EnvProject + " is required when DATASTORE=bigquery: set it to the Google Cloud project id"
+					}
+					return ""
+				}},
+			{Env: EnvLocation, Default: DefaultLocation, Param: "location",
+				Help: "Location of the dataset when the exporter creates it, e.g. US, EU, europe-west1.",
+				Check: func(v string) string {
+					if !locationPattern.MatchString(v) {
+						return fmt.Sprintf("%s %q is not a BigQuery location: use a multi-region such as US or EU, or a region such as europe-west1", EnvLocation, v)
+					}
+					return ""
+				}},
+			{Env: EnvCredentialsFile, Param: ParamCredentialsFile, LauncherOnly: true,
+				Help: "Path to a credentials file (a service account key, or user, impersonation or workload identity federation credentials). Without it and without BIGQUERY_SERVICE_ACCOUNT_JSON, Application Default Credentials are used (e.g. on GCP runners)."},
+			{Env: EnvServiceAccountJSON, Secret: true,
+				Help: "The service account key itself, as JSON text (e.g. a masked CI/CD variable); wins over GOOGLE_APPLICATION_CREDENTIALS. Never written to disk or logs."},
+			{Env: EnvEmulatorHost, Param: ParamEmulatorHost,
+				Help: "host:port (or http://host:port) of a BigQuery emulator's REST endpoint, for tests; no credentials are used then."},
+			{Env: EnvEmulatorGRPCHost, Param: ParamEmulatorGRPCHost,
+				Help: "host:port of the emulator's gRPC endpoint (the Storage Write API). Default: BIGQUERY_EMULATOR_HOST's host, port 9060 (the emulator's default --grpc-port)."},
+		},
+		Check:    CheckSettings,
+		Open:     Open,
+		Describe: func(s store.Spec) string { return Kind + ":" + s.Params["project"] + "." + s.Params["dataset"] },
+	})
+}
 
 // Spec describes the BigQuery dataset project.dataset in location (default
 // US). It holds no secret: Open reads the credentials and the emulator's

@@ -41,7 +41,31 @@ import (
 // Kind is the name of this store (DATASTORE=files).
 const Kind = "files"
 
-func init() { store.Register(Kind, Open) }
+// EnvDir is the directory of the store.
+const EnvDir = "FILES_DIR"
+
+func init() {
+	store.Register(store.Description{
+		Name:     Kind,
+		Help:     "newline-delimited JSON under " + EnvDir,
+		Section:  "Files store",
+		Fallback: true,
+		// Remote workers would each write to their own disk.
+		LocalOnly: "writes to this machine's disk",
+		Options: []store.Option{
+			{Env: EnvDir, Default: "./gitlab-data-export", Param: "dir", Help: "Directory of the files store.",
+				Check: func(v string) string {
+					if strings.TrimSpace(v) == "" {
+						return EnvDir + " is empty: set it to the directory to write to, e.g. ./gitlab-data-export"
+					}
+					return ""
+				},
+				Resolve: filepath.Abs},
+		},
+		Open:     Open,
+		Describe: func(s store.Spec) string { return filepath.Join(s.Params["dir"], s.Params["dataset"]) },
+	})
+}
 
 // Spec describes a files store at dir/dataset.
 func Spec(dir, dataset string) store.Spec {
@@ -534,10 +558,7 @@ func (s *Store) StoredKeys(_ context.Context, jobID, table string, key, scope []
 // dataDate is a stored record's data_date (_data_date when the API object
 // has a data_date of its own), normalised to RFC 3339 UTC for comparisons.
 func dataDate(rec map[string]json.RawMessage) string {
-	raw, ok := rec["_data_date"]
-	if !ok {
-		raw = rec["data_date"]
-	}
+	raw, _ := store.DataDate(rec)
 	var s string
 	_ = json.Unmarshal(raw, &s)
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {

@@ -1,0 +1,100 @@
+package store_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
+	_ "github.com/gitlab-data-export/gitlab-data-export/transforms/store/all"
+)
+
+func settings(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+// The default store is registry data: the store whose SelectedBy option is
+// set, else the Fallback; DATASTORE names one of the registered stores.
+func TestChooseFollowsTheRegistry(t *testing.T) {
+	for _, tc := range []struct {
+		kv   []string
+		want string
+	}{
+		{nil, "files"},
+		{[]string{"BIGQUERY_PROJECT", "p"}, "bigquery"},
+		{[]string{"BIGQUERY_PROJECT", "p", "DATASTORE", "files"}, "files"},
+		{[]string{"DATASTORE", "BigQuery"}, "bigquery"},
+	} {
+		if got, err := store.Choose(settings(tc.kv...)); got != tc.want || err != nil {
+			t.Errorf("%v: %q, %v; want %q", tc.kv, got, err, tc.want)
+		}
+	}
+	if _, err := store.Choose(settings("DATASTORE", "s3")); err == nil || !strings.Contains(err.Error(), `DATASTORE "s3" is not a store: use files or bigquery`) {
+		t.Errorf("unknown store: %v", err)
+	}
+	if got := store.Kinds(); strings.Join(got, " ") != "files bigquery" {
+		t.Errorf("Kinds = %v, want the fallback first", got)
+	}
+}
+
+// Every store declares its options once: an environment variable is
+// declared by one store (or the common options) only, with help.
+func TestOptionsAreDeclaredOnce(t *testing.T) {
+	seen := map[string]string{}
+	for _, o := range store.CommonOptions() {
+		seen[o.Env] = "common"
+	}
+	for _, d := range store.Stores() {
+		if d.Open == nil || d.Describe == nil || d.Section == "" || d.Help == "" || (!d.Remote && d.LocalOnly == "") {
+			t.Errorf("store %s: incomplete description", d.Name)
+		}
+		for _, o := range d.Options {
+			if prev, dup := seen[o.Env]; dup {
+				t.Errorf("%s declared by %s and %s", o.Env, prev, d.Name)
+			}
+			seen[o.Env] = d.Name
+			if o.Help == "" || (o.Secret && o.Param != "") {
+				t.Errorf("%s of %s: no help, or a secret in the spec", o.Env, d.Name)
+			}
+		}
+	}
+}
+
+func TestSpecsAndRemoteWorkers(t *testing.T) {
+	get := settings("BIGQUERY_PROJECT", "p", "BIGQUERY_LOCATION", "EU", "GOOGLE_APPLICATION_CREDENTIALS", "/home/me/key.json",
+		"BIGQUERY_SERVICE_ACCOUNT_JSON", "SECRET")
+	spec, err := store.NewSpec("bigquery", "ds_v4", store.Values("bigquery", get), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Params["project"] != "p" || spec.Params["location"] != "EU" || spec.Params["dataset"] != "ds_v4" || spec.Params["credentials_file"] != "/home/me/key.json" {
+		t.Errorf("spec = %+v", spec)
+	}
+	for k, v := range spec.Params {
+		if strings.Contains(v, "SECRET") {
+			t.Errorf("the spec's %s holds a secret", k)
+		}
+	}
+	if w := store.ForRemoteWorkers(spec); w.Params["credentials_file"] != "" || w.Params["project"] != "p" {
+		t.Errorf("remote workers' spec = %+v", w)
+	}
+	if d := store.Describe(spec); d != "bigquery:p.ds_v4" {
+		t.Errorf("Describe = %q", d)
+	}
+	files, err := store.NewSpec("files", "ds_v4", store.Values("files", settings("FILES_DIR", "rel/dir")), nil)
+	if err != nil || !strings.HasPrefix(files.Params["dir"], "/") || !strings.HasSuffix(store.Describe(files), "rel/dir/ds_v4") {
+		t.Errorf("files spec = %+v, %v (the directory is made absolute)", files, err)
+	}
+	if p := store.RemoteProblem("files", "Dataflow's workers", "--runner=dataflow"); p != "DATASTORE=files writes to this machine's disk, which Dataflow's workers cannot reach: use DATASTORE=bigquery with --runner=dataflow" {
+		t.Errorf("files remotely: %q", p)
+	}
+	if p := store.RemoteProblem("bigquery", "Dataflow's workers", "--runner=dataflow"); p != "" {
+		t.Errorf("bigquery remotely: %q", p)
+	}
+	if problems := store.Check("files", settings("FILES_DIR", " ", "BIGQUERY_DATASET", "a-b")); len(problems) != 2 {
+		t.Errorf("problems = %q, want the empty FILES_DIR and the dataset", problems)
+	}
+}
