@@ -125,6 +125,7 @@ func WithConnection(spec store.Spec, emulatorHost, emulatorGRPCHost, credentials
 // Store is a BigQuery dataset.
 type Store struct {
 	project, dataset, location string
+	cols                       layout // the data tables' columns and keys
 
 	bq *bigquery.Client
 	mw *managedwriter.Client
@@ -188,7 +189,7 @@ func open(ctx context.Context, spec store.Spec) (*Store, error) {
 		bq.Close()
 		return nil, fmt.Errorf("bigquery store: connecting to the BigQuery Storage Write API (%s): %w", conn.describe, err)
 	}
-	st := &Store{project: project, dataset: dataset, location: location, bq: bq, mw: mw, ensured: map[string]bool{}, flushBytes: flushBytes}
+	st := &Store{project: project, dataset: dataset, location: location, cols: newLayout(spec.Tables), bq: bq, mw: mw, ensured: map[string]bool{}, flushBytes: flushBytes}
 	if conn.emulator {
 		st.flushBytes = emulatorFlushBytes
 		st.emulator = true

@@ -75,6 +75,10 @@ func Spec(dir, dataset string) store.Spec {
 // Store is a files store.
 type Store struct {
 	root string // dir/dataset
+
+	// afterTableCommit, when set (tests), runs once the parts of each
+	// table of a commit are renamed; an error stops the commit there.
+	afterTableCommit func(table string) error
 }
 
 var (
@@ -211,7 +215,8 @@ func (s *Store) Commit(_ context.Context, run store.Run, parts []store.Part, nex
 // finish carries out a manifest: renames, checkpoint, cleanup. Idempotent.
 func (s *Store) finish(m manifest) error {
 	dirs := map[string]bool{}
-	for _, mv := range m.Moves {
+	tableOf := func(i int) string { return strings.SplitN(filepath.ToSlash(m.Moves[i].To), "/", 2)[0] }
+	for i, mv := range m.Moves {
 		from, to := filepath.Join(s.root, mv.From), filepath.Join(s.root, mv.To)
 		if !dirs[filepath.Dir(to)] {
 			if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
@@ -220,10 +225,14 @@ func (s *Store) finish(m manifest) error {
 			dirs[filepath.Dir(to)] = true
 		}
 		if err := os.Rename(from, to); err != nil {
-			if _, statErr := os.Stat(to); statErr == nil {
-				continue // moved by an earlier attempt
+			if _, statErr := os.Stat(to); statErr != nil {
+				return fmt.Errorf("files store: committing %s: %w", mv.From, err)
+			} // else moved by an earlier attempt
+		}
+		if s.afterTableCommit != nil && (i == len(m.Moves)-1 || tableOf(i+1) != tableOf(i)) {
+			if err := s.afterTableCommit(tableOf(i)); err != nil {
+				return err
 			}
-			return fmt.Errorf("files store: committing %s: %w", mv.From, err)
 		}
 	}
 	for d := range dirs {
