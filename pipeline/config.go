@@ -273,12 +273,13 @@ func newConfig(s Settings, gitlabNeeded bool) (Config, error) {
 	}
 
 	// Store: its options are declared by the store packages.
-	if name, err := store.Choose(s.Get); err != nil {
+	name, err := store.Choose(s.Get)
+	if err != nil {
 		bad("%v", err)
 	} else {
 		c.Datastore, c.StoreSettings = name, store.Values(name, s.Get)
-		problems = append(problems, store.Check(name, s.Get)...)
 	}
+	problems = append(problems, store.Check(name, s.Get)...)
 	c.Dataset = s.Get(store.EnvDataset) + APIVersionSuffix
 
 	// Logging.

@@ -128,6 +128,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad datastore", append(valid, "DATASTORE", "s3"), "DATASTORE \"s3\" is not a store: use files or bigquery"},
 		{"bigquery without project", append(valid, "DATASTORE", "bigquery"), "BIGQUERY_PROJECT is required when DATASTORE=bigquery"},
 		{"bad dataset", append(valid, "BIGQUERY_DATASET", "my-data"), "BIGQUERY_DATASET \"my-data\" is not a dataset name"},
+		{"bad dataset of an unknown store", append(valid, "DATASTORE", "s3", "BIGQUERY_DATASET", "my-data"), "BIGQUERY_DATASET \"my-data\" is not a dataset name"},
 		{"bad overlap", append(valid, "GITLAB_WINDOW_OVERLAP", "ten"), "GITLAB_WINDOW_OVERLAP \"ten\""},
 		{"negative overlap", append(valid, "GITLAB_WINDOW_OVERLAP", "-1m"), "GITLAB_WINDOW_OVERLAP"},
 		{"token with newline", append(without("GITLAB_TOKEN"), "GITLAB_TOKEN", "abc\n"), "GITLAB_TOKEN contains white space"},

@@ -189,15 +189,16 @@ func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoin
 	if root.Mode == gitlab.ProjectMode {
 		kind = "project"
 	}
+	runID := serverNow.Format("20060102T150405Z") + "-" + hex.EncodeToString(rnd[:])
 	job := Job{
 		Conn:   conn,
 		Root:   root,
 		Window: w,
 		Next:   next,
-		Store:  workerSpec(spec),
+		Store:  workerSpec(spec, runID),
 		Run: store.Run{
 			JobID:     c.CheckpointJobID,
-			RunID:     serverNow.Format("20060102T150405Z") + "-" + hex.EncodeToString(rnd[:]),
+			RunID:     runID,
 			StartedAt: serverNow.Format(time.RFC3339),
 			LocalFrom: localStart.Format(time.RFC3339Nano),
 			Root:      fmt.Sprintf("%s %s (%v)", kind, root.FullPath, root.Mode),
@@ -253,6 +254,11 @@ func Run(ctx context.Context, c Config) (res *Result, err error) {
 	gitlab.ResetStats()
 	res = &Result{Job: job, Previous: prev, Unavailable: map[string]int64{}}
 	pr, err := beamx.RunWithMetrics(ctx, p)
+	if ctx.Err() == nil {
+		// The run's stages are over: close the stores they opened in
+		// this process (a cancelled run's last bundles may still write).
+		defer func() { _ = store.Release(job.Run.RunID) }()
+	}
 	res.Requests, res.Throttled, res.Retries = gitlab.Stats.Requests.Load(), gitlab.Stats.Throttled.Load(), gitlab.Stats.Retries.Load()
 	res.Elapsed, res.LimitPerMinute = time.Since(start), gitlab.LimitPerMinute()
 	res.Tables = gitlab.LiveSnapshot()
@@ -492,10 +498,12 @@ func flagValue(name string) string {
 	return ""
 }
 
-// workerSpec is the store spec the pipeline's workers open: on Dataflow,
-// without what names the launcher's machine (a credentials file: the
-// workers use their service account, Application Default Credentials).
-func workerSpec(spec store.Spec) store.Spec {
+// workerSpec is the store spec the stages of run open: their own store,
+// not the launcher's (Spec.Run), and on Dataflow without what names the
+// launcher's machine (a credentials file: the workers use their service
+// account, Application Default Credentials).
+func workerSpec(spec store.Spec, run string) store.Spec {
+	spec.Run = run
 	if !isDataflow() {
 		return spec
 	}

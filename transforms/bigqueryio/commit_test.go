@@ -49,16 +49,7 @@ func (s subject) Reopen(t *testing.T) storetest.Subject {
 }
 
 func (s subject) InterruptCommits(after int, err error) {
-	s.afterTableCommit = nil
-	if err != nil {
-		n := 0
-		s.afterTableCommit = func(string) error {
-			if n++; n >= after {
-				return err
-			}
-			return nil
-		}
-	}
+	s.afterTableCommit = storetest.FailAfter(after, err)
 }
 
 // The typed columns of a committed row, and one checkpoint row per run

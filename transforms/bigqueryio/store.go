@@ -197,8 +197,8 @@ func open(ctx context.Context, spec store.Spec) (*Store, error) {
 	return st, nil
 }
 
-// Close releases the clients. The store registry keeps stores open for the
-// life of the process; tests close theirs.
+// Close releases the clients. store.Release closes a run's stores when
+// the run is over; tests close theirs.
 func (s *Store) Close() error {
 	err := s.mw.Close()
 	if cerr := s.bq.Close(); err == nil {

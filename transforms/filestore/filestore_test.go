@@ -52,16 +52,7 @@ func (s subject) Reopen(t *testing.T) storetest.Subject {
 }
 
 func (s subject) InterruptCommits(after int, err error) {
-	s.afterTableCommit = nil
-	if err != nil {
-		n := 0
-		s.afterTableCommit = func(string) error {
-			if n++; n >= after {
-				return err
-			}
-			return nil
-		}
-	}
+	s.afterTableCommit = storetest.FailAfter(after, err)
 }
 
 var run = store.Run{JobID: "job", RunID: "20260101T000000Z-aa", StartedAt: "2026-01-01T00:00:00Z", LocalFrom: "2026-01-01T00:00:00Z"}

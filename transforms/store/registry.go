@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strings"
@@ -74,6 +75,10 @@ type Spec struct {
 	Params map[string]string
 	// Tables describes the tables the pipeline may write (see Table).
 	Tables []Table
+	// Run is the run whose stages open the store ("" for the launcher's
+	// own use): each process keeps one store per spec and run, and
+	// Release closes a run's when it is over.
+	Run string
 }
 
 // Table returns the description of a table (false when the spec has none).
@@ -105,7 +110,7 @@ var datasetPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,1000}$`)
 var (
 	mu     sync.Mutex
 	stores = map[string]Description{}
-	opened = map[string]Store{}
+	opened = map[string]openStore{} // by specKey
 )
 
 // Register makes a store available by its name; each store package calls
@@ -228,7 +233,8 @@ func Choose(get func(env string) string) (string, error) {
 }
 
 // Check reports every problem of the settings of the store named name and
-// of the common options, without connecting anywhere.
+// of the common options (those alone when name is ""), without connecting
+// anywhere.
 func Check(name string, get func(env string) string) []string {
 	var problems []string
 	for _, o := range CommonOptions() {
@@ -237,6 +243,9 @@ func Check(name string, get func(env string) string) []string {
 				problems = append(problems, p)
 			}
 		}
+	}
+	if name == "" {
+		return problems
 	}
 	d, ok := Lookup(name)
 	if !ok {
@@ -341,13 +350,15 @@ func RemoteProblem(name, workers, runner string) string {
 	return fmt.Sprintf("%s=%s %s, which %s cannot reach: use %s with %s", EnvDatastore, name, d.LocalOnly, workers, orList(remote), runner)
 }
 
-// Open returns the process-wide store of spec, opening it on first use.
+// Open returns this process's store of spec, opening it on first use:
+// every stage of a run in the process shares it (its clients, its caches),
+// and two runs never do (Spec.Run).
 func Open(ctx context.Context, spec Spec) (Store, error) {
 	key := specKey(spec)
 	mu.Lock()
 	defer mu.Unlock()
 	if s, ok := opened[key]; ok {
-		return s, nil
+		return s.store, nil
 	}
 	d, ok := stores[spec.Kind]
 	if !ok {
@@ -361,8 +372,41 @@ func Open(ctx context.Context, spec Spec) (Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	opened[key] = s
+	opened[key] = openStore{store: s, run: spec.Run}
 	return s, nil
+}
+
+// Release closes (when it is an io.Closer) and forgets every store this
+// process opened for run, once nothing of the run uses them any more; the
+// next Open of such a spec opens the store anew.
+func Release(run string) error {
+	if run == "" {
+		return nil
+	}
+	mu.Lock()
+	var closing []Store
+	for k, s := range opened {
+		if s.run == run {
+			closing = append(closing, s.store)
+			delete(opened, k)
+		}
+	}
+	mu.Unlock()
+	var first error
+	for _, s := range closing {
+		if c, ok := s.(io.Closer); ok {
+			if err := c.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
+// openStore is a store Open opened, and the run it is for.
+type openStore struct {
+	store Store
+	run   string
 }
 
 func specKey(s Spec) string {
@@ -372,7 +416,7 @@ func specKey(s Spec) string {
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	b.WriteString(s.Kind)
+	b.WriteString(s.Kind + "\x00" + s.Run)
 	for _, k := range keys {
 		b.WriteString("\x00" + k + "=" + s.Params[k])
 	}

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -96,5 +97,52 @@ func TestSpecsAndRemoteWorkers(t *testing.T) {
 	}
 	if problems := store.Check("files", settings("FILES_DIR", " ", "BIGQUERY_DATASET", "a-b")); len(problems) != 2 {
 		t.Errorf("problems = %q, want the empty FILES_DIR and the dataset", problems)
+	}
+}
+
+// closingStore counts its Close calls.
+type closingStore struct {
+	store.Store
+	closed int
+}
+
+func (c *closingStore) Close() error { c.closed++; return nil }
+
+// Every stage of a run in a process shares the run's store, two runs (or
+// the launcher and a run) never do, and Release closes a run's stores.
+// (Registers a store: keep this test last.)
+func TestOpenIsPerRunAndReleased(t *testing.T) {
+	var made []*closingStore
+	store.Register(store.Description{Name: "per-run-test", Open: func(context.Context, store.Spec) (store.Store, error) {
+		made = append(made, &closingStore{})
+		return made[len(made)-1], nil
+	}})
+	ctx := context.Background()
+	spec := store.Spec{Kind: "per-run-test", Params: map[string]string{"dataset": "d"}}
+	open := func(run string) store.Store {
+		t.Helper()
+		s := spec
+		s.Run = run
+		st, err := store.Open(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	a1, a2, b, launcher := open("run-a"), open("run-a"), open("run-b"), open("")
+	if a1 != a2 || a1 == b || a1 == launcher || b == launcher {
+		t.Fatalf("stores: run-a %p %p, run-b %p, launcher %p", a1, a2, b, launcher)
+	}
+	if err := store.Release("run-a"); err != nil {
+		t.Fatal(err)
+	}
+	if made[0].closed != 1 || made[1].closed != 0 || made[2].closed != 0 {
+		t.Errorf("closed: %d %d %d; want run-a's only", made[0].closed, made[1].closed, made[2].closed)
+	}
+	if again := open("run-a"); again == a1 {
+		t.Error("a released run's store was opened again from the cache")
+	}
+	if open("run-b") != b || open("") != launcher {
+		t.Error("Release of run-a changed the others")
 	}
 }

@@ -37,7 +37,10 @@ type Subject interface {
 // Job is the job of the suite's runs.
 const Job = "storetest-job"
 
-var t0 = time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+var (
+	t0, t1 = time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC), time.Date(2024, 3, 1, 11, 0, 0, 0, time.UTC)
+	d0, d1 = t0.Format(time.RFC3339), t1.Format(time.RFC3339)
+)
 
 // NewRun returns a run of job that started at started (its RunID sorts by
 // time, as the pipeline's do).
@@ -47,7 +50,7 @@ func NewRun(job, runID string, started time.Time) store.Run {
 }
 
 // Rec is an enriched record: the fields given in pairs, then data_date.
-func Rec(dataDate time.Time, fields ...any) []byte {
+func Rec(dataDate string, fields ...any) []byte {
 	var b strings.Builder
 	b.WriteString("{")
 	for i := 0; i+1 < len(fields); i += 2 {
@@ -55,7 +58,7 @@ func Rec(dataDate time.Time, fields ...any) []byte {
 		v, _ := json.Marshal(fields[i+1])
 		fmt.Fprintf(&b, "%s:%s,", k, v)
 	}
-	dd, _ := json.Marshal(dataDate.UTC().Format(time.RFC3339))
+	dd, _ := json.Marshal(dataDate)
 	fmt.Fprintf(&b, `"data_date":%s}`, dd)
 	return []byte(b.String())
 }
@@ -84,6 +87,22 @@ func Stage(t *testing.T, s store.Store, run store.Run, recs ...TableRec) []store
 		t.Fatalf("Close: %v", err)
 	}
 	return parts
+}
+
+// FailAfter returns a hook for a store's commit, called once the parts
+// of each table are visible, that fails with err from the after-th table
+// on (see Subject.InterruptCommits); nil when err is nil.
+func FailAfter(after int, err error) func(table string) error {
+	if err == nil {
+		return nil
+	}
+	n := 0
+	return func(string) error {
+		if n++; n >= after {
+			return err
+		}
+		return nil
+	}
 }
 
 // IDs returns the ids of the records of table a reader sees, sorted.
@@ -133,7 +152,7 @@ func nothingVisibleBeforeCommit(t *testing.T, s Subject) {
 		t.Fatalf("fresh store: %+v, %v; want nil, nil", cp, err)
 	}
 	other := NewRun("another-job", "run-x", t0)
-	if err := s.Commit(ctx, other, Stage(t, s, other, TableRec{"groups", Rec(t0, "id", 50)}), state.New(), nil); err != nil {
+	if err := s.Commit(ctx, other, Stage(t, s, other, TableRec{"groups", Rec(d0, "id", 50)}), state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if cp, err := s.ReadCheckpoint(ctx, Job); cp != nil || err != nil {
@@ -141,9 +160,9 @@ func nothingVisibleBeforeCommit(t *testing.T, s Subject) {
 	}
 	run := NewRun(Job, "run-1", t0)
 	parts := Stage(t, s, run,
-		TableRec{"issues", Rec(t0, "id", 1, "project_id", 100, "title", "one")},
-		TableRec{"issues", Rec(t0, "id", 2, "project_id", 100)},
-		TableRec{"projects", Rec(t0, "id", 9)})
+		TableRec{"issues", Rec(d0, "id", 1, "project_id", 100, "title", "one")},
+		TableRec{"issues", Rec(d0, "id", 2, "project_id", 100)},
+		TableRec{"projects", Rec(d0, "id", 9)})
 	if len(parts) != 2 {
 		t.Fatalf("parts = %+v, want one per table", parts)
 	}
@@ -186,7 +205,7 @@ func nothingVisibleBeforeCommit(t *testing.T, s Subject) {
 func commitIsIdempotent(t *testing.T, s Subject) {
 	ctx := context.Background()
 	run := NewRun(Job, "run-1", t0)
-	parts := Stage(t, s, run, TableRec{"issues", Rec(t0, "id", 1)}, TableRec{"groups", Rec(t0, "id", 5)})
+	parts := Stage(t, s, run, TableRec{"issues", Rec(d0, "id", 1)}, TableRec{"groups", Rec(d0, "id", 5)})
 	for i := 0; i < 2; i++ {
 		if err := s.Commit(ctx, run, parts, state.New(), nil); err != nil {
 			t.Fatalf("Commit #%d: %v", i+1, err)
@@ -211,20 +230,20 @@ func commitIsIdempotent(t *testing.T, s Subject) {
 func retriedBundleNeverVisible(t *testing.T, s Subject) {
 	ctx := context.Background()
 	run := NewRun(Job, "run-1", t0)
-	good := Stage(t, s, run, TableRec{"issues", Rec(t0, "id", 1)}, TableRec{"issues", Rec(t0, "id", 2)})
+	good := Stage(t, s, run, TableRec{"issues", Rec(d0, "id", 1)}, TableRec{"issues", Rec(d0, "id", 2)})
 	// A bundle that staged its rows, closed its writer, then failed: Beam
 	// retries it, and only the retry's parts reach Commit.
-	_ = Stage(t, s, run, TableRec{"issues", Rec(t0, "id", 3)}, TableRec{"issues", Rec(t0, "id", 1)})
+	_ = Stage(t, s, run, TableRec{"issues", Rec(d0, "id", 3)}, TableRec{"issues", Rec(d0, "id", 1)})
 	// A bundle that failed while writing.
 	w, err := s.NewWriter(ctx, run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write("issues", Rec(t0, "id", 4)); err != nil {
+	if err := w.Write("issues", Rec(d0, "id", 4)); err != nil {
 		t.Fatal(err)
 	}
 	w.Abort()
-	retry := Stage(t, s, run, TableRec{"issues", Rec(t0, "id", 3)})
+	retry := Stage(t, s, run, TableRec{"issues", Rec(d0, "id", 3)})
 	if err := s.Commit(ctx, run, append(good, retry...), state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +264,7 @@ func retriedBundleNeverVisible(t *testing.T, s Subject) {
 func failedRunLeavesNothing(t *testing.T, s Subject) {
 	ctx := context.Background()
 	failed := NewRun(Job, "run-1", t0)
-	Stage(t, s, failed, TableRec{"issues", Rec(t0, "id", 1)})
+	Stage(t, s, failed, TableRec{"issues", Rec(d0, "id", 1)})
 	if err := s.Reopen(t).Recover(ctx, Job); err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +275,7 @@ func failedRunLeavesNothing(t *testing.T, s Subject) {
 		t.Errorf("a failed run left records: %v", got)
 	}
 	next := NewRun(Job, "run-2", t0.Add(time.Hour))
-	if err := s.Commit(ctx, next, Stage(t, s, next, TableRec{"issues", Rec(t0, "id", 2)}), state.New(), nil); err != nil {
+	if err := s.Commit(ctx, next, Stage(t, s, next, TableRec{"issues", Rec(d0, "id", 2)}), state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := IDs(t, s, "issues"); !reflect.DeepEqual(got, ids(2)) {
@@ -273,10 +292,10 @@ func interruptedCommitRecovered(t *testing.T, s Subject) {
 	ctx := context.Background()
 	run := NewRun(Job, "run-1", t0)
 	parts := Stage(t, s, run,
-		TableRec{"groups", Rec(t0, "id", 1)},
-		TableRec{"issues", Rec(t0, "id", 2)}, TableRec{"issues", Rec(t0, "id", 3)},
-		TableRec{"projects", Rec(t0, "id", 4)})
-	parts = append(parts, Stage(t, s, run, TableRec{"issues", Rec(t0, "id", 5)})...)
+		TableRec{"groups", Rec(d0, "id", 1)},
+		TableRec{"issues", Rec(d0, "id", 2)}, TableRec{"issues", Rec(d0, "id", 3)},
+		TableRec{"projects", Rec(d0, "id", 4)})
+	parts = append(parts, Stage(t, s, run, TableRec{"issues", Rec(d0, "id", 5)})...)
 
 	s.InterruptCommits(1, errCrash) // groups, the first table, and no more
 	if err := s.Commit(ctx, run, parts, state.New(), nil); !errors.Is(err, errCrash) {
@@ -337,7 +356,7 @@ func stateReadAndWritten(t *testing.T, s Subject) {
 	next.Scopes.Projects = map[string]string{"5": "acme/web"}
 	next.Branches = map[string]map[string]string{"5": {"main": "abc"}}
 	run := NewRun(Job, "run-1", t0)
-	if err := s.Commit(ctx, run, Stage(t, s, run, TableRec{"issues", Rec(t0, "id", 1)}), next, nil); err != nil {
+	if err := s.Commit(ctx, run, Stage(t, s, run, TableRec{"issues", Rec(d0, "id", 1)}), next, nil); err != nil {
 		t.Fatal(err)
 	}
 	cp, err := s.Reopen(t).ReadCheckpoint(ctx, Job)
@@ -364,7 +383,7 @@ func reset(t *testing.T, s Subject) {
 	next := state.New()
 	next.Streams["issues"] = &state.Stream{Cursor: t0, Scopes: map[string]time.Time{state.ProjectScope("5"): t0}}
 	run := NewRun(Job, "run-1", t0)
-	if err := s.Commit(ctx, run, Stage(t, s, run, TableRec{"issues", Rec(t0, "id", 1)}), next, nil); err != nil {
+	if err := s.Commit(ctx, run, Stage(t, s, run, TableRec{"issues", Rec(d0, "id", 1)}), next, nil); err != nil {
 		t.Fatal(err)
 	}
 	cp, err := s.ReadCheckpoint(ctx, Job)
@@ -433,26 +452,25 @@ func keyListing(t *testing.T, s Subject) {
 		t.Skip("the store cannot list keys")
 	}
 	ctx := context.Background()
-	t1 := t0.Add(time.Hour)
 	first, second := NewRun(Job, "run-1", t0), NewRun(Job, "run-2", t1)
 	if err := s.Commit(ctx, first, Stage(t, s, first,
-		TableRec{"issues", Rec(t0, "id", 1, "project_id", 100)},
-		TableRec{"issues", Rec(t0, "id", 2, "project_id", 100)},
-		TableRec{"issues", Rec(t0, "id", 3, "project_id", 100)}), state.New(), nil); err != nil {
+		TableRec{"issues", Rec(d0, "id", 1, "project_id", 100)},
+		TableRec{"issues", Rec(d0, "id", 2, "project_id", 100)},
+		TableRec{"issues", Rec(d0, "id", 3, "project_id", 100)}), state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	tomb := func(id string, deleted bool, at time.Time) TableRec {
-		return TableRec{store.DeletionsTable, Rec(at, "table", "issues", "id", id, "key", map[string]string{"id": id}, "deleted", deleted, "job_id", Job)}
+		return TableRec{store.DeletionsTable, Rec(at.Format(time.RFC3339), "table", "issues", "id", id, "key", map[string]string{"id": id}, "deleted", deleted, "job_id", Job)}
 	}
 	if err := s.Commit(ctx, second, Stage(t, s, second,
-		TableRec{"issues", Rec(t1, "id", 1, "project_id", 100, "title", "newer")},
+		TableRec{"issues", Rec(d1, "id", 1, "project_id", 100, "title", "newer")},
 		tomb("2", true, t1),  // deleted since
 		tomb("3", true, t0)), // a tombstone as new as the record: deleted
 		state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	other := NewRun("another-job", "run-3", t1)
-	if err := s.Commit(ctx, other, Stage(t, s, other, TableRec{"issues", Rec(t1, "id", 9, "project_id", 100)}), state.New(), nil); err != nil {
+	if err := s.Commit(ctx, other, Stage(t, s, other, TableRec{"issues", Rec(d1, "id", 9, "project_id", 100)}), state.New(), nil); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]store.StoredKey{}
