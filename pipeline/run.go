@@ -82,7 +82,7 @@ type Result struct {
 
 // StoreSpec returns the store the configuration selects.
 func StoreSpec(c Config) (store.Spec, error) {
-	return store.NewSpec(c.Datastore, c.Dataset, c.StoreSettings, storeTables())
+	return store.NewSpec(c.Datastore, c.Dataset, c.StoreSettings, commonColumns, storeTables())
 }
 
 // Prepare does everything a run needs before its graph is built: it opens the

@@ -19,18 +19,20 @@ var commonColumns = []store.Column{
 
 // storeTables describes every table of the catalog to the stores (the
 // whole catalog, whatever the run selects, so that a store's tables do not
-// depend on the selection): its key, and as typed columns commonColumns
-// and its key fields and parent keys named *_id or *_iid, integers.
+// depend on the selection): its key, and as typed columns of its own its
+// key fields and parent keys named *_id or *_iid, integers (besides
+// commonColumns, every table's).
 func storeTables() []store.Table {
+	common := map[string]bool{}
+	for _, c := range commonColumns {
+		common[c.Name] = true
+	}
 	var out []store.Table
 	for _, r := range gitlab.Catalog {
-		cols := append([]store.Column(nil), commonColumns...)
+		var cols []store.Column
 		seen := map[string]bool{}
-		for _, c := range cols {
-			seen[c.Name] = true
-		}
 		add := func(f string) {
-			if !seen[f] && (strings.HasSuffix(f, "_id") || strings.HasSuffix(f, "_iid")) {
+			if !common[f] && !seen[f] && (strings.HasSuffix(f, "_id") || strings.HasSuffix(f, "_iid")) {
 				seen[f] = true
 				cols = append(cols, store.Column{Name: f, Type: store.Integer})
 			}

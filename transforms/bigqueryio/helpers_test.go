@@ -21,29 +21,29 @@ const testJob = "job-1"
 // columns (as the pipeline describes every table).
 var baseKeyColumns = []string{"project_id", "group_id", "pipeline_id", "iid", "issue_iid", "merge_request_iid"}
 
-// testTables describes the tables the tests write, as the pipeline does
-// (store.Spec.Tables): every one with id, the parent keys, created_at and
-// updated_at as typed columns; members keyed by their scope and id.
-var testTables = func() []store.Table {
-	cols := []store.Column{{Name: "id", Type: store.Integer}}
-	for _, c := range baseKeyColumns {
-		cols = append(cols, store.Column{Name: c, Type: store.Integer})
-	}
-	cols = append(cols, store.Column{Name: "created_at", Type: store.Timestamp}, store.Column{Name: "updated_at", Type: store.Timestamp})
-	var tables []store.Table
-	for _, name := range []string{"issues", "groups", "projects", "notes", store.DeletionsTable} {
-		tables = append(tables, store.Table{Name: name, Key: []string{"id"}, Columns: cols})
-	}
-	return append(tables, store.Table{Name: "project_members", Key: []string{"project_id", "id"}, Columns: cols})
-}()
+// testColumns and testTables describe the tables the tests write, as the
+// pipeline does (store.Spec.Columns and Tables): every one with id, the
+// parent keys, created_at and updated_at as typed columns; members keyed
+// by their scope and id.
+var (
+	testColumns = func() []store.Column {
+		cols := []store.Column{{Name: "id", Type: store.Integer}}
+		for _, c := range baseKeyColumns {
+			cols = append(cols, store.Column{Name: c, Type: store.Integer})
+		}
+		return append(cols, store.Column{Name: "created_at", Type: store.Timestamp}, store.Column{Name: "updated_at", Type: store.Timestamp})
+	}()
+	testTables = []store.Table{{Name: "issues", Key: []string{"id"}}, {Name: "groups", Key: []string{"id"}},
+		{Name: "projects", Key: []string{"id"}}, {Name: "project_members", Key: []string{"project_id", "id"}}}
+)
 
-// testLayout is what the store makes of testTables.
-var testLayout = newLayout(testTables)
+// testLayout is what the store makes of them.
+var testLayout = newLayout(testColumns, testTables)
 
 // testSpec is the spec of a dataset on the emulator, describing testTables.
 func testSpec(dataset string) store.Spec {
 	spec := Spec(emuProject, dataset, "")
-	spec.Tables = testTables
+	spec.Columns, spec.Tables = testColumns, testTables
 	return spec
 }
 

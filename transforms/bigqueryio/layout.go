@@ -11,52 +11,38 @@ import (
 )
 
 // layout is what the store makes of the tables its spec describes
-// (store.Spec.Tables): one schema for every data table, so that a table
-// never depends on which tables a run selects, and each table's key.
+// (store.Spec.Columns and Tables): one schema for every data table, so
+// that a table never depends on which tables a run selects, and each
+// table's key.
 type layout struct {
 	ints  []string // INT64 columns
 	times []string // TIMESTAMP columns
 	keys  map[string][]string
 }
 
-// newLayout makes the typed columns of the data tables: the columns every
-// table declares, in the order declared, then the others by name.
-func newLayout(tables []store.Table) layout {
+// newLayout makes the typed columns of the data tables: those of every
+// table, in the order given, then the tables' own, by name.
+func newLayout(common []store.Column, tables []store.Table) layout {
 	l := layout{keys: map[string][]string{}}
-	count, typ := map[string]int{}, map[string]store.ColumnType{}
-	var order []string
+	seen := map[string]bool{}
+	var own []store.Column
 	for _, t := range tables {
 		if len(t.Key) > 0 {
 			l.keys[t.Name] = t.Key
 		}
-		seen := map[string]bool{}
-		for _, c := range t.Columns {
-			if seen[c.Name] {
-				continue
-			}
-			seen[c.Name] = true
-			if count[c.Name] == 0 {
-				order = append(order, c.Name)
-				typ[c.Name] = c.Type
-			}
-			count[c.Name]++
-		}
+		own = append(own, t.Columns...)
 	}
-	var common, other []string
-	for _, c := range order {
-		if count[c] == len(tables) {
-			common = append(common, c)
-		} else {
-			other = append(other, c)
+	sort.SliceStable(own, func(i, j int) bool { return own[i].Name < own[j].Name })
+	for _, c := range append(append([]store.Column(nil), common...), own...) {
+		if seen[c.Name] {
+			continue
 		}
-	}
-	sort.Strings(other)
-	for _, c := range append(common, other...) {
-		switch typ[c] {
+		seen[c.Name] = true
+		switch c.Type {
 		case store.Integer:
-			l.ints = append(l.ints, c)
+			l.ints = append(l.ints, c.Name)
 		case store.Timestamp:
-			l.times = append(l.times, c)
+			l.times = append(l.times, c.Name)
 		}
 	}
 	return l

@@ -1,13 +1,15 @@
-// Package bigqueryio is the BigQuery store: one table per catalog resource in
-// a dataset, written through the BigQuery Storage Write API with pending
-// streams, so that nothing a run writes is visible before its commit.
+// Package bigqueryio is the BigQuery store: one table per table the
+// pipeline writes in a dataset, written through the BigQuery Storage Write
+// API with pending streams, so that nothing a run writes is visible before
+// its commit.
 //
 // Dataset layout (the dataset name already carries its _v4 suffix):
 //
-//	<table>          one row per exported record: typed columns (id, parent
-//	                 keys, created_at, updated_at, data_date) and payload, the
-//	                 record's complete JSON; partitioned by day of data_date,
-//	                 clustered by id
+//	<table>          one row per exported record: the typed columns the
+//	                 spec describes (store.Spec.Columns and Tables: id,
+//	                 parent keys, created_at, updated_at…), data_date and
+//	                 payload, the record's complete JSON; partitioned by
+//	                 day of data_date, clustered by id
 //	<table>_latest   view: the newest row (updated_at, then data_date) per key
 //	_commits         commit manifests and commit progress, one row per step
 //	_checkpoints     one row per successful run, written last
@@ -189,7 +191,7 @@ func open(ctx context.Context, spec store.Spec) (*Store, error) {
 		bq.Close()
 		return nil, fmt.Errorf("bigquery store: connecting to the BigQuery Storage Write API (%s): %w", conn.describe, err)
 	}
-	st := &Store{project: project, dataset: dataset, location: location, cols: newLayout(spec.Tables), bq: bq, mw: mw, ensured: map[string]bool{}, flushBytes: flushBytes}
+	st := &Store{project: project, dataset: dataset, location: location, cols: newLayout(spec.Columns, spec.Tables), bq: bq, mw: mw, ensured: map[string]bool{}, flushBytes: flushBytes}
 	if conn.emulator {
 		st.flushBytes = emulatorFlushBytes
 		st.emulator = true

@@ -73,18 +73,23 @@ type Option struct {
 type Spec struct {
 	Kind   string
 	Params map[string]string
-	// Tables describes the tables the pipeline may write (see Table).
-	Tables []Table
+	// Columns and Tables describe the tables the pipeline may write:
+	// Columns are the typed columns of every table, Tables each table's
+	// key and the typed columns of its own (see Table).
+	Columns []Column
+	Tables  []Table
 	// Run is the run whose stages open the store ("" for the launcher's
 	// own use): each process keeps one store per spec and run, and
 	// Release closes a run's when it is over.
 	Run string
 }
 
-// Table returns the description of a table (false when the spec has none).
+// Table returns the description of a table, its Columns those of every
+// table then its own (false when the spec has none).
 func (s Spec) Table(name string) (Table, bool) {
 	for _, t := range s.Tables {
 		if t.Name == name {
+			t.Columns = append(append([]Column(nil), s.Columns...), t.Columns...)
 			return t, true
 		}
 	}
@@ -280,13 +285,14 @@ func Values(name string, get func(env string) string) map[string]string {
 
 // NewSpec makes the spec of the store named name: the dataset (its
 // DatasetSuffix included), the values of its options (as Values returns
-// them, resolved) and the tables the pipeline may write.
-func NewSpec(name, dataset string, values map[string]string, tables []Table) (Spec, error) {
+// them, resolved) and the tables the pipeline may write (columns: the
+// typed columns of every table; tables: each one's key and own columns).
+func NewSpec(name, dataset string, values map[string]string, columns []Column, tables []Table) (Spec, error) {
 	d, ok := Lookup(name)
 	if !ok {
 		return Spec{}, fmt.Errorf("%s %q: unknown store; use %s", EnvDatastore, name, orList(Kinds()))
 	}
-	spec := Spec{Kind: name, Params: map[string]string{"dataset": dataset}, Tables: tables}
+	spec := Spec{Kind: name, Params: map[string]string{"dataset": dataset}, Columns: columns, Tables: tables}
 	for _, o := range d.Options {
 		v := values[o.Env]
 		if o.Param == "" || o.Secret || v == "" {

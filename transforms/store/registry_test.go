@@ -67,7 +67,7 @@ func TestOptionsAreDeclaredOnce(t *testing.T) {
 func TestSpecsAndRemoteWorkers(t *testing.T) {
 	get := settings("BIGQUERY_PROJECT", "p", "BIGQUERY_LOCATION", "EU", "GOOGLE_APPLICATION_CREDENTIALS", "/home/me/key.json",
 		"BIGQUERY_SERVICE_ACCOUNT_JSON", "SECRET")
-	spec, err := store.NewSpec("bigquery", "ds_v4", store.Values("bigquery", get), nil)
+	spec, err := store.NewSpec("bigquery", "ds_v4", store.Values("bigquery", get), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestSpecsAndRemoteWorkers(t *testing.T) {
 	if d := store.Describe(spec); d != "bigquery:p.ds_v4" {
 		t.Errorf("Describe = %q", d)
 	}
-	files, err := store.NewSpec("files", "ds_v4", store.Values("files", settings("FILES_DIR", "rel/dir")), nil)
+	files, err := store.NewSpec("files", "ds_v4", store.Values("files", settings("FILES_DIR", "rel/dir")), nil, nil)
 	if err != nil || !strings.HasPrefix(files.Params["dir"], "/") || !strings.HasSuffix(store.Describe(files), "rel/dir/ds_v4") {
 		t.Errorf("files spec = %+v, %v (the directory is made absolute)", files, err)
 	}

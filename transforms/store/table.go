@@ -4,23 +4,24 @@ import "encoding/json"
 
 // Table describes a table the pipeline writes, in terms any store can use
 // without knowing where the records come from: its key and its typed
-// columns. A store that types columns (BigQuery) makes them from it; the
-// record itself always keeps every field, typed or not.
+// columns (those of every table, Spec.Columns, then its own). A store
+// that types columns (BigQuery) makes them from it; the record itself
+// always keeps every field, typed or not.
 type Table struct {
-	Name string
+	Name string `json:"name"`
 	// Key: the fields that identify one object ("a.b" is field b of the
 	// object in field a); the latest state of an object is its record
 	// with the greatest updated_at, then data_date.
-	Key []string
+	Key []string `json:"key,omitempty"`
 	// Columns: fields worth a typed column, in the order given; a
 	// record's field fills its column only when its value has the type.
-	Columns []Column
+	Columns []Column `json:"columns,omitempty"`
 }
 
 // Column is a typed column of a table.
 type Column struct {
-	Name string
-	Type ColumnType
+	Name string     `json:"name"`
+	Type ColumnType `json:"type"`
 }
 
 // ColumnType is the type of a column.
