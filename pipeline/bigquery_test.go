@@ -178,16 +178,7 @@ func (h *bqHarness) checkBQ(tables []string) {
 			}
 			got[k] = r
 		}
-		for k, api := range want {
-			stored, ok := got[k]
-			if !ok {
-				t.Errorf("%s_latest: object %s missing", table, k)
-				continue
-			}
-			if diff := sameObject(api, stored); diff != "" {
-				t.Errorf("%s_latest %s: %s", table, k, diff)
-			}
-		}
+		checkHolds(t, table+"_latest", want, got)
 		// Objects the simulator no longer serves (deleted) stay in the
 		// store: the export is append-only.
 		if len(got) < len(want) {

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/bigqueryio"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
@@ -37,36 +36,33 @@ type Backfill struct {
 
 // Config is the validated configuration of one run.
 type Config struct {
-	GitLabURL        string // scheme://host[:port][/prefix], no trailing slash, no /api/v4
-	Auth             Auth
-	Group            string // full path, or ""
-	Project          string // full path, or ""
-	Recursive        bool
-	CheckpointJobID  string
-	Backfill         Backfill
-	Overlap          time.Duration
-	RefreshPeriod    time.Duration // GITLAB_REFRESH_PERIOD; 0 = every run
-	SnapshotPeriod   time.Duration // GITLAB_SNAPSHOT_PERIOD; 0 = every run
-	MaxAttempts      int
-	Concurrency      int
-	MaxPerMinute     int      // 0 = automatic
-	Tables           []string // the tables to export (gitlab.Select)
-	Reconcile        Reconcile
-	Datastore        string // "files" or "bigquery"
-	FilesDir         string
-	Dataset          string // with the _v4 suffix
-	BigQueryProject  string
-	BigQueryLocation string
-	// Where BigQuery is and which credentials file to use (not secrets; a
-	// key given as text is read by the store from the environment only).
-	BigQueryEmulatorHost     string
-	BigQueryEmulatorGRPCHost string
-	CredentialsFile          string
-	LogLevel                 string
-	LogFormat                string
-	Progress                 string        // auto, bars, lines, off
-	ProgressInterval         time.Duration // of PROGRESS=lines
-	SummaryFile              string
+	GitLabURL       string // scheme://host[:port][/prefix], no trailing slash, no /api/v4
+	Auth            Auth
+	Group           string // full path, or ""
+	Project         string // full path, or ""
+	Recursive       bool
+	CheckpointJobID string
+	Backfill        Backfill
+	Overlap         time.Duration
+	RefreshPeriod   time.Duration // GITLAB_REFRESH_PERIOD; 0 = every run
+	SnapshotPeriod  time.Duration // GITLAB_SNAPSHOT_PERIOD; 0 = every run
+	MaxAttempts     int
+	Concurrency     int
+	MaxPerMinute    int      // 0 = automatic
+	Tables          []string // the tables to export (gitlab.Select)
+	Reconcile       Reconcile
+	// The store (DATASTORE) and its settings: the common dataset name
+	// (with the _v4 suffix) and the values of the store's options that
+	// reach its spec, by environment variable (store.Values; never a
+	// secret: a store reads those from the environment).
+	Datastore        string
+	Dataset          string
+	StoreSettings    map[string]string
+	LogLevel         string
+	LogFormat        string
+	Progress         string        // auto, bars, lines, off
+	ProgressInterval time.Duration // of PROGRESS=lines
+	SummaryFile      string
 }
 
 // Reconcile says when a run reconciles deletions (GITLAB_RECONCILE).
@@ -134,14 +130,11 @@ func (e *ConfigError) Error() string {
 const BackfillLayout = "2006-01-02 15:04:05"
 
 // APIVersionSuffix is appended to the dataset name.
-const APIVersionSuffix = "_v4"
+const APIVersionSuffix = store.DatasetSuffix
 
 var (
-	jobIDPattern   = regexp.MustCompile(`^[A-Za-z0-9_.:@+=-]{1,128}$`)
-	datasetPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,1000}$`)
-	pathPattern    = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.-]*(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)*$`)
-	// locationPattern: US, EU, europe-west1, us-central1…
-	locationPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{1,40}$`)
+	jobIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.:@+=-]{1,128}$`)
+	pathPattern  = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.-]*(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)*$`)
 	// secretPattern: a Secret Manager secret, with or without its version.
 	secretPattern = regexp.MustCompile(`^projects/[A-Za-z0-9_.:-]+/secrets/[A-Za-z0-9_-]+(/versions/[A-Za-z0-9_-]+)?$`)
 )
@@ -279,41 +272,15 @@ func newConfig(s Settings, gitlabNeeded bool) (Config, error) {
 		c.Reconcile = r
 	}
 
-	// Store.
-	c.BigQueryProject = s.Get("BIGQUERY_PROJECT")
-	switch ds := strings.ToLower(s.Get("DATASTORE")); ds {
-	case "":
-		c.Datastore = "files"
-		if c.BigQueryProject != "" {
-			c.Datastore = "bigquery"
-		}
-	case "files", "bigquery":
-		c.Datastore = ds
-	default:
-		bad("DATASTORE %q is not a store: use files or bigquery", s.Get("DATASTORE"))
-	}
-	if c.Datastore == "bigquery" && c.BigQueryProject == "" {
-		bad("BIGQUERY_PROJECT is required when DATASTORE=bigquery: set it to the Google Cloud project id")
-	}
-	c.BigQueryLocation = s.Get("BIGQUERY_LOCATION")
-	if c.Datastore == "bigquery" {
-		if !locationPattern.MatchString(c.BigQueryLocation) {
-			bad("BIGQUERY_LOCATION %q is not a BigQuery location: use a multi-region such as US or EU, or a region such as europe-west1", c.BigQueryLocation)
-		}
-		c.BigQueryEmulatorHost = s.Get(bigqueryio.EnvEmulatorHost)
-		c.BigQueryEmulatorGRPCHost = s.Get(bigqueryio.EnvEmulatorGRPCHost)
-		c.CredentialsFile = s.Get(bigqueryio.EnvCredentialsFile)
-		problems = append(problems, bigqueryio.CheckSettings(s.Get)...)
-	}
-	c.FilesDir = s.Get("FILES_DIR")
-	if c.Datastore == "files" && strings.TrimSpace(c.FilesDir) == "" {
-		bad("FILES_DIR is empty: set it to the directory to write to, e.g. ./gitlab-data-export")
-	}
-	if ds := s.Get("BIGQUERY_DATASET"); !datasetPattern.MatchString(ds) {
-		bad("BIGQUERY_DATASET %q is not a dataset name: use letters, digits and underscores, starting with a letter or underscore", ds)
+	// Store: its options are declared by the store packages.
+	name, err := store.Choose(s.Get)
+	if err != nil {
+		bad("%v", err)
 	} else {
-		c.Dataset = ds + APIVersionSuffix
+		c.Datastore, c.StoreSettings = name, store.Values(name, s.Get)
 	}
+	problems = append(problems, store.Check(name, s.Get)...)
+	c.Dataset = s.Get(store.EnvDataset) + APIVersionSuffix
 
 	// Logging.
 	switch c.LogLevel {

@@ -29,7 +29,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.GitLabURL != "https://gitlab.com" || c.Datastore != "files" || c.FilesDir != "./gitlab-data-export" ||
+	if c.GitLabURL != "https://gitlab.com" || c.Datastore != "files" || c.StoreSettings["FILES_DIR"] != "./gitlab-data-export" ||
 		c.Dataset != "gitlab_data_export_v4" || !c.Recursive || c.Overlap != 10*time.Minute ||
 		c.Auth != (Auth{Kind: "token", TokenEnv: "GITLAB_TOKEN"}) || c.Group != "acme/platform" {
 		t.Errorf("defaults: %+v", c)
@@ -85,7 +85,7 @@ func TestConfigFlagsWinOverEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := NewConfig(f.Resolve(env(valid...)))
-	if err != nil || c.Group != "from/flag" || c.FilesDir != "/tmp/x" {
+	if err != nil || c.Group != "from/flag" || c.StoreSettings["FILES_DIR"] != "/tmp/x" {
 		t.Errorf("got %+v, %v", c, err)
 	}
 	if fs.Lookup("gitlab-token") != nil || fs.Lookup("gitlab-oauth") != nil {
@@ -128,6 +128,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad datastore", append(valid, "DATASTORE", "s3"), "DATASTORE \"s3\" is not a store: use files or bigquery"},
 		{"bigquery without project", append(valid, "DATASTORE", "bigquery"), "BIGQUERY_PROJECT is required when DATASTORE=bigquery"},
 		{"bad dataset", append(valid, "BIGQUERY_DATASET", "my-data"), "BIGQUERY_DATASET \"my-data\" is not a dataset name"},
+		{"bad dataset of an unknown store", append(valid, "DATASTORE", "s3", "BIGQUERY_DATASET", "my-data"), "BIGQUERY_DATASET \"my-data\" is not a dataset name"},
 		{"bad overlap", append(valid, "GITLAB_WINDOW_OVERLAP", "ten"), "GITLAB_WINDOW_OVERLAP \"ten\""},
 		{"negative overlap", append(valid, "GITLAB_WINDOW_OVERLAP", "-1m"), "GITLAB_WINDOW_OVERLAP"},
 		{"token with newline", append(without("GITLAB_TOKEN"), "GITLAB_TOKEN", "abc\n"), "GITLAB_TOKEN contains white space"},

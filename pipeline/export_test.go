@@ -50,16 +50,23 @@ func checkComplete(t *testing.T, h *harness, tables []string) {
 			t.Errorf("%s: the simulator holds no objects; the test proves nothing", table)
 			continue
 		}
-		got := storedByKey(t, h, table)
-		for k, api := range want {
-			stored, ok := got[k]
-			if !ok {
-				t.Errorf("%s: object %s not exported", table, k)
-				continue
-			}
-			if diff := sameObject(api, stored); diff != "" {
-				t.Errorf("%s %s: %s", table, k, diff)
-			}
+		checkHolds(t, table, want, storedByKey(t, h, table))
+	}
+}
+
+// checkHolds asserts that got (stored rows by key) holds every object of
+// want (the simulator's, by key), byte-for-byte in its fields; what names
+// what got was read from.
+func checkHolds(t *testing.T, what string, want, got map[string]row) {
+	t.Helper()
+	for k, api := range want {
+		stored, ok := got[k]
+		if !ok {
+			t.Errorf("%s: object %s not exported", what, k)
+			continue
+		}
+		if diff := sameObject(api, stored); diff != "" {
+			t.Errorf("%s %s: %s", what, k, diff)
 		}
 	}
 }

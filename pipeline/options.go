@@ -4,8 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
+	_ "github.com/gitlab-data-export/gitlab-data-export/transforms/store/all" // every store registers itself
 )
 
 // Option is one setting of the exporter, declared once: it is read from its
@@ -17,7 +21,7 @@ type Option struct {
 	Default string // "" = none
 	Help    string // one sentence, the accepted forms included
 	Secret  bool   // never a flag, never logged
-	Section string // GitLab, Run, Store, BigQuery, Logging
+	Section string // GitLab, Run, a store's (see withStoreOptions), Logging
 }
 
 // Flag is the command-line flag that mirrors the option ("" for secrets):
@@ -29,8 +33,36 @@ func (o Option) Flag() string {
 	return strings.ReplaceAll(strings.ToLower(o.Env), "_", "-")
 }
 
-// Options is every setting the exporter reads, in the order the docs show them.
-var Options = []Option{
+// Options is every setting the exporter reads, in the order the docs show
+// them: the exporter's own, with the stores' (from the store registry:
+// transforms/store/all) before the logging ones.
+var Options = withStoreOptions(ownOptions)
+
+// withStoreOptions inserts the options of every registered store into own,
+// before its Logging section: the common ones, then each store's.
+func withStoreOptions(own []Option) []Option {
+	var stores []Option
+	add := func(section string, opts []store.Option) {
+		for _, o := range opts {
+			stores = append(stores, Option{Env: o.Env, Default: o.Default, Help: o.Help, Secret: o.Secret, Section: section})
+		}
+	}
+	add(store.CommonSection, store.CommonOptions())
+	for _, d := range store.Stores() {
+		add(d.Section, d.Options)
+	}
+	at := len(own)
+	for i, o := range own {
+		if o.Section == "Logging" {
+			at = i
+			break
+		}
+	}
+	return slices.Concat(own[:at:at], stores, own[at:])
+}
+
+// ownOptions are the options of the exporter itself.
+var ownOptions = []Option{
 	{Env: "GITLAB_URL", Default: "https://gitlab.com", Section: "GitLab",
 		Help: "GitLab instance to export from, e.g. https://gitlab.example.com (https; http only for loopback addresses or with GITLAB_ALLOW_HTTP)."},
 	{Env: "GITLAB_TOKEN", Secret: true, Section: "GitLab",
@@ -75,24 +107,6 @@ var Options = []Option{
 		Help: "Set to 1 to also export the tables that can carry secrets (CI/CD variables). Masked and hidden values are never written, even then."},
 	{Env: "GITLAB_RECONCILE", Section: "Run",
 		Help: "Detect deletions: '1' on every run, a duration such as 7d or 12h to run it when the job's last reconciliation is older, '0' (default) never. A reconciling run lists the keys of the tables it can check and appends a tombstone to the deletions table for each object gone since it was exported."},
-	{Env: "DATASTORE", Section: "Store",
-		Help: "Where to write: 'files' (newline-delimited JSON under FILES_DIR) or 'bigquery'. Default: bigquery when BIGQUERY_PROJECT is set, files otherwise."},
-	{Env: "FILES_DIR", Default: "./gitlab-data-export", Section: "Store",
-		Help: "Directory of the files store."},
-	{Env: "BIGQUERY_DATASET", Default: "gitlab_data_export", Section: "Store",
-		Help: "Dataset name (also the files store's top directory); '_v4' (the GitLab API version) is always appended."},
-	{Env: "BIGQUERY_PROJECT", Section: "BigQuery",
-		Help: "Google Cloud project id of the BigQuery dataset; required for DATASTORE=bigquery."},
-	{Env: "BIGQUERY_LOCATION", Default: "US", Section: "BigQuery",
-		Help: "Location of the dataset when the exporter creates it, e.g. US, EU, europe-west1."},
-	{Env: "GOOGLE_APPLICATION_CREDENTIALS", Section: "BigQuery",
-		Help: "Path to a credentials file (a service account key, or user, impersonation or workload identity federation credentials). Without it and without BIGQUERY_SERVICE_ACCOUNT_JSON, Application Default Credentials are used (e.g. on GCP runners)."},
-	{Env: "BIGQUERY_SERVICE_ACCOUNT_JSON", Secret: true, Section: "BigQuery",
-		Help: "The service account key itself, as JSON text (e.g. a masked CI/CD variable); wins over GOOGLE_APPLICATION_CREDENTIALS. Never written to disk or logs."},
-	{Env: "BIGQUERY_EMULATOR_HOST", Section: "BigQuery",
-		Help: "host:port (or http://host:port) of a BigQuery emulator's REST endpoint, for tests; no credentials are used then."},
-	{Env: "BIGQUERY_EMULATOR_GRPC_HOST", Section: "BigQuery",
-		Help: "host:port of the emulator's gRPC endpoint (the Storage Write API). Default: BIGQUERY_EMULATOR_HOST's host, port 9060 (the emulator's default --grpc-port)."},
 	{Env: "LOG_LEVEL", Default: "info", Section: "Logging",
 		Help: "debug, info, warn or error."},
 	{Env: "LOG_FORMAT", Default: "text", Section: "Logging",

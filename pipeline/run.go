@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -22,8 +21,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/bigqueryio"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/filestore"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
@@ -85,18 +82,7 @@ type Result struct {
 
 // StoreSpec returns the store the configuration selects.
 func StoreSpec(c Config) (store.Spec, error) {
-	switch c.Datastore {
-	case filestore.Kind:
-		dir, err := filepath.Abs(c.FilesDir)
-		if err != nil {
-			return store.Spec{}, fmt.Errorf("FILES_DIR %q: %w", c.FilesDir, err)
-		}
-		return filestore.Spec(dir, c.Dataset), nil
-	case bigqueryio.Kind:
-		return bigqueryio.WithConnection(bigqueryio.Spec(c.BigQueryProject, c.Dataset, c.BigQueryLocation),
-			c.BigQueryEmulatorHost, c.BigQueryEmulatorGRPCHost, c.CredentialsFile), nil
-	}
-	return store.Spec{}, fmt.Errorf("DATASTORE %q: unknown store; use %s", c.Datastore, strings.Join(store.Kinds(), " or "))
+	return store.NewSpec(c.Datastore, c.Dataset, c.StoreSettings, commonColumns, storeTables())
 }
 
 // Prepare does everything a run needs before its graph is built: it opens the
@@ -136,8 +122,8 @@ func prepareConn(ctx context.Context, c Config, recover bool, conn gitlab.Conn) 
 	localStart := time.Now().UTC()
 	if isDataflow() {
 		var problems []string
-		if c.Datastore == "files" {
-			problems = append(problems, "DATASTORE=files writes to this machine's disk, which Dataflow's workers cannot reach: use DATASTORE=bigquery with --runner=dataflow")
+		if p := store.RemoteProblem(c.Datastore, "Dataflow's workers", "--runner=dataflow"); p != "" {
+			problems = append(problems, p)
 		}
 		if c.Auth.Secret == "" {
 			problems = append(problems, c.Auth.TokenEnv+" is read from this machine's environment, which Dataflow's workers do not see: put the token in Secret Manager and set GITLAB_TOKEN_SECRET (and unset "+c.Auth.TokenEnv+")")
@@ -225,15 +211,16 @@ func prepareConn(ctx context.Context, c Config, recover bool, conn gitlab.Conn) 
 	if root.Mode == gitlab.ProjectMode {
 		kind = "project"
 	}
+	runID := serverNow.Format("20060102T150405Z") + "-" + hex.EncodeToString(rnd[:])
 	job := Job{
 		Conn:   conn,
 		Root:   root,
 		Window: w,
 		Next:   next,
-		Store:  workerSpec(spec),
+		Store:  workerSpec(spec, runID),
 		Run: store.Run{
 			JobID:     c.CheckpointJobID,
-			RunID:     serverNow.Format("20060102T150405Z") + "-" + hex.EncodeToString(rnd[:]),
+			RunID:     runID,
 			StartedAt: serverNow.Format(time.RFC3339),
 			LocalFrom: localStart.Format(time.RFC3339Nano),
 			Root:      fmt.Sprintf("%s %s (%v)", kind, root.FullPath, root.Mode),
@@ -307,6 +294,11 @@ func RunWatched(ctx context.Context, c Config, watch func(*gitlab.Counters)) (re
 	// Less what preparing the run took (resolving the root, sizing).
 	requests, throttled, retries := counters.Requests.Load(), counters.Throttled.Load(), counters.Retries.Load()
 	pr, err := beamx.RunWithMetrics(ctx, p)
+	if ctx.Err() == nil {
+		// The run's stages are over: close the stores they opened in
+		// this process (a cancelled run's last bundles may still write).
+		defer func() { _ = store.Release(job.Run.RunID) }()
+	}
 	res.Requests, res.Throttled, res.Retries = counters.Requests.Load()-requests, counters.Throttled.Load()-throttled, counters.Retries.Load()-retries
 	res.Elapsed, res.LimitPerMinute = time.Since(start), counters.LimitPerMinute()
 	res.Tables = counters.Snapshot()
@@ -475,12 +467,7 @@ func rootCause(err error) string {
 func (e *RunError) Unwrap() error { return e.Err }
 
 // DescribeStore says where a store writes, for people.
-func DescribeStore(s store.Spec) string {
-	if s.Kind == filestore.Kind {
-		return filepath.Join(s.Params["dir"], s.Params["dataset"])
-	}
-	return s.Kind + ":" + s.Params["project"] + "." + s.Params["dataset"]
-}
+func DescribeStore(s store.Spec) string { return store.Describe(s) }
 
 // Exit codes of the command.
 const (
@@ -551,20 +538,16 @@ func flagValue(name string) string {
 	return ""
 }
 
-// workerSpec is the store spec the pipeline's workers open: on Dataflow,
-// without the launcher's credentials file, which the workers do not have
-// (they use their service account: Application Default Credentials).
-func workerSpec(spec store.Spec) store.Spec {
-	if !isDataflow() || spec.Params[bigqueryio.ParamCredentialsFile] == "" {
+// workerSpec is the store spec the stages of run open: their own store,
+// not the launcher's (Spec.Run), and on Dataflow without what names the
+// launcher's machine (a credentials file: the workers use their service
+// account, Application Default Credentials).
+func workerSpec(spec store.Spec, run string) store.Spec {
+	spec.Run = run
+	if !isDataflow() {
 		return spec
 	}
-	params := map[string]string{}
-	for k, v := range spec.Params {
-		if k != bigqueryio.ParamCredentialsFile {
-			params[k] = v
-		}
-	}
-	return store.Spec{Kind: spec.Kind, Params: params}
+	return store.ForRemoteWorkers(spec)
 }
 
 // snapshotsDue decides, for each table of the run read whole at most once

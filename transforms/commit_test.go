@@ -28,7 +28,7 @@ func (f *fakeStore) Commit(_ context.Context, _ store.Run, parts []store.Part, _
 var fake = &fakeStore{}
 
 func init() {
-	store.Register("fake-commit-test", func(context.Context, store.Spec) (store.Store, error) { return fake, nil })
+	store.Register(store.Description{Name: "fake-commit-test", Open: func(context.Context, store.Spec) (store.Store, error) { return fake, nil }})
 }
 
 func TestCommitChecksTheLedger(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
 func init() {
@@ -102,10 +103,6 @@ func EnrichObject(obj, parent []byte, dataDate string) ([]byte, error) {
 		}
 	}
 	dd, _ := json.Marshal(dataDate)
-	if _, ok := have["data_date"]; ok {
-		add("_data_date", dd)
-	} else {
-		add("data_date", dd)
-	}
+	add(store.DataDateFieldOf(have), dd)
 	return append(out, '}'), nil
 }

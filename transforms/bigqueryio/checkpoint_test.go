@@ -9,24 +9,6 @@ import (
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
-func TestReadCheckpointWithNoneIsNil(t *testing.T) {
-	s := openTestStore(t)
-	ctx := context.Background()
-	cp, err := s.ReadCheckpoint(ctx, testJob)
-	if cp != nil || err != nil {
-		t.Fatalf("on an empty dataset: %+v, %v; want nil, nil", cp, err)
-	}
-	other := testRun("run-x", t0)
-	other.JobID = "another-job"
-	if err := s.Commit(ctx, other, stage(t, s, other, tableRec{"issues", rec(d0, "id", 1)}), state.New(), nil); err != nil {
-		t.Fatal(err)
-	}
-	cp, err = s.ReadCheckpoint(ctx, testJob)
-	if cp != nil || err != nil {
-		t.Fatalf("with another job's checkpoint: %+v, %v; want nil, nil", cp, err)
-	}
-}
-
 func TestReadCheckpointTakesTheLatestHoweverOld(t *testing.T) {
 	s := openTestStore(t)
 	ctx := context.Background()
@@ -90,48 +72,6 @@ func TestCheckpointRecordParsing(t *testing.T) {
 	r.Records.Valid = false // a row written by hand without records
 	if cp, err := r.checkpoint(); err != nil || cp.Records == nil {
 		t.Errorf("no records: %+v, %v", cp, err)
-	}
-}
-
-// The state goes to the _checkpoints row with the checkpoint and comes
-// back whole; a partial reset (WriteCheckpoint) is a newer row that the
-// earlier ones stop counting before; ForgetCheckpoint leaves none.
-func TestCheckpointStateRoundTripAndResets(t *testing.T) {
-	s := openTestStore(t)
-	ctx := context.Background()
-	next := state.New()
-	next.Streams["issues"] = &state.Stream{Cursor: t0, Scopes: map[string]time.Time{state.ProjectScope("5"): {}}}
-	next.Scopes.Projects = map[string]string{"5": "acme/web"}
-	next.Branches = map[string]map[string]string{"5": {"main": "abc"}}
-	run := testRun("run-1", t0)
-	if err := s.Commit(ctx, run, nil, next, nil); err != nil {
-		t.Fatal(err)
-	}
-	cp, err := s.ReadCheckpoint(ctx, testJob)
-	if err != nil || cp == nil {
-		t.Fatalf("ReadCheckpoint = %v, %v", cp, err)
-	}
-	if cp.State.Version != state.Version || cp.State.Scopes.Projects["5"] != "acme/web" || cp.State.Branches["5"]["main"] != "abc" {
-		t.Fatalf("state read back: %+v", cp.State)
-	}
-	if c, ok := cp.State.Cursor("issues", state.ProjectScope("5")); ok || !c.IsZero() {
-		t.Errorf("a reset stream read back with cursor %v", c)
-	}
-
-	reset := *cp
-	reset.State.Streams["issues"].Scopes = nil
-	if err := s.WriteCheckpoint(ctx, reset); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.ReadCheckpoint(ctx, testJob)
-	if err != nil || got == nil || !strings.HasPrefix(got.RunID, "reset-") || got.State.Streams["issues"].Scopes != nil || !got.StartedAt.Equal(t0) {
-		t.Fatalf("after WriteCheckpoint: %+v, %v", got, err)
-	}
-	if err := s.ForgetCheckpoint(ctx, testJob); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := s.ReadCheckpoint(ctx, testJob); got != nil || err != nil {
-		t.Fatalf("after ForgetCheckpoint: %+v, %v", got, err)
 	}
 }
 

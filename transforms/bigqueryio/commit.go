@@ -62,7 +62,7 @@ func (s *Store) Commit(ctx context.Context, run store.Run, parts []store.Part, n
 		if err := checkTableName(p.Table); err != nil {
 			return err
 		}
-		if err := s.ensureTable(ctx, dataTable(p.Table)); err != nil {
+		if err := s.ensureDataTable(ctx, p.Table); err != nil {
 			return err
 		}
 	}
@@ -118,7 +118,7 @@ func (s *Store) finish(ctx context.Context, m manifest, committed map[string]boo
 		if committed[t] {
 			continue
 		}
-		if err := s.ensureTable(ctx, dataTable(t)); err != nil {
+		if err := s.ensureDataTable(ctx, t); err != nil {
 			return err
 		}
 		if err := s.commitStreams(ctx, t, m.Streams[t]); err != nil {

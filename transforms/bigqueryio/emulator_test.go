@@ -51,7 +51,7 @@ func openTestStore(t *testing.T) *Store {
 	t.Helper()
 	startEmulator(t)
 	ds := "t_" + strings.ToLower(nonIdent.ReplaceAllString(t.Name(), "_")) + "_v4"
-	s, err := open(context.Background(), Spec(emuProject, ds, ""))
+	s, err := open(context.Background(), testSpec(ds))
 	if err != nil {
 		t.Fatal(err)
 	}

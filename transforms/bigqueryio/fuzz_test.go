@@ -12,7 +12,7 @@ func FuzzDataRow(f *testing.F) {
 	f.Add([]byte(`{"id":"abc","data_date":"2024-03-01"}`))
 	f.Add([]byte(`{"id":99999999999999999999,"updated_at":"10000-01-01T00:00:00Z","data_date":"0000-01-01T00:00:00Z"}`))
 	f.Fuzz(func(t *testing.T, rec []byte) {
-		v, err := dataRow(rec, "job")
+		v, err := testLayout.row(rec, "job")
 		if err != nil {
 			return
 		}

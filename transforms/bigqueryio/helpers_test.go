@@ -3,9 +3,7 @@ package bigqueryio
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,9 +12,40 @@ import (
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/store/storetest"
 )
 
 const testJob = "job-1"
+
+// baseKeyColumns are the parent keys the tests' tables have as INT64
+// columns (as the pipeline describes every table).
+var baseKeyColumns = []string{"project_id", "group_id", "pipeline_id", "iid", "issue_iid", "merge_request_iid"}
+
+// testColumns and testTables describe the tables the tests write, as the
+// pipeline does (store.Spec.Columns and Tables): every one with id, the
+// parent keys, created_at and updated_at as typed columns; members keyed
+// by their scope and id.
+var (
+	testColumns = func() []store.Column {
+		cols := []store.Column{{Name: "id", Type: store.Integer}}
+		for _, c := range baseKeyColumns {
+			cols = append(cols, store.Column{Name: c, Type: store.Integer})
+		}
+		return append(cols, store.Column{Name: "created_at", Type: store.Timestamp}, store.Column{Name: "updated_at", Type: store.Timestamp})
+	}()
+	testTables = []store.Table{{Name: "issues", Key: []string{"id"}}, {Name: "groups", Key: []string{"id"}},
+		{Name: "projects", Key: []string{"id"}}, {Name: "project_members", Key: []string{"project_id", "id"}}}
+)
+
+// testLayout is what the store makes of them.
+var testLayout = newLayout(testColumns, testTables)
+
+// testSpec is the spec of a dataset on the emulator, describing testTables.
+func testSpec(dataset string) store.Spec {
+	spec := Spec(emuProject, dataset, "")
+	spec.Columns, spec.Tables = testColumns, testTables
+	return spec
+}
 
 func testRun(runID string, started time.Time) store.Run {
 	return store.Run{JobID: testJob, RunID: runID, StartedAt: started.UTC().Format(time.RFC3339Nano),
@@ -24,18 +53,7 @@ func testRun(runID string, started time.Time) store.Run {
 }
 
 // rec builds an enriched record: the fields given, plus data_date.
-func rec(dataDate string, fields ...any) []byte {
-	var b strings.Builder
-	b.WriteString("{")
-	for i := 0; i+1 < len(fields); i += 2 {
-		k, _ := json.Marshal(fields[i])
-		v, _ := json.Marshal(fields[i+1])
-		fmt.Fprintf(&b, "%s:%s,", k, v)
-	}
-	dd, _ := json.Marshal(dataDate)
-	fmt.Fprintf(&b, `"data_date":%s}`, dd)
-	return []byte(b.String())
-}
+func rec(dataDate string, fields ...any) []byte { return storetest.Rec(dataDate, fields...) }
 
 type tableRec struct {
 	table string
@@ -45,21 +63,11 @@ type tableRec struct {
 // stage writes records through one writer (a bundle) and returns its parts.
 func stage(t *testing.T, s *Store, run store.Run, recs ...tableRec) []store.Part {
 	t.Helper()
-	ctx := context.Background()
-	w, err := s.NewWriter(ctx, run)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var rs []storetest.TableRec
 	for _, r := range recs {
-		if err := w.Write(r.table, r.rec); err != nil {
-			t.Fatalf("Write(%s): %v", r.table, err)
-		}
+		rs = append(rs, storetest.TableRec{Table: r.table, Rec: r.rec})
 	}
-	parts, err := w.Close(ctx)
-	if err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	return parts
+	return storetest.Stage(t, s, run, rs...)
 }
 
 // queryAll runs sql and returns every row as column -> value.

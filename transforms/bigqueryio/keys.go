@@ -16,12 +16,10 @@ var _ store.KeyLister = (*Store)(nil)
 // fieldExpr is the SQL text of a record's field as keys compare it
 // (store.KeyValue): the typed column when it holds the value, else the
 // payload's.
-func fieldExpr(name string) string {
+func (s *Store) fieldExpr(name string) string {
 	path := "JSON_VALUE(payload, '$." + name + "')"
-	for _, c := range idColumns {
-		if c == name {
-			return "IFNULL(CAST(" + name + " AS STRING), " + path + ")"
-		}
+	if s.cols.isInt(name) {
+		return "IFNULL(CAST(" + name + " AS STRING), " + path + ")"
 	}
 	return path
 }
@@ -44,12 +42,12 @@ func (s *Store) StoredKeys(ctx context.Context, jobID, table string, key, scope 
 	objs := map[string]*latest{}
 	var sel, group []string
 	for i, k := range key {
-		sel = append(sel, fmt.Sprintf("%s AS k%d", fieldExpr(k), i))
+		sel = append(sel, fmt.Sprintf("%s AS k%d", s.fieldExpr(k), i))
 		group = append(group, fmt.Sprintf("k%d", i))
 	}
 	outer := append([]string(nil), group...)
 	for i, k := range scope {
-		sel = append(sel, fmt.Sprintf("%s AS s%d", fieldExpr(k), i))
+		sel = append(sel, fmt.Sprintf("%s AS s%d", s.fieldExpr(k), i))
 		outer = append(outer, fmt.Sprintf("ANY_VALUE(s%d)", i))
 	}
 	sql := "SELECT " + strings.Join(outer, ", ") + ", MAX(data_date) FROM (SELECT " + strings.Join(sel, ", ") + ", data_date FROM " +
@@ -114,5 +112,5 @@ func (s *Store) StoredKeys(ctx context.Context, jobID, table string, key, scope 
 
 // ensureTableSerial gives an existing data table the columns it lacks.
 func (s *Store) ensureTableSerial(ctx context.Context, table string) error {
-	return s.emulatorSerial(ctx, func() error { return s.ensureTable(ctx, dataTable(table)) })
+	return s.emulatorSerial(ctx, func() error { return s.ensureDataTable(ctx, table) })
 }

@@ -40,13 +40,13 @@ func decodeRow(t *testing.T, enc *rowEncoder, b []byte) map[string]any {
 // checks what BigQuery receives: microseconds since the epoch, and the
 // record's text as it was given, not encoded again.
 func TestRowEncodingSendsMicrosecondsAndTheRecordText(t *testing.T) {
-	enc, err := newSchemaEncoder(dataSchema())
+	enc, err := newSchemaEncoder(testLayout.schema())
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := `{"id":42,"iid":7,"project_id":"9","group_id":1.5,"merge_request_iid":-3,"created_at":"2024-02-01T12:30:00.123456+01:00",` +
 		`"updated_at":"2016-01-04 15:31:51 UTC","title":"a \"b\"","data_date":"2024-03-01T10:00:00Z"}`
-	vals, err := dataRow([]byte(text), "")
+	vals, err := testLayout.row([]byte(text), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func (f *fakeCommitter) commit(_ context.Context, req *storagepb.BatchCommitWrit
 
 func TestCommitStreamsTreatsAlreadyCommittedAsDone(t *testing.T) {
 	f := &fakeCommitter{committed: map[string]bool{"s1": true}}
-	s := &Store{project: "p", dataset: "d", batchCommit: f.commit}
+	s := &Store{project: "p", dataset: "d", cols: testLayout, batchCommit: f.commit}
 	if err := s.commitStreams(context.Background(), "issues", []string{"s1", "s2", "s3"}); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestCommitStreamsTreatsAlreadyCommittedAsDone(t *testing.T) {
 
 func TestCommitStreamsRequests(t *testing.T) {
 	f := &fakeCommitter{committed: map[string]bool{}, gone: map[string]bool{"old": true}}
-	s := &Store{project: "p", dataset: "d", batchCommit: f.commit}
+	s := &Store{project: "p", dataset: "d", cols: testLayout, batchCommit: f.commit}
 	var streams []string
 	for i := 0; i < commitChunk+5; i++ {
 		streams = append(streams, fmt.Sprintf("s%d", i))

@@ -88,50 +88,6 @@ func kindAccepts(k protoreflect.Kind, v protoreflect.Value) bool {
 	return false
 }
 
-// idColumns are the INT64 columns of a data table.
-var idColumns = append([]string{"id"}, intColumns()...)
-
-// dataRow returns the column values of a record of a data table written by
-// a run of job.
-func dataRow(rec []byte, job string) (map[string]any, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(rec, &fields); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %w", err)
-	}
-	if fields == nil {
-		return nil, fmt.Errorf("not a JSON object")
-	}
-	v := map[string]any{"payload": string(rec)}
-	if job != "" {
-		v[jobColumn] = job
-	}
-	for _, c := range idColumns {
-		if n, ok := jsonInt(fields[c]); ok {
-			v[c] = n
-		}
-	}
-	for _, c := range []string{"created_at", "updated_at"} {
-		if t, ok := jsonTime(fields[c]); ok {
-			v[c] = t
-		}
-	}
-	// transforms.EnrichObject names the load time _data_date when the API
-	// object has its own data_date.
-	dd, name := fields["_data_date"], "_data_date"
-	if dd == nil {
-		dd, name = fields["data_date"], "data_date"
-	}
-	t, ok := jsonTime(dd)
-	if !ok {
-		if dd == nil {
-			return nil, fmt.Errorf("the record has no data_date (records are written after transforms.Enrich)")
-		}
-		return nil, fmt.Errorf("its %s %.40s is not an RFC 3339 time", name, dd)
-	}
-	v["data_date"] = t
-	return v, nil
-}
-
 // jsonInt reads a JSON number that is an integer.
 func jsonInt(raw json.RawMessage) (int64, bool) {
 	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {

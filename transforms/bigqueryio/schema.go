@@ -5,15 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
 	"cloud.google.com/go/bigquery"
 	"google.golang.org/api/googleapi"
-
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
 // Names of the store's own tables.
@@ -22,55 +18,6 @@ const (
 	checkpointsTable = "_checkpoints"
 	latestSuffix     = "_latest"
 )
-
-// baseKeyColumns are the parent keys every data table has as INT64 columns;
-// intColumns adds the catalog's other parent keys and key fields.
-var baseKeyColumns = []string{"project_id", "group_id", "pipeline_id", "iid", "issue_iid", "merge_request_iid"}
-
-// intColumns lists the INT64 columns of a data table besides id: filled
-// from the record's fields of the same name when they are integers.
-func intColumns() []string {
-	cols := append([]string(nil), baseKeyColumns...)
-	seen := map[string]bool{"id": true}
-	for _, c := range cols {
-		seen[c] = true
-	}
-	var extra []string
-	add := func(f string) {
-		if !seen[f] && (strings.HasSuffix(f, "_id") || strings.HasSuffix(f, "_iid")) {
-			seen[f] = true
-			extra = append(extra, f)
-		}
-	}
-	for _, r := range gitlab.Catalog {
-		for _, k := range r.Key {
-			add(k)
-		}
-		for _, src := range r.Sources {
-			for _, a := range src.Adds {
-				add(a.Field)
-			}
-		}
-	}
-	sort.Strings(extra)
-	return append(cols, extra...)
-}
-
-// dataSchema is the schema of every data table. It only ever grows: new
-// columns are NULLABLE and are added to existing tables by ensureTable.
-func dataSchema() bigquery.Schema {
-	s := bigquery.Schema{{Name: "id", Type: bigquery.IntegerFieldType, Description: "The record's id, when it is an integer."}}
-	for _, c := range intColumns() {
-		s = append(s, &bigquery.FieldSchema{Name: c, Type: bigquery.IntegerFieldType, Description: "The record's " + c + ", when it is an integer."})
-	}
-	return append(s,
-		&bigquery.FieldSchema{Name: "created_at", Type: bigquery.TimestampFieldType, Description: "The record's created_at."},
-		&bigquery.FieldSchema{Name: "updated_at", Type: bigquery.TimestampFieldType, Description: "The record's updated_at."},
-		&bigquery.FieldSchema{Name: "data_date", Type: bigquery.TimestampFieldType, Required: true, Description: "When the run that exported the record started (partitioning column)."},
-		&bigquery.FieldSchema{Name: jobColumn, Type: bigquery.StringFieldType, Description: "The CHECKPOINT_JOB_ID of the run that wrote the row (reconciliation compares a job's own rows)."},
-		&bigquery.FieldSchema{Name: "payload", Type: bigquery.JSONFieldType, Description: "The complete record as exported: the API's object plus data_date and parent keys."},
-	)
-}
 
 func commitsSchema() bigquery.Schema {
 	return bigquery.Schema{
@@ -110,7 +57,13 @@ type tableDef struct {
 	expire time.Duration
 }
 
-func dataTable(name string) tableDef { return tableDef{name: name, schema: dataSchema(), data: true} }
+// dataTable is the definition of a data table.
+func (s *Store) dataTable(name string) (tableDef, error) {
+	if !s.cols.described() {
+		return tableDef{}, fmt.Errorf("bigquery store: writing %s: the store's spec describes no table (store.Spec.Tables, made by the pipeline)", name)
+	}
+	return tableDef{name: name, schema: s.cols.schema(), data: true}, nil
+}
 
 func (d tableDef) metadata() *bigquery.TableMetadata {
 	md := &bigquery.TableMetadata{Schema: d.schema}
@@ -170,6 +123,15 @@ func (s *Store) openDataset(ctx context.Context, create bool) (bool, error) {
 	}
 	s.dsReady = true
 	return true, nil
+}
+
+// ensureDataTable is ensureTable of a data table.
+func (s *Store) ensureDataTable(ctx context.Context, name string) error {
+	def, err := s.dataTable(name)
+	if err != nil {
+		return err
+	}
+	return s.ensureTable(ctx, def)
 }
 
 // ensureTable creates a table (and a data table's view) when missing, and
@@ -274,25 +236,14 @@ func fieldNames(s bigquery.Schema) string {
 // jobColumn holds the job of each data row.
 const jobColumn = "export_job_id"
 
-// tableKey is the catalog's key of a table (id for a table it lacks).
-func tableKey(table string) []string {
-	if table == store.DeletionsTable {
-		return []string{"table", "id"}
-	}
-	if r, ok := gitlab.Lookup(table); ok && len(r.Key) > 0 {
-		return r.Key
-	}
-	return []string{"id"}
-}
-
 // latestViewSQL selects the newest row of each key of table.
 func (s *Store) latestViewSQL(table string) string {
 	cols := map[string]bool{}
-	for _, f := range dataSchema() {
+	for _, f := range s.cols.schema() {
 		cols[f.Name] = true
 	}
 	var key []string
-	for _, k := range tableKey(table) {
+	for _, k := range s.cols.key(table) {
 		if cols[k] {
 			// A typed column is NULL when the field is not an integer (the
 			// id of a commit or a discussion is a string): the payload's
@@ -314,7 +265,7 @@ func (s *Store) ensureView(ctx context.Context, table string) error {
 	switch {
 	case httpStatus(err) == http.StatusNotFound:
 		err = v.Create(ctx, &bigquery.TableMetadata{ViewQuery: query,
-			Description: "The latest row of each " + strings.Join(tableKey(table), ", ") + " of " + table + " (greatest updated_at, then data_date)."})
+			Description: "The latest row of each " + strings.Join(s.cols.key(table), ", ") + " of " + table + " (greatest updated_at, then data_date)."})
 		if httpStatus(err) == http.StatusConflict {
 			err = nil // created meanwhile by another worker, with the same query
 		}

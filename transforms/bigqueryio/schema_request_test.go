@@ -90,7 +90,7 @@ func fakeStore(t *testing.T, f *fakeBigQuery) *Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { bq.Close() })
-	return &Store{project: "p", dataset: "d", location: "US", bq: bq, ensured: map[string]bool{}}
+	return &Store{project: "p", dataset: "d", location: "US", cols: testLayout, bq: bq, ensured: map[string]bool{}}
 }
 
 func TestSchemaPatchRequest(t *testing.T) {
@@ -101,7 +101,7 @@ func TestSchemaPatchRequest(t *testing.T) {
 		{"name": "note", "type": "STRING", "description": "the user's own"},
 	}}
 	s := fakeStore(t, f)
-	if err := s.ensureTable(context.Background(), dataTable("issues")); err != nil {
+	if err := s.ensureDataTable(context.Background(), "issues"); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.patches) != 2 {
@@ -117,7 +117,7 @@ func TestSchemaPatchRequest(t *testing.T) {
 	}
 	var want []string
 	want = append(want, "id", "data_date", "payload", "note")
-	for _, fl := range dataSchema() {
+	for _, fl := range testLayout.schema() {
 		if fl.Name != "id" && fl.Name != "data_date" && fl.Name != "payload" {
 			want = append(want, fl.Name)
 		}
@@ -137,7 +137,7 @@ func TestSchemaPatchRequest(t *testing.T) {
 		t.Errorf("view creation = %v", f.created)
 	}
 	// Ensured once per process.
-	if err := s.ensureTable(context.Background(), dataTable("issues")); err != nil || len(f.patches) != 2 {
+	if err := s.ensureDataTable(context.Background(), "issues"); err != nil || len(f.patches) != 2 {
 		t.Errorf("second ensure: %v, %d patches", err, len(f.patches))
 	}
 }

@@ -1,13 +1,15 @@
-// Package bigqueryio is the BigQuery store: one table per catalog resource in
-// a dataset, written through the BigQuery Storage Write API with pending
-// streams, so that nothing a run writes is visible before its commit.
+// Package bigqueryio is the BigQuery store: one table per table the
+// pipeline writes in a dataset, written through the BigQuery Storage Write
+// API with pending streams, so that nothing a run writes is visible before
+// its commit.
 //
 // Dataset layout (the dataset name already carries its _v4 suffix):
 //
-//	<table>          one row per exported record: typed columns (id, parent
-//	                 keys, created_at, updated_at, data_date) and payload, the
-//	                 record's complete JSON; partitioned by day of data_date,
-//	                 clustered by id
+//	<table>          one row per exported record: the typed columns the
+//	                 spec describes (store.Spec.Columns and Tables: id,
+//	                 parent keys, created_at, updated_at…), data_date and
+//	                 payload, the record's complete JSON; partitioned by
+//	                 day of data_date, clustered by id
 //	<table>_latest   view: the newest row (updated_at, then data_date) per key
 //	_commits         commit manifests and commit progress, one row per step
 //	_checkpoints     one row per successful run, written last
@@ -46,7 +48,53 @@ const Kind = "bigquery"
 // DefaultLocation is the dataset location used when none is given.
 const DefaultLocation = "US"
 
-func init() { store.Register(Kind, Open) }
+// EnvProject and EnvLocation name the dataset's project and location.
+const (
+	EnvProject  = "BIGQUERY_PROJECT"
+	EnvLocation = "BIGQUERY_LOCATION"
+)
+
+// locationPattern: US, EU, europe-west1, us-central1…
+var locationPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{1,40}$`)
+
+func init() {
+	store.Register(store.Description{
+		Name:       Kind,
+		Help:       "a BigQuery dataset of " + EnvProject,
+		Section:    "BigQuery",
+		SelectedBy: EnvProject,
+		Remote:     true,
+		Options: []store.Option{
+			{Env: EnvProject, Param: "project",
+				Help: "Google Cloud project id of the BigQuery dataset; required for DATASTORE=bigquery.",
+				Check: func(v string) string {
+					if v == "" {
+						return EnvProject + " is required when DATASTORE=bigquery: set it to the Google Cloud project id"
+					}
+					return ""
+				}},
+			{Env: EnvLocation, Default: DefaultLocation, Param: "location",
+				Help: "Location of the dataset when the exporter creates it, e.g. US, EU, europe-west1.",
+				Check: func(v string) string {
+					if !locationPattern.MatchString(v) {
+						return fmt.Sprintf("%s %q is not a BigQuery location: use a multi-region such as US or EU, or a region such as europe-west1", EnvLocation, v)
+					}
+					return ""
+				}},
+			{Env: EnvCredentialsFile, Param: ParamCredentialsFile, LauncherOnly: true,
+				Help: "Path to a credentials file (a service account key, or user, impersonation or workload identity federation credentials). Without it and without BIGQUERY_SERVICE_ACCOUNT_JSON, Application Default Credentials are used (e.g. on GCP runners)."},
+			{Env: EnvServiceAccountJSON, Secret: true,
+				Help: "The service account key itself, as JSON text (e.g. a masked CI/CD variable); wins over GOOGLE_APPLICATION_CREDENTIALS. Never written to disk or logs."},
+			{Env: EnvEmulatorHost, Param: ParamEmulatorHost,
+				Help: "host:port (or http://host:port) of a BigQuery emulator's REST endpoint, for tests; no credentials are used then."},
+			{Env: EnvEmulatorGRPCHost, Param: ParamEmulatorGRPCHost,
+				Help: "host:port of the emulator's gRPC endpoint (the Storage Write API). Default: BIGQUERY_EMULATOR_HOST's host, port 9060 (the emulator's default --grpc-port)."},
+		},
+		Check:    CheckSettings,
+		Open:     Open,
+		Describe: func(s store.Spec) string { return Kind + ":" + s.Params["project"] + "." + s.Params["dataset"] },
+	})
+}
 
 // Spec describes the BigQuery dataset project.dataset in location (default
 // US). It holds no secret: Open reads the credentials and the emulator's
@@ -79,6 +127,7 @@ func WithConnection(spec store.Spec, emulatorHost, emulatorGRPCHost, credentials
 // Store is a BigQuery dataset.
 type Store struct {
 	project, dataset, location string
+	cols                       layout // the data tables' columns and keys
 
 	bq *bigquery.Client
 	mw *managedwriter.Client
@@ -142,7 +191,7 @@ func open(ctx context.Context, spec store.Spec) (*Store, error) {
 		bq.Close()
 		return nil, fmt.Errorf("bigquery store: connecting to the BigQuery Storage Write API (%s): %w", conn.describe, err)
 	}
-	st := &Store{project: project, dataset: dataset, location: location, bq: bq, mw: mw, ensured: map[string]bool{}, flushBytes: flushBytes}
+	st := &Store{project: project, dataset: dataset, location: location, cols: newLayout(spec.Columns, spec.Tables), bq: bq, mw: mw, ensured: map[string]bool{}, flushBytes: flushBytes}
 	if conn.emulator {
 		st.flushBytes = emulatorFlushBytes
 		st.emulator = true
@@ -150,8 +199,8 @@ func open(ctx context.Context, spec store.Spec) (*Store, error) {
 	return st, nil
 }
 
-// Close releases the clients. The store registry keeps stores open for the
-// life of the process; tests close theirs.
+// Close releases the clients. store.Release closes a run's stores when
+// the run is over; tests close theirs.
 func (s *Store) Close() error {
 	err := s.mw.Close()
 	if cerr := s.bq.Close(); err == nil {

@@ -181,7 +181,7 @@ func TestEncoderFollowsTheStreamSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := `{"id":1,"project_id":2,"updated_at":"2024-01-01T00:00:00Z","data_date":"2024-03-01T10:00:00Z"}`
-	vals, err := dataRow([]byte(text), "")
+	vals, err := testLayout.row([]byte(text), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +291,7 @@ func TestWriteRefusesBadRecords(t *testing.T) {
 }
 
 func TestDataDateFromEnrichedRecordWithItsOwnDataDate(t *testing.T) {
-	v, err := dataRow([]byte(`{"id":1,"data_date":"not ours","_data_date":"2024-03-01T10:00:00Z"}`), "")
+	v, err := testLayout.row([]byte(`{"id":1,"data_date":"not ours","_data_date":"2024-03-01T10:00:00Z"}`), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,13 +301,13 @@ func TestDataDateFromEnrichedRecordWithItsOwnDataDate(t *testing.T) {
 }
 
 func TestTableNamesAndView(t *testing.T) {
-	s := &Store{project: "p", dataset: "d_v4"}
+	s := &Store{project: "p", dataset: "d_v4", cols: testLayout}
 	got := s.latestViewSQL("project_members")
 	want := "SELECT * EXCEPT(_rn) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY IFNULL(CAST(project_id AS STRING), JSON_VALUE(payload, '$.project_id')), IFNULL(CAST(id AS STRING), JSON_VALUE(payload, '$.id')) ORDER BY updated_at DESC, data_date DESC) AS _rn FROM `p.d_v4.project_members`) WHERE _rn = 1"
 	if got != want {
 		t.Errorf("view =\n%s\nwant\n%s", got, want)
 	}
-	cols := fmt.Sprint(intColumns())
+	cols := fmt.Sprint(s.cols.ints)
 	for _, c := range baseKeyColumns {
 		if !strings.Contains(cols, c) {
 			t.Errorf("intColumns %s lacks %s", cols, c)

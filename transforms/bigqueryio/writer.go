@@ -57,7 +57,7 @@ func (w *writer) Write(table string, rec []byte) error {
 	if err != nil {
 		return err
 	}
-	vals, err := dataRow(rec, w.run.JobID)
+	vals, err := w.s.cols.row(rec, w.run.JobID)
 	if err != nil {
 		return fmt.Errorf("bigquery store: a %s record: %w", table, err)
 	}
@@ -94,7 +94,7 @@ func (w *writer) stream(table string) (*tableStream, error) {
 	}
 	var ws *storagepb.WriteStream
 	err := w.s.emulatorSerial(w.ctx, func() error {
-		if err := w.s.ensureTable(w.ctx, dataTable(table)); err != nil {
+		if err := w.s.ensureDataTable(w.ctx, table); err != nil {
 			return err
 		}
 		var err error
@@ -116,7 +116,7 @@ func (w *writer) stream(table string) (*tableStream, error) {
 	if ts := ws.GetTableSchema(); ts != nil {
 		enc, err = newRowEncoder(ts)
 	} else {
-		enc, err = newSchemaEncoder(dataSchema())
+		enc, err = newSchemaEncoder(w.s.cols.schema())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("bigquery store: %s: %w", table, err)

@@ -41,7 +41,31 @@ import (
 // Kind is the name of this store (DATASTORE=files).
 const Kind = "files"
 
-func init() { store.Register(Kind, Open) }
+// EnvDir is the directory of the store.
+const EnvDir = "FILES_DIR"
+
+func init() {
+	store.Register(store.Description{
+		Name:     Kind,
+		Help:     "newline-delimited JSON under " + EnvDir,
+		Section:  "Files store",
+		Fallback: true,
+		// Remote workers would each write to their own disk.
+		LocalOnly: "writes to this machine's disk",
+		Options: []store.Option{
+			{Env: EnvDir, Default: "./gitlab-data-export", Param: "dir", Help: "Directory of the files store.",
+				Check: func(v string) string {
+					if strings.TrimSpace(v) == "" {
+						return EnvDir + " is empty: set it to the directory to write to, e.g. ./gitlab-data-export"
+					}
+					return ""
+				},
+				Resolve: filepath.Abs},
+		},
+		Open:     Open,
+		Describe: func(s store.Spec) string { return filepath.Join(s.Params["dir"], s.Params["dataset"]) },
+	})
+}
 
 // Spec describes a files store at dir/dataset.
 func Spec(dir, dataset string) store.Spec {
@@ -51,6 +75,10 @@ func Spec(dir, dataset string) store.Spec {
 // Store is a files store.
 type Store struct {
 	root string // dir/dataset
+
+	// afterTableCommit, when set (tests), runs once the parts of each
+	// table of a commit are renamed; an error stops the commit there.
+	afterTableCommit func(table string) error
 }
 
 var (
@@ -187,7 +215,8 @@ func (s *Store) Commit(_ context.Context, run store.Run, parts []store.Part, nex
 // finish carries out a manifest: renames, checkpoint, cleanup. Idempotent.
 func (s *Store) finish(m manifest) error {
 	dirs := map[string]bool{}
-	for _, mv := range m.Moves {
+	tableOf := func(i int) string { return strings.SplitN(filepath.ToSlash(m.Moves[i].To), "/", 2)[0] }
+	for i, mv := range m.Moves {
 		from, to := filepath.Join(s.root, mv.From), filepath.Join(s.root, mv.To)
 		if !dirs[filepath.Dir(to)] {
 			if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
@@ -196,10 +225,14 @@ func (s *Store) finish(m manifest) error {
 			dirs[filepath.Dir(to)] = true
 		}
 		if err := os.Rename(from, to); err != nil {
-			if _, statErr := os.Stat(to); statErr == nil {
-				continue // moved by an earlier attempt
+			if _, statErr := os.Stat(to); statErr != nil {
+				return fmt.Errorf("files store: committing %s: %w", mv.From, err)
+			} // else moved by an earlier attempt
+		}
+		if s.afterTableCommit != nil && (i == len(m.Moves)-1 || tableOf(i+1) != tableOf(i)) {
+			if err := s.afterTableCommit(tableOf(i)); err != nil {
+				return err
 			}
-			return fmt.Errorf("files store: committing %s: %w", mv.From, err)
 		}
 	}
 	for d := range dirs {
@@ -534,10 +567,7 @@ func (s *Store) StoredKeys(_ context.Context, jobID, table string, key, scope []
 // dataDate is a stored record's data_date (_data_date when the API object
 // has a data_date of its own), normalised to RFC 3339 UTC for comparisons.
 func dataDate(rec map[string]json.RawMessage) string {
-	raw, ok := rec["_data_date"]
-	if !ok {
-		raw = rec["data_date"]
-	}
+	raw, _ := store.DataDate(rec)
 	var s string
 	_ = json.Unmarshal(raw, &s)
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {

@@ -14,9 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
@@ -221,83 +219,4 @@ func NewCheckpoint(run Run, parts []Part, now time.Time, next state.State) (Chec
 		cp.DurationSeconds = now.Sub(from).Round(time.Millisecond).Seconds()
 	}
 	return cp, nil
-}
-
-// Spec names a store and its settings. It is serialised into the DoFns, so it
-// holds no secret.
-type Spec struct {
-	Kind   string
-	Params map[string]string
-}
-
-// Opener opens a store from its spec.
-type Opener func(ctx context.Context, spec Spec) (Store, error)
-
-var (
-	mu      sync.Mutex
-	openers = map[string]Opener{}
-	opened  = map[string]Store{}
-)
-
-// Register makes a store available by name; each store package calls it
-// from init.
-func Register(kind string, open Opener) {
-	mu.Lock()
-	defer mu.Unlock()
-	openers[kind] = open
-}
-
-// Kinds lists the registered stores.
-func Kinds() []string {
-	mu.Lock()
-	defer mu.Unlock()
-	var k []string
-	for name := range openers {
-		k = append(k, name)
-	}
-	sort.Strings(k)
-	return k
-}
-
-// Open returns the process-wide store of spec, opening it on first use.
-func Open(ctx context.Context, spec Spec) (Store, error) {
-	key := specKey(spec)
-	mu.Lock()
-	defer mu.Unlock()
-	if s, ok := opened[key]; ok {
-		return s, nil
-	}
-	open, ok := openers[spec.Kind]
-	if !ok {
-		return nil, fmt.Errorf("no store named %q (known: %s)", spec.Kind, strings.Join(kindsLocked(), ", "))
-	}
-	s, err := open(ctx, spec)
-	if err != nil {
-		return nil, err
-	}
-	opened[key] = s
-	return s, nil
-}
-
-func kindsLocked() []string {
-	var k []string
-	for name := range openers {
-		k = append(k, name)
-	}
-	sort.Strings(k)
-	return k
-}
-
-func specKey(s Spec) string {
-	keys := make([]string, 0, len(s.Params))
-	for k := range s.Params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(s.Kind)
-	for _, k := range keys {
-		b.WriteString("\x00" + k + "=" + s.Params[k])
-	}
-	return b.String()
 }
