@@ -48,9 +48,9 @@ func init() {
 		&table{name: "group_shared_groups", keys: []string{"group_id", "id"}, path: "groups/:id/groups/shared", scope: scGroup,
 			list: listSharedGroups},
 		&table{name: "group_access_tokens", keys: []string{"id"}, path: "groups/:id/access_tokens", scope: scGroup,
-			list: rowsOf("group_access_tokens", atNone, (*store).renderAccessToken)},
+			list: rowsOf("group_access_tokens", atNone, func(st *store, r *row) []byte { return st.renderAccessToken(r, true) })},
 		&table{name: "project_access_tokens", keys: []string{"id"}, path: "projects/:id/access_tokens", scope: scProject,
-			list: rowsOf("project_access_tokens", atNone, (*store).renderAccessToken)},
+			list: rowsOf("project_access_tokens", atNone, func(st *store, r *row) []byte { return st.renderAccessToken(r, false) })},
 		&table{name: "group_deploy_tokens", keys: []string{"id"}, path: "groups/:id/deploy_tokens", scope: scGroup,
 			list: rowsOf("group_deploy_tokens", atNone, (*store).renderDeployToken)},
 		&table{name: "pipeline_triggers", keys: []string{"id"}, off403: "pipelines", path: "projects/:id/triggers", scope: scProject,
@@ -367,13 +367,15 @@ func listSnippetNotes(s *Sim, sc scope, q *params) []item {
 	return out
 }
 
-// renderInvitation renders a pending invitation (API::Entities::Invitation):
-// its invite_token, which accepts it, is a secret.
+// renderInvitation renders a pending invitation (API::Entities::Invitation;
+// user_name only when the invitee has an account, which a pending
+// invitation by e-mail has not): its invite_token, which accepts it, is a
+// secret.
 func (st *store) renderInvitation(r *row) []byte {
 	email := "invitee" + strconv.FormatInt(r.id, 10) + "@partner.example.com"
 	return newObj().f("access_level", []int{10, 20, 30, 40}[r.id%4]).f("created_at", st.ts(r.created)).
 		f("expires_at", nil).f("invite_email", email).f("invite_token", "inv-"+SecretMarker+"-"+fullSHA(r.id + 9<<40)[:16]).
-		f("user_name", nil).f("created_by_name", st.users[r.user].name).done()
+		f("created_by_name", st.users[r.user].name).done()
 }
 
 // listSharedGroups: the groups that share themselves with the group (its
@@ -400,14 +402,19 @@ var tokenScopes = [][]string{{"read_api"}, {"read_repository", "read_registry"},
 
 // renderAccessToken renders a group or project access token
 // (API::Entities::ResourceAccessToken: the PersonalAccessToken fields and
-// the bot's access level; never the token, which only its creation
-// returns). flag 1: revoked.
-func (st *store) renderAccessToken(r *row) []byte {
+// the bot's access level, the group or project it belongs to; never the
+// token, which only its creation returns). flag 1: revoked.
+func (st *store) renderAccessToken(r *row, group bool) []byte {
 	revoked := r.flag == 1
+	typ, id := "project", st.projects[r.scope].id
+	if group {
+		typ, id = "group", st.groups[r.scope].id
+	}
 	return newObj().f("id", r.id).f("name", "ci-bot-"+strconv.FormatInt(r.id, 10)).f("revoked", revoked).
 		f("created_at", st.ts(r.created)).f("description", "Used by the release pipeline.").
 		f("scopes", tokenScopes[int(r.k)%len(tokenScopes)]).f("user_id", 900000+r.id).f("last_used_at", st.ts(r.updated)).
-		f("active", !revoked).f("expires_at", datep(r.created+365*msPerDay)).f("access_level", 30).done()
+		f("active", !revoked).f("expires_at", datep(r.created+365*msPerDay)).f("access_level", 30).
+		f("resource_type", typ).f("resource_id", id).done()
 }
 
 // renderTrigger renders a pipeline trigger (API::Entities::Trigger, through
@@ -504,4 +511,32 @@ func (st *store) renderClusterAgent(r *row) []byte {
 		f("path", p.path).f("path_with_namespace", p.fullPath).f("created_at", st.ts(p.created))
 	return newObj().f("id", r.id).f("name", "agent-"+p.path+revSuffix(r)).f("config_project", config).
 		f("created_at", st.ts(r.created)).f("created_by_user_id", st.users[r.user].id).f("is_receptive", false).done()
+}
+
+// RespondStatusCheck posts an external service's status (passed or failed)
+// for external status check checkID on merge request mergeRequestID, at
+// s.Now(), as POST .../status_check_responses does: a status check response
+// of its own, which moves nothing of the merge request
+// (MergeRequests::StatusCheckResponse belongs_to :merge_request without
+// touch). It panics on an unknown merge request, check or status (a
+// mistake in the calling test).
+func (s *Sim) RespondStatusCheck(mergeRequestID, checkID int64, status string) {
+	k := slices.Index(checkStatuses, status)
+	if k != statusPassed && k != statusFailed {
+		panic("gitlabsim: RespondStatusCheck: status must be passed or failed, not " + status)
+	}
+	s.change(func(m *mutator) {
+		i, ok := m.st.awardable("merge_request", mergeRequestID)
+		if !ok {
+			panic("gitlabsim: RespondStatusCheck: no merge request " + strconv.FormatInt(mergeRequestID, 10))
+		}
+		checks := m.st.tab("external_status_checks")
+		for _, c := range checks.live(m.st.mrs[i].project) {
+			if checks.rows[c].id == checkID {
+				m.st.tab("status_check_responses").add(row{scope: i, ref: c, created: m.now, updated: m.now, user: -1, flag: uint8(k)})
+				return
+			}
+		}
+		panic("gitlabsim: RespondStatusCheck: no status check " + strconv.FormatInt(checkID, 10) + " in the merge request's project")
+	})
 }
