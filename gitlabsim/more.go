@@ -74,6 +74,15 @@ func init() {
 			list: rowsOf("secure_files", atNone, (*store).renderSecureFile)},
 		&table{name: "cluster_agents", keys: []string{"id"}, path: "projects/:id/cluster_agents", scope: scProject,
 			list: rowsOf("cluster_agents", atNone, (*store).renderClusterAgent)},
+		&table{name: "group_epic_boards", keys: []string{"id"}, tier: tierPremium, path: "groups/:id/epic_boards", scope: scGroup,
+			list: rowsOf("group_epic_boards", atNone, (*store).renderEpicBoard)},
+		&table{name: "project_pages_settings", keys: []string{"project_id"}, path: "projects/:id/pages", scope: scProject, single: true,
+			list: rowsOf("project_pages_settings", atNone, (*store).renderPagesSettings)},
+		&table{name: "package_protection_rules", keys: []string{"id"}, path: "projects/:id/packages/protection/rules", scope: scProject,
+			list: rowsOf("package_protection_rules", atNone, (*store).renderPackageProtectionRule)},
+		&table{name: "container_repository_protection_rules", keys: []string{"id"}, off404: "container_registry",
+			path: "projects/:id/registry/protection/repository/rules", scope: scProject,
+			list: rowsOf("container_repository_protection_rules", atNone, (*store).renderRegistryProtectionRule)},
 	)
 }
 
@@ -114,6 +123,9 @@ func generateMore(st *store, o Options) {
 		}
 		if root || g.chance(30) {
 			add("group_integrations", row{user: -1, ref: -1, k: int32(g.r.IntN(len(integrationKinds)))})
+		}
+		if root || g.chance(30) {
+			add("group_epic_boards", row{user: -1, ref: -1, flag: uint8(g.r.IntN(2))})
 		}
 	}
 	for pi := range st.projects {
@@ -156,6 +168,13 @@ func generateMore(st *store, o Options) {
 		}
 		if first || g.chance(20) {
 			add("cluster_agents", row{user: g.anyUser(), ref: -1})
+		}
+		add("project_pages_settings", row{user: -1, ref: -1, flag: uint8(g.r.IntN(2))})
+		if first || g.chance(20) {
+			add("package_protection_rules", row{user: -1, ref: -1, k: int32(g.r.IntN(len(packageKinds)))})
+		}
+		if first || g.chance(20) {
+			add("container_repository_protection_rules", row{user: -1, ref: -1})
 		}
 		// Status checks answer some merge requests (a response per check
 		// and merge request, at the merge request's last update or so).
@@ -285,6 +304,10 @@ func (m *mutator) moreChanges() {
 	edit("resource_groups", pick(rowsIn("resource_groups", active)))
 	edit("job_token_scopes", pick(rowsIn("job_token_scopes", active)))
 	edit("cluster_agents", pick(rowsIn("cluster_agents", active)))
+	edit("project_pages_settings", pick(rowsIn("project_pages_settings", active)))
+	edit("package_protection_rules", pick(rowsIn("package_protection_rules", active)))
+	edit("container_repository_protection_rules", pick(rowsIn("container_repository_protection_rules", active)))
+	edit("group_epic_boards", pick(rowsIn("group_epic_boards", groups)))
 	if p := pick(active); p >= 0 {
 		st.tab("secure_files").add(row{scope: p, created: now, updated: now, user: -1, ref: -1, k: int32(g.r.IntN(len(secureFileNames)))})
 	}
@@ -539,4 +562,47 @@ func (s *Sim) RespondStatusCheck(mergeRequestID, checkID int64, status string) {
 		}
 		panic("gitlabsim: RespondStatusCheck: no status check " + strconv.FormatInt(checkID, 10) + " in the merge request's project")
 	})
+}
+
+// renderEpicBoard renders an epic board (API::Entities::EpicBoard: its
+// group, labels and lists; flag 1: it hides the closed list).
+func (st *store) renderEpicBoard(r *row) []byte {
+	gr := &st.groups[r.scope]
+	return newObj().f("id", r.id).f("name", "Roadmap"+revSuffix(r)).f("hide_backlog_list", false).f("hide_closed_list", r.flag == 1).
+		f("group", newObj().f("id", gr.id).f("name", gr.name).f("web_url", externalURL+"/groups/"+gr.fullPath)).
+		f("labels", []any{}).f("lists", []any{}).done()
+}
+
+// renderPagesSettings renders a project's Pages settings
+// (API::Entities::Pages::ProjectSettings; flag 1: one deployment).
+func (st *store) renderPagesSettings(r *row) []byte {
+	p := &st.projects[r.scope]
+	url := "https://" + st.groups[p.group].path + ".pages.example.com/" + p.path
+	deployments := []any{}
+	if r.flag == 1 {
+		deployments = append(deployments, raw(newObj().f("created_at", st.ts(r.created)).f("url", url+"/").
+			f("path_prefix", "").f("root_directory", "public").done()))
+	}
+	return newObj().f("url", url).f("deployments", deployments).f("is_unique_domain_enabled", false).
+		f("force_https", r.rev%2 == 0).f("primary_domain", nil).done()
+}
+
+var accessLevelNames = []string{"maintainer", "owner", "admin"}
+
+// renderPackageProtectionRule renders a package protection rule
+// (API::Entities::Projects::Packages::Protection::Rule).
+func (st *store) renderPackageProtectionRule(r *row) []byte {
+	pk := packageKinds[int(r.k)%len(packageKinds)]
+	return newObj().f("id", r.id).f("project_id", st.projects[r.scope].id).f("package_name_pattern", pk.name+"*").
+		f("package_type", pk.typ).f("minimum_access_level_for_delete", "owner").
+		f("minimum_access_level_for_push", accessLevelNames[int(r.rev)%len(accessLevelNames)]).done()
+}
+
+// renderRegistryProtectionRule renders a container repository protection
+// rule (API::Entities::Projects::ContainerRegistry::Protection::Rule).
+func (st *store) renderRegistryProtectionRule(r *row) []byte {
+	p := &st.projects[r.scope]
+	return newObj().f("id", r.id).f("project_id", p.id).f("repository_path_pattern", p.fullPath+"/release*").
+		f("minimum_access_level_for_push", accessLevelNames[int(r.rev)%len(accessLevelNames)]).
+		f("minimum_access_level_for_delete", "owner").done()
 }

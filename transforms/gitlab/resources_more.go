@@ -7,7 +7,8 @@ package gitlab
 // written); a project's merge request approval settings; the active
 // integrations of groups and projects; feature flag user lists, resource
 // groups, the CI job token scope and its allowlist, secure files (their
-// metadata) and cluster agents.
+// metadata), cluster agents, epic boards, Pages settings and the
+// protection rules of packages and container repositories.
 //
 // Freshness. As in resources_admin.go, the settings and inventories have
 // no change signal: their listings take no time filter and hang off the
@@ -191,6 +192,34 @@ var moreResources = []Resource{
 		// (which only the download endpoint serves).
 		Name: "secure_files", Doc: "CI/CD secure files of each project: name, checksum, expiry (never their content).", Key: []string{"id"}, Optional: true, Tier: "Free",
 		Sources: perProject("projects/{id}/secure_files", ""),
+	},
+	{
+		// The group's epic boards with their lists (ee/lib/api/epic_boards.rb).
+		Name: "group_epic_boards", Doc: "Epic boards of each group, with their lists.", Key: []string{"id"}, Optional: true, Tier: "Premium",
+		Sources: perGroup("groups/{id}/epic_boards", ""),
+	},
+	{
+		// url, HTTPS, unique domain and the active deployments
+		// (Entities::Pages::ProjectSettings; GitLab 16.8,
+		// gitlab-org/gitlab!140895). Maintainers only; Pages off on the
+		// instance or the project answers 404.
+		Name: "project_pages_settings", Doc: "GitLab Pages settings of each project (URL, HTTPS, active deployments).", Key: []string{"project_id"}, Optional: true, Tier: "Free",
+		Sources: perProjectSingle("projects/{id}/pages"),
+	},
+	{
+		// GitLab 17.1, behind the packages_protected_packages flag until
+		// 17.6 (the Protected packages API docs of 17.1 and 17.6): a 404
+		// before.
+		Name: "package_protection_rules", Doc: "Package protection rules of each project (who may push and delete which packages).", Key: []string{"id"}, Optional: true, Tier: "Free", Since: "17.1",
+		Sources: perProject("projects/{id}/packages/protection/rules", ""),
+	},
+	{
+		// GitLab 17.2 served them at registry/protection/rules (behind the
+		// container_registry_protected_containers flag), 17.7 at
+		// registry/protection/repository/rules (the API docs of 17.6 and
+		// 17.7): a 404 before.
+		Name: "container_repository_protection_rules", Doc: "Container repository protection rules of each project (who may push and delete which repositories).", Key: []string{"id"}, Optional: true, Tier: "Free", Since: "17.7",
+		Sources: perProject("projects/{id}/registry/protection/repository/rules", ""),
 	},
 	{
 		Name: "cluster_agents", Doc: "Kubernetes agents registered in each project.", Key: []string{"id"}, Optional: true, Tier: "Free",
