@@ -46,12 +46,13 @@ const (
 	scPackage   // a row of the packages table
 	scDeploy    // a row of the deployments table
 	scSnippet   // a row of the snippets table
+	scAgent     // a row of the cluster_agents table
 )
 
 // scopeNames name the scope kinds (and, through parentTables, the table
 // whose objects they are).
 var scopeNames = [...]string{"instance", "group", "project", "issue", "merge_request", "pipeline", "epic", "commit",
-	"container_repository", "issue_note", "merge_request_note", "pipeline_schedule", "package", "deployment", "snippet"}
+	"container_repository", "issue_note", "merge_request_note", "pipeline_schedule", "package", "deployment", "snippet", "cluster_agent"}
 
 // scope is one parent object: an index into the store's slice of its kind
 // (groups, projects, issues, mrs, pipelines, epics) or into the rows of
@@ -226,6 +227,7 @@ var (
 		scMRNote:    {{"project_id", "project_id"}, {"merge_request_id", "merge_request_id"}, {"note_id", "note_id"}},
 		scDeploy:    {{"project_id", "project_id"}, {"deployment_id", "deployment_id"}},
 		scSnippet:   {{"project_id", "project_id"}, {"snippet_id", "snippet_id"}},
+		scAgent:     {{"project_id", "project_id"}, {"agent_id", "agent_id"}},
 		scSchedule:  {{"project_id", "project_id"}, {"pipeline_schedule_id", "pipeline_schedule_id"}},
 		scPackage:   {{"project_id", "project_id"}, {"package_id", "package_id"}},
 	}
@@ -456,13 +458,15 @@ func (s *Sim) resolveScope(e *endpoint, top int32, caps map[string]string) (scop
 			}
 		}
 		return scope{}, messageResponse(http.StatusNotFound, "404 Repository Not Found")
-	case scSchedule, scPackage, scSnippet:
+	case scSchedule, scPackage, scSnippet, scAgent:
 		table, what, key := "pipeline_schedules", "404 Pipeline Schedule Not Found", "pipeline_schedule_id"
 		switch e.scope {
 		case scPackage:
 			table, what, key = "packages", "404 Package Not Found", "package_id"
 		case scSnippet:
 			table, what, key = "snippets", "404 Snippet Not Found", "snippet_id"
+		case scAgent:
+			table, what, key = "cluster_agents", "404 Agent Not Found", "agent_id"
 		}
 		tab := st.tab(table)
 		for _, i := range tab.live(top) {
@@ -531,6 +535,8 @@ func (st *store) projectOf(sc scope) int32 {
 		return st.tab("deployments").rows[sc.i].scope
 	case scSnippet:
 		return st.tab("snippets").rows[sc.i].scope
+	case scAgent:
+		return st.tab("cluster_agents").rows[sc.i].scope
 	}
 	return -1
 }
@@ -684,9 +690,9 @@ func (st *store) scopes(kind scopeKind) []scope {
 				}
 			}
 		}
-	case scRegistry, scSchedule, scPackage, scDeploy, scSnippet:
+	case scRegistry, scSchedule, scPackage, scDeploy, scSnippet, scAgent:
 		tab := st.tab(map[scopeKind]string{scRegistry: "container_repositories", scSchedule: "pipeline_schedules", scPackage: "packages",
-			scDeploy: "deployments", scSnippet: "snippets"}[kind])
+			scDeploy: "deployments", scSnippet: "snippets", scAgent: "cluster_agents"}[kind])
 		for p := range st.projects {
 			if inTree(int32(p)) {
 				for _, i := range tab.live(int32(p)) {
@@ -800,6 +806,10 @@ func (st *store) scopeValue(sc scope, name string) (int64, bool) {
 	case "snippet_id":
 		if sc.kind == scSnippet {
 			return st.tab("snippets").rows[sc.i].id, true
+		}
+	case "agent_id":
+		if sc.kind == scAgent {
+			return st.tab("cluster_agents").rows[sc.i].id, true
 		}
 	}
 	return 0, false

@@ -53,6 +53,8 @@ func (s *tsim) urlOf(e *endpoint, sc scope) string {
 		caps["deployment_id"] = strconv.FormatInt(st.tab("deployments").rows[sc.i].id, 10)
 	case scSnippet:
 		caps["snippet_id"] = strconv.FormatInt(st.tab("snippets").rows[sc.i].id, 10)
+	case scAgent:
+		caps["agent_id"] = strconv.FormatInt(st.tab("cluster_agents").rows[sc.i].id, 10)
 	}
 	segs := append([]string(nil), e.segs...)
 	for i, seg := range segs {

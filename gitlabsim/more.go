@@ -74,6 +74,8 @@ func init() {
 			list: rowsOf("secure_files", atNone, (*store).renderSecureFile)},
 		&table{name: "cluster_agents", keys: []string{"id"}, path: "projects/:id/cluster_agents", scope: scProject,
 			list: rowsOf("cluster_agents", atNone, (*store).renderClusterAgent)},
+		&table{name: "cluster_agent_tokens", keys: []string{"id"}, path: "projects/:id/cluster_agents/:agent_id/tokens", scope: scAgent,
+			list: rowsOf("cluster_agent_tokens", atNone, (*store).renderAgentToken)},
 		&table{name: "group_epic_boards", keys: []string{"id"}, tier: tierPremium, path: "groups/:id/epic_boards", scope: scGroup,
 			list: rowsOf("group_epic_boards", atNone, (*store).renderEpicBoard)},
 		&table{name: "project_pages_settings", keys: []string{"project_id"}, path: "projects/:id/pages", scope: scProject, single: true,
@@ -167,7 +169,12 @@ func generateMore(st *store, o Options) {
 			add("secure_files", row{user: -1, ref: -1, k: int32(g.r.IntN(len(secureFileNames)))})
 		}
 		if first || g.chance(20) {
-			add("cluster_agents", row{user: g.anyUser(), ref: -1})
+			a := add("cluster_agents", row{user: g.anyUser(), ref: -1})
+			ar := &st.tab("cluster_agents").rows[a]
+			for k := 0; k < 1+g.upTo(1); k++ {
+				c := g.between(ar.created, st.hi)
+				st.tab("cluster_agent_tokens").add(row{scope: a, created: c, updated: c, user: g.anyUser(), ref: -1, k: int32(k)})
+			}
 		}
 		add("project_pages_settings", row{user: -1, ref: -1, flag: uint8(g.r.IntN(2))})
 		if first || g.chance(20) {
@@ -195,7 +202,9 @@ func generateMore(st *store, o Options) {
 		if r.dead {
 			continue
 		}
-		if g.chance(50) {
+		// Every other snippet is commented (so that each instance has
+		// comments), some more.
+		if i%2 == 0 || g.chance(30) {
 			for _, t := range g.sortedTimes(1+g.upTo(2), r.created, st.hi) {
 				addSnippetNote(st, int32(i), t, g.anyUser())
 			}
@@ -304,6 +313,16 @@ func (m *mutator) moreChanges() {
 	edit("resource_groups", pick(rowsIn("resource_groups", active)))
 	edit("job_token_scopes", pick(rowsIn("job_token_scopes", active)))
 	edit("cluster_agents", pick(rowsIn("cluster_agents", active)))
+	// An agent's token revoked (a revoked token leaves the listing) and one created.
+	agents := rowsIn("cluster_agents", active)
+	if a := pick(agents); a >= 0 {
+		if toks := st.tab("cluster_agent_tokens").live(a); len(toks) > 1 {
+			st.tab("cluster_agent_tokens").del(toks[0])
+		}
+	}
+	if a := pick(agents); a >= 0 {
+		st.tab("cluster_agent_tokens").add(row{scope: a, created: now, updated: now, user: g.anyUser(), ref: -1, k: m.nextK("cluster_agent_tokens", a)})
+	}
 	edit("project_pages_settings", pick(rowsIn("project_pages_settings", active)))
 	edit("package_protection_rules", pick(rowsIn("package_protection_rules", active)))
 	edit("container_repository_protection_rules", pick(rowsIn("container_repository_protection_rules", active)))
@@ -605,4 +624,12 @@ func (st *store) renderRegistryProtectionRule(r *row) []byte {
 	return newObj().f("id", r.id).f("project_id", p.id).f("repository_path_pattern", p.fullPath+"/release*").
 		f("minimum_access_level_for_push", accessLevelNames[int(r.rev)%len(accessLevelNames)]).
 		f("minimum_access_level_for_delete", "owner").done()
+}
+
+// renderAgentToken renders an agent's token (API::Entities::Clusters::AgentTokenBasic:
+// metadata, never the token, which only its creation returns).
+func (st *store) renderAgentToken(r *row) []byte {
+	a := &st.tab("cluster_agents").rows[r.scope]
+	return newObj().f("id", r.id).f("name", "token-"+strconv.Itoa(int(r.k)+1)).f("description", "Registered by the platform team.").
+		f("agent_id", a.id).f("status", "active").f("created_at", st.ts(r.created)).f("created_by_user_id", st.users[r.user].id).done()
 }

@@ -405,7 +405,7 @@ var (
 		"access_tokens":              13001, "invitations": 13501, "integrations": 14001, "pipeline_triggers": 14501,
 		"feature_flag_user_lists": 15001, "resource_groups": 15501, "secure_files": 16001, "cluster_agents": 16501,
 		"status_check_responses": 17001, "group_epic_boards": 17501, "package_protection_rules": 18001,
-		"container_repository_protection_rules": 18501,
+		"container_repository_protection_rules": 18501, "cluster_agent_tokens": 19001,
 	}
 )
 

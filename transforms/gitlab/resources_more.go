@@ -225,4 +225,14 @@ var moreResources = []Resource{
 		Name: "cluster_agents", Doc: "Kubernetes agents registered in each project.", Key: []string{"id"}, Optional: true, Tier: "Free",
 		Sources: perProject("projects/{id}/cluster_agents", ""),
 	},
+	{
+		// The agent's active tokens, Entities::Clusters::AgentTokenBasic
+		// (lib/api/clusters/agent_tokens.rb): metadata only, the token is
+		// returned by its creation alone. Read with the agents (whole once
+		// per GITLAB_SNAPSHOT_PERIOD).
+		Name: "cluster_agent_tokens", Doc: "Tokens of each Kubernetes agent: name, status, creator (never the token).", Key: []string{"id"}, Optional: true, Tier: "Free",
+		Secret: &Secret{Field: "token", Always: true},
+		Sources: []Source{{Modes: anyMode, Parent: "cluster_agents", Path: "projects/{project_id}/cluster_agents/{id}/tokens",
+			Adds: []Add{{"project_id", "project_id"}, {"agent_id", "id"}}}},
+	},
 }
