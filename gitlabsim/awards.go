@@ -48,6 +48,8 @@ var awardTables = map[string]string{"issue": "issue_award_emoji", "merge_request
 // resourceOf names the resource an event or award belongs to.
 func (st *store) resourceOf(table string, r *row) (typ string, id int64) {
 	switch {
+	case table == "snippet_award_emoji":
+		return "Snippet", st.tab("snippets").rows[r.scope].id
 	case strings.HasPrefix(table, "epic_"):
 		return "Epic", st.epics[r.scope].id
 	case strings.HasSuffix(table, "note_award_emoji") && strings.HasPrefix(table, "merge_request"):

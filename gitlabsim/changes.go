@@ -31,6 +31,7 @@ func (m *mutator) tableChanges(n int) {
 		st.tab("issue_resource_state_events").add(row{scope: t.issue, created: now, updated: now, user: user, ref: -1, flag: flag})
 	}
 	m.adminChanges()
+	m.moreChanges()
 }
 
 // pickRow picks a live row of a table (in a scope, or any of the exported

@@ -45,12 +45,14 @@ const (
 	scSchedule  // a row of the pipeline_schedules table
 	scPackage   // a row of the packages table
 	scDeploy    // a row of the deployments table
+	scSnippet   // a row of the snippets table
+	scAgent     // a row of the cluster_agents table
 )
 
 // scopeNames name the scope kinds (and, through parentTables, the table
 // whose objects they are).
 var scopeNames = [...]string{"instance", "group", "project", "issue", "merge_request", "pipeline", "epic", "commit",
-	"container_repository", "issue_note", "merge_request_note", "pipeline_schedule", "package", "deployment"}
+	"container_repository", "issue_note", "merge_request_note", "pipeline_schedule", "package", "deployment", "snippet", "cluster_agent"}
 
 // scope is one parent object: an index into the store's slice of its kind
 // (groups, projects, issues, mrs, pipelines, epics) or into the rows of
@@ -225,6 +227,8 @@ var (
 		scIssueNote: {{"project_id", "project_id"}, {"issue_id", "issue_id"}, {"note_id", "note_id"}},
 		scMRNote:    {{"project_id", "project_id"}, {"merge_request_id", "merge_request_id"}, {"note_id", "note_id"}},
 		scDeploy:    {{"project_id", "project_id"}, {"deployment_id", "deployment_id"}},
+		scSnippet:   {{"project_id", "project_id"}, {"snippet_id", "snippet_id"}},
+		scAgent:     {{"project_id", "project_id"}, {"agent_id", "agent_id"}},
 		scSchedule:  {{"project_id", "project_id"}, {"pipeline_schedule_id", "pipeline_schedule_id"}},
 		scPackage:   {{"project_id", "project_id"}, {"package_id", "package_id"}},
 	}
@@ -455,10 +459,15 @@ func (s *Sim) resolveScope(e *endpoint, top int32, caps map[string]string) (scop
 			}
 		}
 		return scope{}, messageResponse(http.StatusNotFound, "404 Repository Not Found")
-	case scSchedule, scPackage:
+	case scSchedule, scPackage, scSnippet, scAgent:
 		table, what, key := "pipeline_schedules", "404 Pipeline Schedule Not Found", "pipeline_schedule_id"
-		if e.scope == scPackage {
+		switch e.scope {
+		case scPackage:
 			table, what, key = "packages", "404 Package Not Found", "package_id"
+		case scSnippet:
+			table, what, key = "snippets", "404 Snippet Not Found", "snippet_id"
+		case scAgent:
+			table, what, key = "cluster_agents", "404 Agent Not Found", "agent_id"
 		}
 		tab := st.tab(table)
 		for _, i := range tab.live(top) {
@@ -525,6 +534,10 @@ func (st *store) projectOf(sc scope) int32 {
 		return st.mrs[st.mrNotes[sc.i].parent].project
 	case scDeploy:
 		return st.tab("deployments").rows[sc.i].scope
+	case scSnippet:
+		return st.tab("snippets").rows[sc.i].scope
+	case scAgent:
+		return st.tab("cluster_agents").rows[sc.i].scope
 	}
 	return -1
 }
@@ -539,7 +552,7 @@ func (st *store) featureOff(t *table, kind scopeKind, p int32) *response {
 		(kind == scPipeline || kind == scSchedule) && off[featPipelines],
 		t.needs >= 0 && off[t.needs]:
 		return forbidden()
-	case kind == scRegistry && off[featRegistry], t.feature >= 0 && off[t.feature]:
+	case kind == scRegistry && off[featRegistry], kind == scSnippet && off[featSnippets], t.feature >= 0 && off[t.feature]:
 		return messageResponse(http.StatusNotFound, "404 Not Found")
 	}
 	return nil
@@ -678,8 +691,9 @@ func (st *store) scopes(kind scopeKind) []scope {
 				}
 			}
 		}
-	case scRegistry, scSchedule, scPackage, scDeploy:
-		tab := st.tab(map[scopeKind]string{scRegistry: "container_repositories", scSchedule: "pipeline_schedules", scPackage: "packages", scDeploy: "deployments"}[kind])
+	case scRegistry, scSchedule, scPackage, scDeploy, scSnippet, scAgent:
+		tab := st.tab(map[scopeKind]string{scRegistry: "container_repositories", scSchedule: "pipeline_schedules", scPackage: "packages",
+			scDeploy: "deployments", scSnippet: "snippets", scAgent: "cluster_agents"}[kind])
 		for p := range st.projects {
 			if inTree(int32(p)) {
 				for _, i := range tab.live(int32(p)) {
@@ -789,6 +803,14 @@ func (st *store) scopeValue(sc scope, name string) (int64, bool) {
 	case "package_id":
 		if sc.kind == scPackage {
 			return st.tab("packages").rows[sc.i].id, true
+		}
+	case "snippet_id":
+		if sc.kind == scSnippet {
+			return st.tab("snippets").rows[sc.i].id, true
+		}
+	case "agent_id":
+		if sc.kind == scAgent {
+			return st.tab("cluster_agents").rows[sc.i].id, true
 		}
 	}
 	return 0, false

@@ -51,6 +51,10 @@ func (s *tsim) urlOf(e *endpoint, sc scope) string {
 		caps["note_id"] = strconv.FormatInt(st.mrNotes[sc.i].id, 10)
 	case scDeploy:
 		caps["deployment_id"] = strconv.FormatInt(st.tab("deployments").rows[sc.i].id, 10)
+	case scSnippet:
+		caps["snippet_id"] = strconv.FormatInt(st.tab("snippets").rows[sc.i].id, 10)
+	case scAgent:
+		caps["agent_id"] = strconv.FormatInt(st.tab("cluster_agents").rows[sc.i].id, 10)
 	}
 	segs := append([]string(nil), e.segs...)
 	for i, seg := range segs {
@@ -418,7 +422,8 @@ func TestSecretsAreMarked(t *testing.T) {
 	s := start(t, Options{Seed: 5})
 	exp := s.Expected()
 	carriers := map[string]string{"group_variables": "value", "project_variables": "value", "pipeline_variables": "value",
-		"deploy_tokens": "token"}
+		"deploy_tokens": "token", "group_deploy_tokens": "token", "pipeline_triggers": "token",
+		"group_invitations": "invite_token", "project_invitations": "invite_token"}
 	for table, objs := range exp {
 		for _, raw := range objs {
 			if !strings.Contains(string(raw), SecretMarker) {

@@ -32,6 +32,7 @@ func populate(st *store, o Options) {
 	}
 	generateAdmin(st, o)
 	st.commentPushed(0, 0, func(c int32) int32 { return int32(mix(int64(c)+93) % int64(len(st.users))) })
+	generateMore(st, o)
 }
 
 // newChildren gives the issues, merge requests and pipelines that have no

@@ -398,6 +398,22 @@ func TestEmbeddedObjectsAreTheEndpoints(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("no notes checked")
 	}
+	// The notes of snippets, in their discussions.
+	checked = 0
+	for _, p := range objects(t, s.all("/api/v4/groups/acme/projects?include_subgroups=true")) {
+		for _, sn := range objects(t, s.all(fmt.Sprintf("/api/v4/projects/%v/snippets", p["id"]))) {
+			base := fmt.Sprintf("/api/v4/projects/%v/snippets/%v", p["id"], sn["id"])
+			notes := s.all(base + "/notes")
+			embedded := inside(s.all(base+"/discussions"), "notes", true)
+			if !slices.Equal(sortedRaw(notes), sortedRaw(embedded)) {
+				t.Fatalf("%s: the notes of the discussions are not the notes listing's:\n%s\n%s", base, sortedRaw(embedded), sortedRaw(notes))
+			}
+			checked += len(notes)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no snippet notes checked")
+	}
 }
 
 // TestAuditEventsKeysetPaging: keyset pages (pagination=keyset, order_by=id,

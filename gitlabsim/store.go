@@ -386,7 +386,11 @@ var (
 		"group_badges": "badges", "project_badges": "badges",
 		"group_hooks": "hooks", "project_hooks": "hooks",
 		"group_protected_environments": "protected_environments", "project_protected_environments": "protected_environments",
-		"group_runners": "runners",
+		"group_runners":       "runners",
+		"snippet_award_emoji": "award_emoji", "group_deploy_tokens": "deploy_tokens",
+		"group_access_tokens": "access_tokens", "project_access_tokens": "access_tokens",
+		"group_invitations": "invitations", "project_invitations": "invitations",
+		"group_integrations": "integrations", "project_integrations": "integrations",
 	}
 	sequenceStarts = map[string]int64{
 		"audit_events": 80001, "award_emoji": 40001, "label_events": 60001, "state_events": 62001, "milestone_events": 64001,
@@ -398,6 +402,10 @@ var (
 		"project_runners": 20001, "project_approval_rules": 9501, "merge_trains": 9701, "external_status_checks": 9901,
 		"group_protected_branches": 9951, "package_files": 12001,
 		"epic_resource_label_events": 9500001,
+		"access_tokens":              13001, "invitations": 13501, "integrations": 14001, "pipeline_triggers": 14501,
+		"feature_flag_user_lists": 15001, "resource_groups": 15501, "secure_files": 16001, "cluster_agents": 16501,
+		"status_check_responses": 17001, "group_epic_boards": 17501, "package_protection_rules": 18001,
+		"container_repository_protection_rules": 18501, "cluster_agent_tokens": 19001,
 	}
 )
 
@@ -420,7 +428,7 @@ func (st *store) tab(name string) *rowTable {
 	if s, ok := sharedSequences[name]; ok {
 		seq = s
 	}
-	if name == "epic_notes" || name == "commit_notes" {
+	if name == "epic_notes" || name == "commit_notes" || name == "snippet_notes" {
 		seq = "notes"
 	}
 	next, ok := st.seqs[seq]

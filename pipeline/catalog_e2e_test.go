@@ -150,7 +150,8 @@ func TestCatalogReadsEachURLOnce(t *testing.T) {
 	// none else.
 	refused := int64(0)
 	for u := range st.ByPath {
-		if strings.Contains(u, "/merge_request_approval_setting") && !strings.Contains(u, "/groups/"+rootGroupID(t, h)+"/") {
+		if strings.Contains(u, "/groups/") && strings.Contains(u, "/merge_request_approval_setting") &&
+			!strings.Contains(u, "/groups/"+rootGroupID(t, h)+"/") {
 			refused++
 		}
 	}

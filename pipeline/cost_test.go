@@ -100,7 +100,14 @@ func TestAnUnchangedTreeCostsOnlyTheSignalChecks(t *testing.T) {
 	h.mustRun()
 	got = listingsOf(h)
 	for _, table := range snapshot {
-		if got[table] == 0 && len(h.expected(table)) > 0 {
+		// A table written from its parent's records (snippet notes, in
+		// the snippets' discussions) has no listing of its own: its
+		// parent's is read.
+		read := table
+		for r, ok := gitlab.Lookup(read); ok && len(r.Sources) > 0 && r.Sources[0].Within != ""; r, ok = gitlab.Lookup(read) {
+			read = r.Sources[0].Parent
+		}
+		if got[read] == 0 && len(h.expected(table)) > 0 {
 			t.Errorf("%s: not read a day later", table)
 		}
 	}

@@ -213,7 +213,7 @@ func (h *harness) expected(table string) map[string]row {
 // addedFields are the fields the exporter adds to an API object.
 var addedFields = map[string]bool{"data_date": true, "project_id": true, "group_id": true, "issue_iid": true, "issue_id": true,
 	"merge_request_iid": true, "merge_request_id": true, "pipeline_id": true, "epic_id": true, "epic_iid": true,
-	"repository_id": true, "parent_project_id": true}
+	"repository_id": true, "parent_project_id": true, "snippet_id": true}
 
 // sameObject reports whether a stored row holds exactly the API object:
 // every field with its value, plus only the fields the exporter adds.

@@ -16,10 +16,10 @@ const issuesKeyset = "pagination=keyset"
 // Catalog is every resource the exporter knows, one entry each: the first
 // catalog's resources, then the instance's, the groups', the projects' and
 // those of issues, merge requests, pipelines and epics, then access,
-// approval, CI details and statistics (resources_instance.go,
-// resources_group.go, resources_project.go, resources_work.go,
-// resources_admin.go).
-var Catalog = concat(coreResources, instanceResources, groupResources, projectResources, workResources, adminResources)
+// approval, CI details and statistics, then the last batch of issue 14
+// (resources_instance.go, resources_group.go, resources_project.go,
+// resources_work.go, resources_admin.go, resources_more.go).
+var Catalog = concat(coreResources, instanceResources, groupResources, projectResources, workResources, adminResources, moreResources)
 
 func concat(lists ...[]Resource) []Resource {
 	var out []Resource
