@@ -6,6 +6,7 @@ require (
 	cloud.google.com/go/bigquery v1.86.2
 	github.com/apache/beam/sdks/v2 v2.77.0
 	github.com/duckdb/duckdb-go/v2 v2.10506.0
+	github.com/google/go-containerregistry v0.22.1
 	github.com/vbauerster/mpb/v8 v8.16.2
 	gitlab.com/gitlab-org/api/client-go/v2 v2.64.0
 	golang.org/x/mod v0.42.0
