@@ -195,10 +195,13 @@ func Build(s Spec) (v1.Image, error) {
 }
 
 // rootFS is the layer: the directories, the binary, the certificates, the
-// user and group files. No shell, no package manager.
+// user and group files, localhost. No shell, no package manager.
 func rootFS(s Spec, bin, ca []byte) ([]byte, error) {
 	passwd := fmt.Sprintf("root:x:0:0:root:/root:/sbin/nologin\n%s:x:%d:%d:%s:%s:/sbin/nologin\n", userName, uid, uid, userName, home)
 	group := fmt.Sprintf("root:x:0:\n%s:x:%d:\n", userName, uid)
+	// localhost for the in-process runner's own servers (Prism listens on
+	// localhost:<port>); a container engine mounts its own over it.
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 	type entry struct {
 		path     string
 		mode     int64
@@ -219,6 +222,7 @@ func rootFS(s Spec, bin, ca []byte) ([]byte, error) {
 		{strings.TrimPrefix(workDir, "/"), 0o755, uid, nil},
 		{"etc/passwd", 0o644, 0, []byte(passwd)},
 		{"etc/group", 0o644, 0, []byte(group)},
+		{"etc/hosts", 0o644, 0, []byte(hosts)},
 		{strings.TrimPrefix(caPath, "/"), 0o644, 0, ca},
 		{strings.TrimPrefix(binPath, "/"), 0o755, 0, bin},
 	}
