@@ -29,8 +29,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,6 +89,10 @@ type Spec struct {
 	Revision string    // the git commit (label), optional
 	Arch     string    // GOARCH of the binary
 	Created  time.Time // the image's and its files' time (reproducible builds: the commit's)
+	// Shell: a static busybox to add as /bin/busybox with a link per applet
+	// (/bin/sh...), for the image as a GitLab CI job image, whose runner
+	// runs the job's script with the image's shell. "": no shell.
+	Shell string
 }
 
 func buildCmd(args []string) error {
@@ -97,6 +103,7 @@ func buildCmd(args []string) error {
 	fs.StringVar(&s.Version, "version", "", "the exporter's version (required): the image's version label")
 	fs.StringVar(&s.Revision, "revision", "", "the git commit (label)")
 	fs.StringVar(&s.Arch, "arch", runtime.GOARCH, "the binary's GOARCH")
+	fs.StringVar(&s.Shell, "shell", "", "a static busybox binary to add with its applets (/bin/sh...), for a GitLab CI job image (default: no shell)")
 	created := fs.String("created", "", "the image's creation time, RFC 3339 (default: the Unix epoch, for reproducible images)")
 	ref := fs.String("ref", "", "the image reference to tag it with, e.g. registry.example.com/acme/gitlab-data-export:v1.2.3 (required)")
 	out := fs.String("out", "", "the docker-archive tar to write (required)")
@@ -146,7 +153,14 @@ func Build(s Spec) (v1.Image, error) {
 	if s.Arch == "" {
 		s.Arch = runtime.GOARCH
 	}
-	layerTar, err := rootFS(s, bin, ca)
+	var shell []byte
+	var applets []string
+	if s.Shell != "" {
+		if shell, applets, err = busybox(s.Shell); err != nil {
+			return nil, err
+		}
+	}
+	layerTar, err := rootFS(s, bin, ca, shell, applets)
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +191,10 @@ func Build(s Spec) (v1.Image, error) {
 		return nil, err
 	}
 	cf = cf.DeepCopy()
+	path := "/usr/local/bin"
+	if s.Shell != "" {
+		path += ":/bin"
+	}
 	cf.OS, cf.Architecture = "linux", s.Arch
 	cf.Created = v1.Time{Time: s.Created}
 	cf.Config = v1.Config{
@@ -184,7 +202,7 @@ func Build(s Spec) (v1.Image, error) {
 		WorkingDir: workDir,
 		Entrypoint: []string{binPath},
 		Env: []string{
-			"PATH=/usr/local/bin",
+			"PATH=" + path,
 			"HOME=" + home,
 			"SSL_CERT_FILE=" + caPath,
 			"TMPDIR=/tmp",
@@ -196,7 +214,7 @@ func Build(s Spec) (v1.Image, error) {
 
 // rootFS is the layer: the directories, the binary, the certificates, the
 // user and group files, localhost. No shell, no package manager.
-func rootFS(s Spec, bin, ca []byte) ([]byte, error) {
+func rootFS(s Spec, bin, ca, shell []byte, applets []string) ([]byte, error) {
 	passwd := fmt.Sprintf("root:x:0:0:root:/root:/sbin/nologin\n%s:x:%d:%d:%s:%s:/sbin/nologin\n", userName, uid, uid, userName, home)
 	group := fmt.Sprintf("root:x:0:\n%s:x:%d:\n", userName, uid)
 	// localhost for the in-process runner's own servers (Prism listens on
@@ -206,25 +224,32 @@ func rootFS(s Spec, bin, ca []byte) ([]byte, error) {
 		path     string
 		mode     int64
 		owner    int
-		contents []byte // nil: a directory
+		contents []byte // nil: a directory (or a link)
+		link     string // a symbolic link to this
 	}
 	entries := []entry{
-		{"etc", 0o755, 0, nil},
-		{"etc/ssl", 0o755, 0, nil},
-		{"etc/ssl/certs", 0o755, 0, nil},
-		{"home", 0o755, 0, nil},
-		{strings.TrimPrefix(home, "/"), 0o755, uid, nil},
-		{"root", 0o700, 0, nil},
-		{"tmp", 0o1777, 0, nil},
-		{"usr", 0o755, 0, nil},
-		{"usr/local", 0o755, 0, nil},
-		{"usr/local/bin", 0o755, 0, nil},
-		{strings.TrimPrefix(workDir, "/"), 0o755, uid, nil},
-		{"etc/passwd", 0o644, 0, []byte(passwd)},
-		{"etc/group", 0o644, 0, []byte(group)},
-		{"etc/hosts", 0o644, 0, []byte(hosts)},
-		{strings.TrimPrefix(caPath, "/"), 0o644, 0, ca},
-		{strings.TrimPrefix(binPath, "/"), 0o755, 0, bin},
+		{"etc", 0o755, 0, nil, ""},
+		{"etc/ssl", 0o755, 0, nil, ""},
+		{"etc/ssl/certs", 0o755, 0, nil, ""},
+		{"home", 0o755, 0, nil, ""},
+		{strings.TrimPrefix(home, "/"), 0o755, uid, nil, ""},
+		{"root", 0o700, 0, nil, ""},
+		{"tmp", 0o1777, 0, nil, ""},
+		{"usr", 0o755, 0, nil, ""},
+		{"usr/local", 0o755, 0, nil, ""},
+		{"usr/local/bin", 0o755, 0, nil, ""},
+		{strings.TrimPrefix(workDir, "/"), 0o755, uid, nil, ""},
+		{"etc/passwd", 0o644, 0, []byte(passwd), ""},
+		{"etc/group", 0o644, 0, []byte(group), ""},
+		{"etc/hosts", 0o644, 0, []byte(hosts), ""},
+		{strings.TrimPrefix(caPath, "/"), 0o644, 0, ca, ""},
+		{strings.TrimPrefix(binPath, "/"), 0o755, 0, bin, ""},
+	}
+	if shell != nil {
+		entries = append(entries, entry{"bin", 0o755, 0, nil, ""}, entry{"bin/busybox", 0o755, 0, shell, ""})
+		for _, a := range applets {
+			entries = append(entries, entry{"bin/" + a, 0o777, 0, nil, "busybox"})
+		}
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -235,9 +260,12 @@ func rootFS(s Spec, bin, ca []byte) ([]byte, error) {
 		} else {
 			h.Uname, h.Gname = "root", "root"
 		}
-		if e.contents == nil {
+		switch {
+		case e.link != "":
+			h.Typeflag, h.Linkname = tar.TypeSymlink, e.link
+		case e.contents == nil:
 			h.Typeflag, h.Name = tar.TypeDir, e.path+"/"
-		} else {
+		default:
 			h.Typeflag, h.Size = tar.TypeReg, int64(len(e.contents))
 		}
 		if err := tw.WriteHeader(h); err != nil {
@@ -251,6 +279,29 @@ func rootFS(s Spec, bin, ca []byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// busybox reads a static busybox and its applets' names (busybox --list),
+// less busybox itself.
+func busybox(path string) ([]byte, []string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-shell: %w (Debian: apt-get install busybox-static)", err)
+	}
+	out, err := exec.Command(path, "--list").Output()
+	if err != nil {
+		return nil, nil, fmt.Errorf("-shell %s --list: %w", path, err)
+	}
+	var applets []string
+	for _, a := range strings.Fields(string(out)) {
+		if a != "busybox" && !strings.Contains(a, "/") {
+			applets = append(applets, a)
+		}
+	}
+	if !slices.Contains(applets, "sh") {
+		return nil, nil, fmt.Errorf("-shell %s has no sh applet", path)
+	}
+	return b, applets, nil
 }
 
 func unpackCmd(args []string) error {
