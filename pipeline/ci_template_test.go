@@ -73,7 +73,7 @@ func checkCITemplate(t *testing.T, src []byte) []string {
 	}
 	text := string(src)
 	used := func(name string) bool { // referenced as $NAME or ${NAME}, beyond its definitions
-		return regexp.MustCompile(`\$\{?`+regexp.QuoteMeta(name)+`\b`).MatchString(text)
+		return regexp.MustCompile(`\$\{?` + regexp.QuoteMeta(name) + `\b`).MatchString(text)
 	}
 	checkVars := func(where string, v any) {
 		vars, ok := v.(map[string]any)
