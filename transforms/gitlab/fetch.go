@@ -949,7 +949,7 @@ func (f *fetchFn) failure(ctx context.Context, res Resource, it Item, err error,
 	}
 	if _, seen := unavailableOnce.LoadOrStore(res.Name, true); !seen {
 		slog.Warn("resource unavailable, skipped", "resource", res.Name, "path", it.Path, "reason", err.Error(),
-			"hint", "403: not in the licence tier or no permission; 404: feature disabled or object gone. Further skips of this resource are only counted.")
+			"hint", "a table a read_api token normally reads: 403: the token's role lacks the permission; 404: not found. Further skips of this resource are only counted, and summarised at the end of the run.")
 	} else {
 		slog.Debug("resource unavailable, skipped", "resource", res.Name, "path", it.Path, "reason", err.Error())
 	}
