@@ -28,17 +28,21 @@ import (
 
 // Version is the exporter's version: set at build time with -ldflags
 // "-X github.com/gitlab-data-export/gitlab-data-export/pipeline.Version=v1.2.3",
-// else the module's version, else "dev" and the commit go build recorded.
+// else the module's version from the build info (v1.2.3 for `go install
+// …@v1.2.3`; the pseudo-version Go derives from the commit for a build of
+// a clone), else "dev" and the commit go build recorded.
 var Version = "dev"
 
 func init() {
-	info, ok := debug.ReadBuildInfo()
-	if Version != "dev" || !ok {
-		return
+	if info, ok := debug.ReadBuildInfo(); ok && Version == "dev" {
+		Version = versionOf(info)
 	}
+}
+
+// versionOf is the version a binary's build info gives.
+func versionOf(info *debug.BuildInfo) string {
 	if v := info.Main.Version; v != "" && v != "(devel)" {
-		Version = v
-		return
+		return v
 	}
 	var rev, dirty string
 	for _, s := range info.Settings {
@@ -49,9 +53,10 @@ func init() {
 			dirty = "-dirty"
 		}
 	}
-	if rev != "" {
-		Version = "dev-" + rev + dirty
+	if rev == "" {
+		return "dev"
 	}
+	return "dev-" + rev + dirty
 }
 
 // Result is what a successful run reports.

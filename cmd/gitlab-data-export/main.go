@@ -199,6 +199,11 @@ func export(ctx context.Context, cfg pipeline.Config, logs *switchWriter) {
 			slog.Error("writing the summary file", "error", werr)
 		}
 	}
+	if res != nil && (err == nil || sum.ExitCode == pipeline.ExitPartial) {
+		// Committed: the tables GitLab refused, once (the fetches log the
+		// expected refusals at debug level only).
+		pipeline.LogRefusals(slog.Default(), res.Unavailable)
+	}
 	if err != nil && sum.ExitCode == pipeline.ExitPartial {
 		// Committed: the summary is the run's, the failed streams with it.
 		slog.Warn("export finished with failed streams", "run", sum.RunID, "records", sum.Records, "failed_streams", len(sum.Failed), "checkpoint", sum.NewCheckpoint)

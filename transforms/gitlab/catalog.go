@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"sort"
 	"strings"
 )
@@ -572,6 +573,15 @@ func Lookup(name string) (Resource, bool) {
 		}
 	}
 	return Resource{}, false
+}
+
+// RefusalExpected reports whether GitLab refusing the table with status (403,
+// 404) is expected for a token and instance, nothing the user has to act on:
+// the table is Optional (a licence tier above Free, a feature a project may
+// turn off, a permission an ordinary token lacks), or is newer than an
+// instance still in support may be (Since) and answered 404.
+func (r Resource) RefusalExpected(status int) bool {
+	return r.Optional || (r.Tier != "" && r.Tier != "Free") || (r.Since != "" && status == http.StatusNotFound)
 }
 
 // Tables lists the catalog's table names, sorted.

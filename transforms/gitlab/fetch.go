@@ -926,7 +926,8 @@ func parseTimeField(raw json.RawMessage) (time.Time, bool) {
 	return t, err == nil
 }
 
-// unavailableOnce logs each unavailable resource once per process.
+// unavailableOnce logs each resource refused unexpectedly once per process
+// (a log-throttle only: the run's counts are the counters').
 var unavailableOnce sync.Map
 
 // failure turns "not licensed / disabled / gone" (403, 404) into a logged
@@ -945,9 +946,16 @@ func (f *fetchFn) failure(ctx context.Context, res Resource, it Item, err error,
 	var ae *APIError
 	errors.As(err, &ae)
 	count(ctx, UnavailableNamespace, fmt.Sprintf("%s %d", res.Name, ae.Status), 1)
+	if res.RefusalExpected(ae.Status) {
+		// Expected for the token (licence tier, feature off, permission):
+		// counted above, and said once at the end of the run, at INFO, from
+		// the counters (pipeline's refusal summary).
+		slog.Debug("resource unavailable, skipped", "resource", res.Name, "path", it.Path, "reason", err.Error())
+		return nil
+	}
 	if _, seen := unavailableOnce.LoadOrStore(res.Name, true); !seen {
 		slog.Warn("resource unavailable, skipped", "resource", res.Name, "path", it.Path, "reason", err.Error(),
-			"hint", "403: not in the licence tier or no permission; 404: feature disabled or object gone. Further skips of this resource are only counted.")
+			"hint", "a table a read_api token normally reads: 403: the token's role lacks the permission; 404: not found. Further skips of this resource are only counted, and summarised at the end of the run.")
 	} else {
 		slog.Debug("resource unavailable, skipped", "resource", res.Name, "path", it.Path, "reason", err.Error())
 	}
