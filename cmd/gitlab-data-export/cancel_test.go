@@ -80,8 +80,8 @@ func TestCancelledAtManyPointsOfItsCommitReportsWhatTheStoreHolds(t *testing.T) 
 				}
 			}
 		}()
+		<-read // the whole log first: Wait closes the pipe (os/exec: StderrPipe)
 		err = cmd.Wait()
-		<-read
 		code := 0
 		if ee, ok := err.(*exec.ExitError); ok {
 			code = ee.ExitCode()

@@ -58,6 +58,48 @@ type Client struct {
 	http *http.Client
 	// digests: the job's record digests, once read (loadDigests).
 	digests sync.Map // string -> *digestsEntry
+	// warned: the tables whose unexpected refusal the run has logged.
+	warned sync.Map // table -> true
+	// refusals: the child listings refused (403) in a project or group
+	// (see refused).
+	refusals sync.Map // table + "\x00" + owner -> status
+}
+
+// refused notes a refusal of it, a listing of table: a 403 on the listing
+// of one record's children (an issue's weight events, a merge request's
+// approval rules) is the project's or group's answer for every record of
+// it (the licence tier, a feature turned off, the token's role there), so
+// the run does not ask again for the others (refusedIn). A 404 is not
+// noted: the record may have gone since its listing.
+func (c *Client) refused(table string, it Item, status int) {
+	if it.Child && status == http.StatusForbidden {
+		if owner := ownerOf(it.Path); owner != "" {
+			c.refusals.Store(table+"\x00"+owner, status)
+		}
+	}
+}
+
+// refusedIn reports whether a listing of table's like it was refused in its
+// project or group in this run, and how.
+func (c *Client) refusedIn(table string, it Item) (int, bool) {
+	if !it.Child {
+		return 0, false
+	}
+	v, ok := c.refusals.Load(table + "\x00" + ownerOf(it.Path))
+	if !ok {
+		return 0, false
+	}
+	return v.(int), true
+}
+
+// ownerOf is the project or group a path is under ("projects/12" of
+// "projects/12/issues/3/links"), or "".
+func ownerOf(path string) string {
+	parts := strings.SplitN(path, "/", 3)
+	if len(parts) < 3 || (parts[0] != "projects" && parts[0] != "groups") {
+		return ""
+	}
+	return parts[0] + "/" + parts[1]
 }
 
 // The clients of the runs under way in this process, by Conn (its Session

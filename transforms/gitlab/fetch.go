@@ -444,6 +444,12 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 		err = &APIError{Status: it.Refused, URL: f.client.urlFor(it.Path, q).String(), Message: fmt.Sprintf("%d (answered when the run sized the listing's time slices)", it.Refused)}
 		refusedAll = true
 		err = f.failure(ctx, res, it, err, see)
+	} else if status, ok := f.client.refusedIn(res.Name, it); ok {
+		// Another record's listing of the table in this project or group
+		// was refused (403) in this run: not asked again.
+		err = &APIError{Status: status, URL: f.client.urlFor(it.Path, q).String(), Message: fmt.Sprintf("%d (answered for another listing of %s in %s in this run)", status, res.Name, ownerOf(it.Path))}
+		refusedAll = true
+		err = f.failure(ctx, res, it, err, see)
 	} else if it.Single {
 		raw, _, err := f.client.Object(ctx, it.Path, q)
 		// GitLab answers some single-object endpoints (a project's push rule)
@@ -926,10 +932,6 @@ func parseTimeField(raw json.RawMessage) (time.Time, bool) {
 	return t, err == nil
 }
 
-// unavailableOnce logs each resource refused unexpectedly once per process
-// (a log-throttle only: the run's counts are the counters').
-var unavailableOnce sync.Map
-
 // failure turns "not licensed / disabled / gone" (403, 404) into a logged
 // skip, and passes every other error on: it fails the bundle and the run.
 func (f *fetchFn) failure(ctx context.Context, res Resource, it Item, err error, see func(Seen)) error {
@@ -946,6 +948,7 @@ func (f *fetchFn) failure(ctx context.Context, res Resource, it Item, err error,
 	var ae *APIError
 	errors.As(err, &ae)
 	count(ctx, UnavailableNamespace, fmt.Sprintf("%s %d", res.Name, ae.Status), 1)
+	f.client.refused(res.Name, it, ae.Status)
 	if res.RefusalExpected(ae.Status) {
 		// Expected for the token (licence tier, feature off, permission):
 		// counted above, and said once at the end of the run, at INFO, from
@@ -953,7 +956,7 @@ func (f *fetchFn) failure(ctx context.Context, res Resource, it Item, err error,
 		slog.Debug("resource unavailable, skipped", "resource", res.Name, "path", it.Path, "reason", err.Error())
 		return nil
 	}
-	if _, seen := unavailableOnce.LoadOrStore(res.Name, true); !seen {
+	if _, seen := f.client.warned.LoadOrStore(res.Name, true); !seen {
 		slog.Warn("resource unavailable, skipped", "resource", res.Name, "path", it.Path, "reason", err.Error(),
 			"hint", "a table a read_api token normally reads: 403: the token's role lacks the permission; 404: not found. Further skips of this resource are only counted, and summarised at the end of the run.")
 	} else {
