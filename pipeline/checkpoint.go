@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
@@ -128,13 +130,20 @@ func openStore(ctx context.Context, c Config) (store.Store, error) {
 }
 
 // jobState is the state a run starts from: the checkpoint's, upgraded
-// from an earlier version (every table of today's catalog from the old
-// checkpoint's time), or a new one without a checkpoint.
+// from an earlier version (every table that version exported from the old
+// checkpoint's time; the tables added since have not read, so the run
+// reads their history), or a new one without a checkpoint.
 func jobState(cp *store.Checkpoint) (state.State, error) {
 	if cp == nil {
 		return state.New(), nil
 	}
-	st, err := state.Upgrade(cp.State, cp.StartedAt, gitlab.Tables())
+	var tables []string
+	for _, t := range gitlab.Tables() {
+		if slices.Contains(version0Tables, t) {
+			tables = append(tables, t)
+		}
+	}
+	st, err := state.Upgrade(cp.State, cp.StartedAt, tables)
 	if err != nil {
 		return state.State{}, fmt.Errorf("the checkpoint of job %s: %w", cp.JobID, err)
 	}
@@ -161,3 +170,22 @@ func (j Job) Since() (time.Time, []string) {
 	}
 	return latest, whole
 }
+
+// version0Tables are the tables of the last version whose checkpoint was
+// one time for the whole job (state version 0): the catalog of commit
+// 0c1d594's parent.
+var version0Tables = strings.Fields(`commit_stats commit_statuses commits container_repositories container_repository_tags
+deploy_keys deploy_tokens deployments environments epic_issues epic_notes epics error_tracking_settings feature_flags forks
+freeze_periods group_access_requests group_audit_events group_badges group_boards group_custom_attributes group_hooks
+group_iterations group_labels group_members group_members_all group_milestones group_protected_environments
+group_push_rules group_runners group_variables group_wiki_pages groups instance_metadata instance_version
+issue_award_emoji issue_discussions issue_links issue_notes issue_resource_label_events issue_resource_milestone_events
+issue_resource_state_events issue_resource_weight_events issue_time_stats issues merge_request_approval_rules
+merge_request_approvals merge_request_award_emoji merge_request_closes_issues merge_request_commits merge_request_diffs
+merge_request_discussions merge_request_notes merge_request_pipelines merge_request_resource_label_events
+merge_request_resource_milestone_events merge_request_resource_state_events merge_requests packages pages_domains
+pipeline_bridges pipeline_jobs pipeline_schedules pipeline_test_report_summaries pipeline_variables pipelines
+project_access_requests project_audit_events project_badges project_boards project_custom_attributes project_events
+project_hooks project_labels project_languages project_members project_milestones project_protected_environments
+project_push_rules project_variables project_wiki_pages projects protected_branches protected_tags releases
+remote_mirrors repository_branches repository_contributors repository_tags snippets starrers vulnerabilities`)

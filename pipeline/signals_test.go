@@ -424,10 +424,23 @@ func TestAnEarlierCheckpointIsUpgraded(t *testing.T) {
 	if res.Previous == nil || res.Previous.RunID != "old-run" {
 		t.Fatalf("previous: %+v", res.Previous)
 	}
+	// The issues from the old checkpoint's time (less the overlap); and
+	// once whole, for the children tables of the issues that the earlier
+	// version did not have (Item.Backfill).
+	windowed, whole := 0, 0
 	for _, q := range listed(h, "groups/"+rootID(h)+"/issues") {
-		if q.Get("created_after") == "" && q.Get("updated_after") != first.Checkpoint.StartedAt.Add(-10*time.Minute).UTC().Format(time.RFC3339) {
+		switch {
+		case q.Get("created_after") != "":
+		case q.Get("updated_after") == "":
+			whole++
+		case q.Get("updated_after") != first.Checkpoint.StartedAt.Add(-10*time.Minute).UTC().Format(time.RFC3339):
 			t.Errorf("the upgraded run's issues window: %v", q)
+		default:
+			windowed++
 		}
+	}
+	if windowed == 0 || whole != 1 {
+		t.Errorf("the upgraded run listed the issues %d times in its window and %d times whole", windowed, whole)
 	}
 	st := res.Checkpoint.State
 	if st.Version != state.Version || st.Scopes == nil || len(st.Scopes.Projects) == 0 || len(st.Branches) == 0 || st.HeadsUnknown {
@@ -606,4 +619,34 @@ func TestProjectIssuesPagedByKeyFrom18_3(t *testing.T) {
 			t.Errorf("issue %d not exported", id)
 		}
 	}
+}
+
+// A child table new to a job (selected later, or added to the catalog by
+// an upgrade) gets the children of every parent, not only of those changed
+// since the job's last run: its parents' whole history is listed once
+// (Item.Backfill), the parents unchanged are not written again, and the
+// next run reads only what changed.
+func TestAChildTableNewToTheJobGetsItsHistory(t *testing.T) {
+	h := newHarness(t, simOptions())
+	base := "groups,projects,issues,merge_requests"
+	h.mustRun("GITLAB_RESOURCES", base)
+	h.sim.Advance(time.Minute)
+	h.sim.Mutate(3) // a few parents change: the window holds them
+	added := []string{"issue_award_emoji", "issue_links", "merge_request_discussions", "merge_request_notes"}
+	res := h.mustRun("GITLAB_RESOURCES", base+","+strings.Join(added, ","))
+	checkComplete(t, h, added)
+	// The issues unchanged since the last run are not written again.
+	if n, all := len(h.runRows("issues", res.Checkpoint.RunID)), len(h.expected("issues")); n >= all {
+		t.Errorf("the backfill wrote %d of %d issues again", n, all)
+	}
+	// Then the job reads what changed only.
+	h.sim.Advance(time.Minute)
+	h.sim.ResetStats()
+	h.mustRun("GITLAB_RESOURCES", base+","+strings.Join(added, ","))
+	for u := range h.sim.Stats().ByPath {
+		if strings.Contains(u, "/issues?") && !strings.Contains(u, "updated_after=") && !strings.Contains(u, "created_after=") {
+			t.Errorf("a run after the backfill listed the issues whole: %s", u)
+		}
+	}
+	checkComplete(t, h, added)
 }

@@ -743,7 +743,7 @@ func (f *fetchFn) spawnChildrenOf(res Resource, it Item, raw json.RawMessage, fi
 	if err != nil {
 		return err
 	}
-	spawn(Item{Resource: res.Name, Children: true, Parent: b, After: it.After, Before: it.Before, Until: it.Until, Scope: it.Scope, Refresh: it.Refresh})
+	spawn(Item{Resource: res.Name, Children: true, Parent: b, After: it.After, Before: it.Before, Until: it.Until, Scope: it.Scope, Refresh: it.Refresh, Backfill: it.Backfill})
 	return nil
 }
 
@@ -758,7 +758,7 @@ func (f *fetchFn) expand(it Item) ([]Item, error) {
 	if err := json.Unmarshal(it.Parent, &fields); err != nil || fields == nil {
 		return nil, fmt.Errorf("the children of a %s record: its fields are not a JSON object: %.80s", it.Resource, it.Parent)
 	}
-	parent := Item{Resource: it.Resource, After: it.After, Before: it.Before, Until: it.Until, Scope: it.Scope, Refresh: it.Refresh}
+	parent := Item{Resource: it.Resource, After: it.After, Before: it.Before, Until: it.Until, Scope: it.Scope, Refresh: it.Refresh, Backfill: it.Backfill}
 	var kids []Item
 	once := map[uint64]bool{}
 	err := f.spawnChildren(res, parent, it.Parent, fields, func(c Item) {
@@ -777,7 +777,14 @@ func (f *fetchFn) spawnChildren(res Resource, it Item, raw json.RawMessage, fiel
 	sc, isScope := scopeOf(res, fields)
 	var parent map[string]json.RawMessage
 	for _, c := range f.children[res.Name] {
-		if c.Source.PerListing || c.Source.Within != "" || (it.Refresh && !c.Source.Refresh && !f.PerParent[c.Resource]) {
+		switch {
+		case c.Source.PerListing || c.Source.Within != "":
+			continue
+		case len(it.Backfill) > 0:
+			if !containsStr(it.Backfill, c.Resource) {
+				continue // a backfill spawns the tables new to the job only
+			}
+		case it.Refresh && !c.Source.Refresh && !f.PerParent[c.Resource]:
 			continue
 		}
 		if scope := it.Scope; true {
@@ -817,6 +824,9 @@ func (f *fetchFn) spawnChildren(res Resource, it Item, raw json.RawMessage, fiel
 			return err
 		}
 		child.Scope, child.Child = scope, !isScope
+		if !isScope {
+			child.Backfill = it.Backfill
+		}
 		if child.Child && f.retried[child.Resource+" "+child.Path] {
 			continue // the run reads that listing again from the last run's failure (State.Retry): once
 		}
@@ -832,6 +842,9 @@ func (f *fetchFn) spawnChildren(res Resource, it Item, raw json.RawMessage, fiel
 		if isScope && !c.Source.History {
 			if sw, ok := sweepItem(c.Resource, c.Source, child, f.Window, f.children); ok {
 				spawn(sw)
+			}
+			if bf, ok := backfillItem(c.Resource, c.Source, child, f.Window, f.children); ok {
+				spawn(bf)
 			}
 		}
 		if _, ok := f.Reconciled[c.Resource]; ok && needsKeys(c.Source, after) && !c.Source.History && !it.Refresh {
@@ -1042,6 +1055,13 @@ func (f *fetchFn) streamFailure(res Resource, it Item, err error, see func(Seen)
 	}
 	fl := state.Failure{Table: res.Name, Scope: it.Scope, Cause: err.Error(), URL: u}
 	switch {
+	case len(it.Backfill) > 0:
+		// The new tables stay new in the scope: the next run backfills
+		// them again.
+		fl.Restore = map[string]map[string]time.Time{}
+		for _, t := range it.Backfill {
+			fl.Restore[t] = map[string]time.Time{it.Scope: {}}
+		}
 	case it.Refresh:
 		fl.Sweep = res.Name
 	case it.Child:

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,14 @@ type Item struct {
 	// Duplicate: an equal item (same digest) reads this listing in the
 	// run (Distinct); this one only counts as done in the ledger.
 	Duplicate bool
+	// Backfill: with Refresh, a listing of parents over their whole
+	// history (as GITLAB_BACKFILL_TIMESTAMP bounds it) for the tables
+	// under them that are new to the job (a table selected or added to the
+	// catalog since the job's last run, see backfillItem): it writes the
+	// parents the run's window does not hold and spawns only the listings
+	// of these tables (the new ones and those between); the child items it
+	// spawns carry the list on.
+	Backfill []string
 }
 
 // Seen is what a reconciling run learns about a reconciled table: one key
@@ -126,7 +135,7 @@ func (l *Ledger) Merge(o Ledger) { l.Count += o.Count; l.Digest += o.Digest }
 func (it Item) Digest() uint64 {
 	h := sha256.New()
 	for _, part := range []string{it.Resource, it.Path, it.Query, strconv.FormatBool(it.Single), string(it.Parent), strconv.FormatBool(it.KeysOnly), it.From, it.To,
-		strconv.FormatBool(it.Refresh), string(it.Refs), strconv.FormatBool(it.Children)} {
+		strconv.FormatBool(it.Refresh), string(it.Refs), strconv.FormatBool(it.Children), strings.Join(it.Backfill, ",")} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -260,6 +269,9 @@ func plan(root Root, w Window, only map[string]bool, reconciled map[string][]str
 			if sw, ok := sweepItem(r.Name, s, it, w, children); ok {
 				items = append(items, sw)
 			}
+			if bf, ok := backfillItem(r.Name, s, it, w, children); ok {
+				items = append(items, bf)
+			}
 			if s.SweepOnly {
 				continue
 			}
@@ -303,6 +315,56 @@ func sweepItem(table string, s Source, it Item, w Window, children map[string][]
 	}
 	out := Item{Resource: table, Path: it.Path, Query: q.Encode(), Parent: it.Parent, After: it.After, Until: it.Until, Refresh: true, Scope: it.Scope}
 	return out, true
+}
+
+// backfillItem is the backfill listing of a source (it the source's item
+// in the run's window, see Item.Backfill): ok when tables under it are new
+// to the job in the item's scope while the source itself has read before,
+// so that its records outside the window would never spawn them.
+func backfillItem(table string, s Source, it Item, w Window, children map[string][]childSource) (Item, bool) {
+	bound := formatTime(w.Bound)
+	if !s.Filter.Incremental() || it.After == "" || it.After == bound || it.Before != "" || s.SweepOnly {
+		return Item{}, false
+	}
+	tables := backfills(table, it.Scope, w, children)
+	if len(tables) == 0 {
+		return Item{}, false
+	}
+	out := newItem(table, s, it.Path, bound, "")
+	out.After, out.Until, out.Scope, out.Parent = it.After, it.Until, it.Scope, it.Parent
+	out.Refresh, out.Backfill = true, tables
+	return out, true
+}
+
+// backfills lists the tables under table (its children, theirs...) whose
+// streams have not read in scope, and the tables between table and them.
+func backfills(table, scope string, w Window, children map[string][]childSource) []string {
+	memo := map[string]bool{}
+	var out []string
+	var include func(t string) bool
+	include = func(t string) bool {
+		if v, ok := memo[t]; ok {
+			return v
+		}
+		memo[t] = false // a cycle reads nothing new
+		_, read := w.State.Cursor(t, scope)
+		v := !read
+		for _, c := range children[t] {
+			if include(c.Resource) {
+				v = true
+			}
+		}
+		memo[t] = v
+		if v {
+			out = append(out, t)
+		}
+		return v
+	}
+	for _, c := range children[table] {
+		include(c.Resource)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func hasRefreshChildren(cs []childSource) bool {
