@@ -38,21 +38,24 @@ const (
 	scMR
 	scPipeline
 	scEpic
-	scCommit    // a row of the commits table
-	scRegistry  // a row of the container_repositories table
-	scIssueNote // a note of an issue (an index into issueNotes)
-	scMRNote    // a note of a merge request (an index into mrNotes)
-	scSchedule  // a row of the pipeline_schedules table
-	scPackage   // a row of the packages table
-	scDeploy    // a row of the deployments table
-	scSnippet   // a row of the snippets table
-	scAgent     // a row of the cluster_agents table
+	scCommit           // a row of the commits table
+	scRegistry         // a row of the container_repositories table
+	scIssueNote        // a note of an issue (an index into issueNotes)
+	scMRNote           // a note of a merge request (an index into mrNotes)
+	scSchedule         // a row of the pipeline_schedules table
+	scPackage          // a row of the packages table
+	scDeploy           // a row of the deployments table
+	scSnippet          // a row of the snippets table
+	scAgent            // a row of the cluster_agents table
+	scProjectMilestone // a milestone of a project (an index into milestones)
+	scGroupMilestone   // a milestone of a group (an index into milestones)
 )
 
 // scopeNames name the scope kinds (and, through parentTables, the table
 // whose objects they are).
 var scopeNames = [...]string{"instance", "group", "project", "issue", "merge_request", "pipeline", "epic", "commit",
-	"container_repository", "issue_note", "merge_request_note", "pipeline_schedule", "package", "deployment", "snippet", "cluster_agent"}
+	"container_repository", "issue_note", "merge_request_note", "pipeline_schedule", "package", "deployment", "snippet", "cluster_agent",
+	"project_milestone", "group_milestone"}
 
 // scope is one parent object: an index into the store's slice of its kind
 // (groups, projects, issues, mrs, pipelines, epics) or into the rows of
@@ -156,6 +159,10 @@ type table struct {
 	name string
 	keys []string // the exporter's catalog key (a.b = field b of object field a)
 	tier int
+	// unlicensed, unlicensedMessage: what an unlicensed instance answers
+	// instead of 403 (0: 403).
+	unlicensed        int
+	unlicensedMessage string
 	// admin: answered for an administrator's token only (Options.Admin).
 	admin bool
 	// off404 / off403: a project feature (see featureIndex) whose
@@ -216,21 +223,23 @@ var (
 	tables      []*table
 	tableByName = map[string]*table{}
 	defaultAdds = map[scopeKind][][2]string{
-		scGroup:     {{"group_id", "group_id"}},
-		scProject:   {{"project_id", "project_id"}},
-		scIssue:     {{"project_id", "project_id"}, {"issue_iid", "issue_iid"}, {"issue_id", "issue_id"}},
-		scMR:        {{"project_id", "project_id"}, {"merge_request_iid", "merge_request_iid"}, {"merge_request_id", "merge_request_id"}},
-		scPipeline:  {{"project_id", "project_id"}, {"pipeline_id", "pipeline_id"}},
-		scEpic:      {{"epic_id", "epic_id"}, {"epic_iid", "epic_iid"}},
-		scCommit:    {{"project_id", "project_id"}},
-		scRegistry:  {{"project_id", "project_id"}, {"repository_id", "repository_id"}},
-		scIssueNote: {{"project_id", "project_id"}, {"issue_id", "issue_id"}, {"note_id", "note_id"}},
-		scMRNote:    {{"project_id", "project_id"}, {"merge_request_id", "merge_request_id"}, {"note_id", "note_id"}},
-		scDeploy:    {{"project_id", "project_id"}, {"deployment_id", "deployment_id"}},
-		scSnippet:   {{"project_id", "project_id"}, {"snippet_id", "snippet_id"}},
-		scAgent:     {{"project_id", "project_id"}, {"agent_id", "agent_id"}},
-		scSchedule:  {{"project_id", "project_id"}, {"pipeline_schedule_id", "pipeline_schedule_id"}},
-		scPackage:   {{"project_id", "project_id"}, {"package_id", "package_id"}},
+		scGroup:            {{"group_id", "group_id"}},
+		scProject:          {{"project_id", "project_id"}},
+		scIssue:            {{"project_id", "project_id"}, {"issue_iid", "issue_iid"}, {"issue_id", "issue_id"}},
+		scMR:               {{"project_id", "project_id"}, {"merge_request_iid", "merge_request_iid"}, {"merge_request_id", "merge_request_id"}},
+		scPipeline:         {{"project_id", "project_id"}, {"pipeline_id", "pipeline_id"}},
+		scEpic:             {{"epic_id", "epic_id"}, {"epic_iid", "epic_iid"}},
+		scCommit:           {{"project_id", "project_id"}},
+		scRegistry:         {{"project_id", "project_id"}, {"repository_id", "repository_id"}},
+		scIssueNote:        {{"project_id", "project_id"}, {"issue_id", "issue_id"}, {"note_id", "note_id"}},
+		scMRNote:           {{"project_id", "project_id"}, {"merge_request_id", "merge_request_id"}, {"note_id", "note_id"}},
+		scDeploy:           {{"project_id", "project_id"}, {"deployment_id", "deployment_id"}},
+		scSnippet:          {{"project_id", "project_id"}, {"snippet_id", "snippet_id"}},
+		scAgent:            {{"project_id", "project_id"}, {"agent_id", "agent_id"}},
+		scProjectMilestone: {{"project_id", "project_id"}, {"milestone_id", "milestone_id"}},
+		scGroupMilestone:   {{"group_id", "group_id"}, {"milestone_id", "milestone_id"}},
+		scSchedule:         {{"project_id", "project_id"}, {"pipeline_schedule_id", "pipeline_schedule_id"}},
+		scPackage:          {{"project_id", "project_id"}, {"package_id", "package_id"}},
 	}
 )
 
@@ -393,6 +402,9 @@ func (s *Sim) findProject(ref string) (int32, bool) {
 // licensed answers 403 for a Premium / Ultimate table of an unlicensed
 // instance and for an admin-only table without an admin token.
 func (s *Sim) licensed(t *table) *response {
+	if t.tier > tierFree && s.opts.Unlicensed && t.unlicensed != 0 {
+		return messageResponse(t.unlicensed, t.unlicensedMessage)
+	}
 	if (t.tier > tierFree && s.opts.Unlicensed) || (t.admin && !s.opts.Admin) {
 		return forbidden()
 	}
@@ -505,6 +517,17 @@ func (s *Sim) resolveScope(e *endpoint, top int32, caps map[string]string) (scop
 			}
 		}
 		return scope{}, messageResponse(http.StatusNotFound, "404 Deployment Not Found")
+	case scProjectMilestone, scGroupMilestone:
+		ms := st.projects[top].milestones
+		if e.scope == scGroupMilestone {
+			ms = st.groups[top].milestones
+		}
+		for _, m := range ms {
+			if st.milestones[m].id == num("milestone_id") {
+				return scope{e.scope, m}, nil
+			}
+		}
+		return scope{}, messageResponse(http.StatusNotFound, "404 Milestone Not Found")
 	}
 	return scope{}, notFoundRoute()
 }
@@ -538,6 +561,8 @@ func (st *store) projectOf(sc scope) int32 {
 		return st.tab("snippets").rows[sc.i].scope
 	case scAgent:
 		return st.tab("cluster_agents").rows[sc.i].scope
+	case scProjectMilestone:
+		return st.milestones[sc.i].project
 	}
 	return -1
 }
@@ -717,6 +742,20 @@ func (st *store) scopes(kind scopeKind) []scope {
 				}
 			}
 		}
+	case scProjectMilestone:
+		for p := range st.projects {
+			if inTree(int32(p)) {
+				for _, m := range st.projects[p].milestones {
+					out = append(out, scope{kind, m})
+				}
+			}
+		}
+	case scGroupMilestone:
+		for _, g := range st.subtree(0) {
+			for _, m := range st.groups[g].milestones {
+				out = append(out, scope{kind, m})
+			}
+		}
 	}
 	return out
 }
@@ -749,6 +788,12 @@ func (st *store) scopeValue(sc scope, name string) (int64, bool) {
 			return st.groups[sc.i].id, true
 		case scEpic:
 			return st.groups[st.epics[sc.i].group].id, true
+		case scGroupMilestone:
+			return st.groups[st.milestones[sc.i].group].id, true
+		}
+	case "milestone_id":
+		if sc.kind == scProjectMilestone || sc.kind == scGroupMilestone {
+			return st.milestones[sc.i].id, true
 		}
 	case "note_id":
 		switch sc.kind {

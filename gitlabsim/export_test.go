@@ -30,7 +30,8 @@ type DeclaredEndpoint struct {
 var ParentTables = map[string]string{"group": "groups", "project": "projects", "issue": "issues", "merge_request": "merge_requests",
 	"pipeline": "pipelines", "epic": "epics", "commit": "commits", "container_repository": "container_repositories",
 	"pipeline_schedule": "pipeline_schedules", "package": "packages",
-	"issue_note": "issue_notes", "merge_request_note": "merge_request_notes", "deployment": "deployments", "snippet": "snippets", "cluster_agent": "cluster_agents"}
+	"issue_note": "issue_notes", "merge_request_note": "merge_request_notes", "deployment": "deployments", "snippet": "snippets", "cluster_agent": "cluster_agents",
+	"project_milestone": "project_milestones", "group_milestone": "group_milestones"}
 
 // DeclaredTables lists every table's declaration.
 func DeclaredTables() []DeclaredTable {

@@ -2,6 +2,7 @@ package gitlabsim
 
 import (
 	"encoding/json"
+	"net/http"
 	"slices"
 	"sort"
 	"strconv"
@@ -204,4 +205,53 @@ func (st *store) renderProjectBoard(r *row) []byte {
 			f("web_url", externalURL+"/"+p.fullPath)).
 		f("milestone", nil).f("assignee", nil).f("labels", []any{}).f("weight", nil).f("hide_backlog_list", false).
 		f("hide_closed_list", false).f("lists", boardLists(st, r.id, p.labels)).done()
+}
+
+// Burndown events of a milestone (Premium): ee/app/models/burndown.rb
+// builds them from the milestone's issues, each a "created" event at the
+// issue's creation with its current weight, then its closed and reopened
+// events ({created_at, weight, action}: no id); a milestone whose parent
+// lacks burndown charts answers 405 (ee/lib/ee/api/milestone_responses.rb:
+// "Milestone does not support burndown chart"). Nothing of it moves the
+// milestone: an issue's change saves the issue.
+func init() {
+	register(
+		&table{name: "project_milestone_burndown_events", keys: []string{"milestone_id", "created_at", "action"}, tier: tierPremium,
+			unlicensed: http.StatusMethodNotAllowed, unlicensedMessage: "405 Milestone does not support burndown chart",
+			path: "projects/:id/milestones/:milestone_id/burndown_events", scope: scProjectMilestone, list: listBurndown},
+		&table{name: "group_milestone_burndown_events", keys: []string{"milestone_id", "created_at", "action"}, tier: tierPremium,
+			unlicensed: http.StatusMethodNotAllowed, unlicensedMessage: "405 Milestone does not support burndown chart",
+			path: "groups/:id/milestones/:milestone_id/burndown_events", scope: scGroupMilestone, list: listBurndown},
+	)
+}
+
+func listBurndown(s *Sim, sc scope, _ *params) []item {
+	st := s.st
+	events := st.tab("issue_resource_state_events")
+	var out []item
+	for i := range st.issues {
+		is := &st.issues[i]
+		if is.milestone != sc.i {
+			continue
+		}
+		var weight any
+		if is.weight >= 0 {
+			weight = int(is.weight)
+		}
+		event := func(at int64, action string) item {
+			return item{render: func() []byte {
+				return newObj().f("created_at", st.ts(at)).f("weight", weight).f("action", action).done()
+			}}
+		}
+		out = append(out, event(is.created, "created"))
+		for _, r := range events.live(int32(i)) {
+			switch events.rows[r].flag {
+			case stateClosed:
+				out = append(out, event(events.rows[r].created, "closed"))
+			case stateReopened:
+				out = append(out, event(events.rows[r].created, "reopened"))
+			}
+		}
+	}
+	return out
 }

@@ -70,3 +70,20 @@ func activityTable(r gitlab.Resource) bool {
 	}
 	return false
 }
+
+// refreshWholeDue decides, for each RefreshWhole table of the run
+// (gitlab.RefreshedWhole), whether this run reads its parents whole: when
+// it never did, when GITLAB_REFRESH_PERIOD (less a tenth, at most an hour)
+// has passed since, or with a period of 0s.
+func refreshWholeDue(m gitlab.Mode, fetched map[string]bool, st state.State, now time.Time, period time.Duration) map[string]bool {
+	tolerance := min(period/10, time.Hour)
+	due := map[string]bool{}
+	for _, t := range gitlab.RefreshedWhole(m, fetched) {
+		var last time.Time
+		if s := st.Streams[t]; s != nil {
+			last = s.ReadWholeAt
+		}
+		due[t] = period <= 0 || last.IsZero() || !now.Before(last.Add(period-tolerance))
+	}
+	return due
+}

@@ -153,8 +153,14 @@ func prepareConn(ctx context.Context, c Config, recover bool, conn gitlab.Conn) 
 	fetched := gitlab.Fetched(root.Mode, c.Tables)
 	reconcile := c.Reconcile.Due(cp, serverNow)
 	w.Due = snapshotsDue(root.Mode, fetched, old, serverNow, c.SnapshotPeriod, reconcile)
+	w.RefreshWhole = refreshWholeDue(root.Mode, fetched, old, serverNow, c.RefreshPeriod)
 	read, whole := gitlab.ReadIn(root.Mode, fetched)
 	read, whole = withoutResting(read, w.Due, true), withoutResting(whole, w.Due, false)
+	for t, due := range w.RefreshWhole {
+		if due && !slices.Contains(whole, t) {
+			whole = append(whole, t) // its parents read whole: its ReadWholeAt
+		}
+	}
 	for t, due := range w.Due {
 		if due && !slices.Contains(whole, t) {
 			whole = append(whole, t) // an activity table read for every project (a log too)

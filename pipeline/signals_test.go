@@ -650,3 +650,40 @@ func TestAChildTableNewToTheJobGetsItsHistory(t *testing.T) {
 	}
 	checkComplete(t, h, added)
 }
+
+// A milestone's burndown events change with its issues, which move no
+// milestone, and the milestones API cannot be swept by creation time: the
+// milestones are listed whole once per GITLAB_REFRESH_PERIOD (RefreshWhole),
+// so that every milestone's events are read again; in between, only the
+// milestones updated are.
+func TestBurndownEventsAreRefreshedWithTheMilestonesListedWhole(t *testing.T) {
+	h := newHarness(t, simOptions())
+	tables := []string{"GITLAB_RESOURCES", "groups,projects,project_milestones,group_milestones,project_milestone_burndown_events,group_milestone_burndown_events"}
+	h.mustRun(tables...)
+	wholeListings := func() int {
+		n := 0
+		for u := range h.sim.Stats().ByPath {
+			if strings.HasSuffix(strings.Split(u, "?")[0], "/milestones") && !strings.Contains(u, "updated_after=") {
+				n++
+			}
+		}
+		return n
+	}
+	h.sim.Advance(time.Minute)
+	m := h.sim.Mutate(12)
+	if len(m.ChangedKeys["project_milestone_burndown_events"])+len(m.ChangedKeys["group_milestone_burndown_events"]) == 0 {
+		t.Fatal("no burndown event changed: the test proves nothing")
+	}
+	h.sim.ResetStats()
+	h.mustRun(tables...)
+	if n := wholeListings(); n != 0 {
+		t.Errorf("inside the refresh period %d milestone listings were read whole", n)
+	}
+	h.sim.Advance(7 * 24 * time.Hour)
+	h.sim.ResetStats()
+	h.mustRun(tables...)
+	if wholeListings() == 0 {
+		t.Error("after the refresh period no milestone listing was read whole")
+	}
+	checkComplete(t, h, []string{"project_milestone_burndown_events", "group_milestone_burndown_events"})
+}

@@ -2,6 +2,7 @@ package gitlab
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -82,6 +83,11 @@ type Source struct {
 	// parent's sweep (see Created and state.Advance). A comment at the
 	// entry names the GitLab source that says so.
 	Refresh bool
+	// RefreshWhole: as Refresh, for a child whose parents cannot be swept
+	// by creation time (the milestones API has no created_after): every
+	// parent's listing is read whole once per GITLAB_REFRESH_PERIOD, by a
+	// backfill listing that spawns only such children (Item.Backfill).
+	RefreshWhole bool
 	// Created names the parameters that bound the parent listing by
 	// creation time (created_after, created_before): the sweep that
 	// refreshes the Refresh children lists the parents of one slice of
@@ -125,7 +131,11 @@ type Resource struct {
 	Doc      string   // one line for the docs
 	Key      []string // fields that identify one object (a.b = field b of object field a)
 	Optional bool     // may be unlicensed or disabled: 403/404 is expected
-	Tier     string   // GitLab licence tier that has it
+	// Refusals: statuses besides 403 and 404 with which GitLab says the
+	// table is not available (405: the burndown events of a milestone
+	// whose group or project lacks burndown charts).
+	Refusals []int
+	Tier     string // GitLab licence tier that has it
 	// Since: the GitLab version that added the endpoint, when an instance
 	// still in support may lack it ("15.7"); its 404 there is expected.
 	Since   string
@@ -485,6 +495,24 @@ func Swept(m Mode, fetched map[string]bool) []string {
 	return out
 }
 
+// RefreshedWhole returns the tables of fetched (nil: every table) with a
+// RefreshWhole source in mode m.
+func RefreshedWhole(m Mode, fetched map[string]bool) []string {
+	var out []string
+	for _, r := range Catalog {
+		if fetched != nil && !fetched[r.Name] {
+			continue
+		}
+		for _, s := range r.Sources {
+			if s.Modes&m != 0 && s.RefreshWhole {
+				out = append(out, r.Name)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // ReadIn returns the tables of fetched (nil: every table) that have a
 // source in mode m, and of those, the ones every run reads whole (no time
 // filter, parents read whole: see listedWhole).
@@ -580,6 +608,22 @@ func Lookup(name string) (Resource, bool) {
 // the table is Optional (a licence tier above Free, a feature a project may
 // turn off, a permission an ordinary token lacks), or is newer than an
 // instance still in support may be (Since) and answered 404.
+// refuses reports whether err is GitLab's refusal of the table: a 403 or
+// 404, or one of its Refusals.
+func (r Resource) refuses(err error) bool {
+	var ae *APIError
+	return Unavailable(err) || (errors.As(err, &ae) && containsInt(r.Refusals, ae.Status))
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
 func (r Resource) RefusalExpected(status int) bool {
 	return r.Optional || (r.Tier != "" && r.Tier != "Free") || (r.Since != "" && status == http.StatusNotFound)
 }
@@ -747,6 +791,9 @@ func (r Resource) freshness() []string {
 			add("parent bump (with each " + p + " updated in the window)")
 			if s.Refresh {
 				add("refresh period (every " + p + "'s again once per `GITLAB_REFRESH_PERIOD`)")
+			}
+			if s.RefreshWhole {
+				add("refresh period (every " + p + "'s again once per `GITLAB_REFRESH_PERIOD`, the " + s.Parent + " listed whole)")
 			}
 			if pr, ok := Lookup(s.Parent); ok && pr.Open != nil {
 				add("every run while its " + p + " is " + pr.Open.Doc)

@@ -403,6 +403,14 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 	ctx = withTable(ctx, res.Name)
 	refused := false // a keys listing with an object that lacks its key
 	handle := func(objs []json.RawMessage, where string) error {
+		if it.SeesKeys {
+			for _, raw := range objs {
+				if !refused && !f.seeKey(res, it, raw, nil, see) {
+					refused = true
+					see(Seen{Table: res.Name, Unavailable: true, Scope: f.scope(res.Name, it)})
+				}
+			}
+		}
 		if it.KeysOnly {
 			for _, raw := range objs {
 				if refused {
@@ -839,15 +847,19 @@ func (f *fetchFn) spawnChildren(res Resource, it Item, raw json.RawMessage, fiel
 		} else {
 			spawn(child)
 		}
+		keysToo := false // the backfill is the keys listing too
 		if isScope && !c.Source.History {
 			if sw, ok := sweepItem(c.Resource, c.Source, child, f.Window, f.children); ok {
 				spawn(sw)
 			}
 			if bf, ok := backfillItem(c.Resource, c.Source, child, f.Window, f.children); ok {
+				if _, rec := f.Reconciled[c.Resource]; rec && needsKeys(c.Source, after) && !it.Refresh && f.Window.Bound.IsZero() {
+					bf.SeesKeys, keysToo = true, true
+				}
 				spawn(bf)
 			}
 		}
-		if _, ok := f.Reconciled[c.Resource]; ok && needsKeys(c.Source, after) && !c.Source.History && !it.Refresh {
+		if _, ok := f.Reconciled[c.Resource]; ok && needsKeys(c.Source, after) && !c.Source.History && !it.Refresh && !keysToo {
 			keys, err := childItem(c, fields, it, true, after, before)
 			if err != nil {
 				return err
@@ -951,7 +963,7 @@ func (f *fetchFn) failure(ctx context.Context, res Resource, it Item, err error,
 	if err == nil {
 		return nil
 	}
-	if !Unavailable(err) || (it.Single && !res.Optional) {
+	if !res.refuses(err) || (it.Single && !res.Optional) {
 		return fmt.Errorf("fetching %s: %w", res.Name, err)
 	}
 	if _, ok := f.Reconciled[res.Name]; ok {
@@ -1056,12 +1068,9 @@ func (f *fetchFn) streamFailure(res Resource, it Item, err error, see func(Seen)
 	fl := state.Failure{Table: res.Name, Scope: it.Scope, Cause: err.Error(), URL: u}
 	switch {
 	case len(it.Backfill) > 0:
-		// The new tables stay new in the scope: the next run backfills
-		// them again.
-		fl.Restore = map[string]map[string]time.Time{}
-		for _, t := range it.Backfill {
-			fl.Restore[t] = map[string]time.Time{it.Scope: {}}
-		}
+		// The new tables stay new, the refreshed ones due: the next run
+		// backfills them again (state.Failure.Backfill).
+		fl.Backfill = it.Backfill
 	case it.Refresh:
 		fl.Sweep = res.Name
 	case it.Child:

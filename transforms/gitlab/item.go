@@ -73,6 +73,10 @@ type Item struct {
 	// of these tables (the new ones and those between); the child items it
 	// spawns carry the list on.
 	Backfill []string
+	// SeesKeys: a backfill listing of the whole history that is also its
+	// table's keys listing in a reconciling run (the same URL): every
+	// object it lists is seen (Seen), those it skips included.
+	SeesKeys bool
 }
 
 // Seen is what a reconciling run learns about a reconciled table: one key
@@ -135,7 +139,7 @@ func (l *Ledger) Merge(o Ledger) { l.Count += o.Count; l.Digest += o.Digest }
 func (it Item) Digest() uint64 {
 	h := sha256.New()
 	for _, part := range []string{it.Resource, it.Path, it.Query, strconv.FormatBool(it.Single), string(it.Parent), strconv.FormatBool(it.KeysOnly), it.From, it.To,
-		strconv.FormatBool(it.Refresh), string(it.Refs), strconv.FormatBool(it.Children), strings.Join(it.Backfill, ",")} {
+		strconv.FormatBool(it.Refresh), string(it.Refs), strconv.FormatBool(it.Children), strings.Join(it.Backfill, ","), strconv.FormatBool(it.SeesKeys)} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -269,13 +273,21 @@ func plan(root Root, w Window, only map[string]bool, reconciled map[string][]str
 			if sw, ok := sweepItem(r.Name, s, it, w, children); ok {
 				items = append(items, sw)
 			}
-			if bf, ok := backfillItem(r.Name, s, it, w, children); ok {
-				items = append(items, bf)
-			}
+			bf, backfill := backfillItem(r.Name, s, it, w, children)
 			if s.SweepOnly {
+				if backfill {
+					items = append(items, bf)
+				}
 				continue
 			}
-			if reconcile && needsKeys(s, after) {
+			keys := reconcile && needsKeys(s, after)
+			if backfill && keys && w.Bound.IsZero() {
+				bf.SeesKeys, keys = true, false // one whole listing for both
+			}
+			if backfill {
+				items = append(items, bf)
+			}
+			if keys {
 				items = append(items, keysItem(r.Name, s, path, after, ""))
 			}
 		}
@@ -336,8 +348,10 @@ func backfillItem(table string, s Source, it Item, w Window, children map[string
 	return out, true
 }
 
-// backfills lists the tables under table (its children, theirs...) whose
-// streams have not read in scope, and the tables between table and them.
+// backfills lists the tables under table (its children, theirs...) that
+// are new to the job (no stream in its state) or whose parents are read
+// whole this run (Window.RefreshWhole), and the tables between table and
+// them.
 func backfills(table, scope string, w Window, children map[string][]childSource) []string {
 	memo := map[string]bool{}
 	var out []string
@@ -346,9 +360,8 @@ func backfills(table, scope string, w Window, children map[string][]childSource)
 		if v, ok := memo[t]; ok {
 			return v
 		}
-		memo[t] = false // a cycle reads nothing new
-		_, read := w.State.Cursor(t, scope)
-		v := !read
+		memo[t] = false                                     // a cycle reads nothing new
+		v := w.State.Streams[t] == nil || w.RefreshWhole[t] // new to the job, or refreshed whole
 		for _, c := range children[t] {
 			if include(c.Resource) {
 				v = true

@@ -18,14 +18,6 @@ package gitlab
 // (as the test report summary does), and a project's issue statistics
 // change only with issue creations and state changes, which are events
 // of the project (Activity).
-//
-// Left out: the burndown events of milestones (projects/:id/milestones/
-// :milestone_id/burndown_events and the group's): they are the issues'
-// resource state, weight and milestone events of the milestone's issues
-// (Milestones::BurndownEventsFinder), which never move the milestone, so
-// they would need a refresh of every milestone; a refresh sweeps parents
-// by creation time (Source.Created) and the milestones API has no such
-// filter (only updated_after / updated_before): see the report of issue 14.
 
 // doraMetrics are the metrics the DORA API serves, one table each per
 // project and per group: the endpoint requires metric=, and its objects

@@ -1,5 +1,7 @@
 package gitlab
 
+import "net/http"
+
 // The last batch of issue 14: the external status checks of merge
 // requests; the discussions, notes and award emoji of snippets; pending
 // invitations, the groups a group is shared with; access tokens, group
@@ -234,5 +236,31 @@ var moreResources = []Resource{
 		Secret: &Secret{Field: "token", Always: true},
 		Sources: []Source{{Modes: anyMode, Parent: "cluster_agents", Path: "projects/{project_id}/cluster_agents/{id}/tokens",
 			Adds: []Add{{"project_id", "project_id"}, {"agent_id", "id"}}}},
+	},
+	{
+		// Burndown events of a milestone: ee/app/models/burndown.rb builds
+		// them from the milestone's issues (a "created" event at each
+		// issue's creation with its current weight, then its closed and
+		// reopened events: {created_at, weight, action}, no id), and
+		// nothing of them moves the milestone (an issue's change saves the
+		// issue). The milestones API cannot be swept by creation time, so
+		// every milestone's are read again once per GITLAB_REFRESH_PERIOD
+		// with the milestones listed whole (RefreshWhole). A milestone of
+		// a group or project without burndown charts (below Premium)
+		// answers 405 "Milestone does not support burndown chart"
+		// (ee/lib/ee/api/milestone_responses.rb: supports_milestone_charts?).
+		// An issue's weight changed is its "created" event changed (a new
+		// row of the same key).
+		Name: "project_milestone_burndown_events", Doc: "Burndown chart events of each project milestone (each issue's creation with its weight, its closings and reopenings): with each milestone updated in the window, and every milestone's again once per GITLAB_REFRESH_PERIOD.",
+		Key: []string{"milestone_id", "created_at", "action"}, Optional: true, Tier: "Premium", Refusals: []int{http.StatusMethodNotAllowed}, Unreconciled: true,
+		Sources: []Source{{Modes: anyMode, Parent: "project_milestones", Path: "projects/{project_id}/milestones/{id}/burndown_events",
+			Adds: []Add{{"project_id", "project_id"}, {"milestone_id", "id"}}, RefreshWhole: true}},
+	},
+	{
+		// As project_milestone_burndown_events.
+		Name: "group_milestone_burndown_events", Doc: "Burndown chart events of each group milestone (each issue's creation with its weight, its closings and reopenings): with each milestone updated in the window, and every milestone's again once per GITLAB_REFRESH_PERIOD.",
+		Key: []string{"milestone_id", "created_at", "action"}, Optional: true, Tier: "Premium", Refusals: []int{http.StatusMethodNotAllowed}, Unreconciled: true,
+		Sources: []Source{{Modes: anyGroup, Parent: "group_milestones", Path: "groups/{group_id}/milestones/{id}/burndown_events",
+			Adds: []Add{{"group_id", "group_id"}, {"milestone_id", "id"}}, RefreshWhole: true}},
 	},
 }

@@ -26,6 +26,10 @@ type Window struct {
 	// GITLAB_SNAPSHOT_PERIOD (see Snapshots), whether this run reads them
 	// whole; a table not in it is read by every run.
 	Due map[string]bool
+	// RefreshWhole: the RefreshWhole tables whose parents this run reads
+	// whole (once per GITLAB_REFRESH_PERIOD): their parents' listings get
+	// a backfill listing (see backfillItem).
+	RefreshWhole map[string]bool
 }
 
 // ActivityLag is how far a project's last_activity_at can lag its latest

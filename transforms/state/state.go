@@ -76,6 +76,11 @@ type Failure struct {
 	Retry json.RawMessage `json:"retry,omitempty"`
 	// Sweep: the failed listing was a sweep's: the table's sweep stays.
 	Sweep string `json:"sweep,omitempty"`
+	// Backfill: the failed listing was a backfill of these tables (new to
+	// the job, or read whole once per refresh period): a new one stays
+	// without a stream and a refreshed one keeps its last whole read, so
+	// that the next run backfills them again.
+	Backfill []string `json:"backfill,omitempty"`
 }
 
 // Stream is how far the streams of one table have read.
@@ -437,6 +442,13 @@ func (s State) Next(r Run) State {
 	// are read again next run.
 	out.Failed = r.Delta.Failed
 	for _, f := range r.Delta.Failed {
+		for _, t := range f.Backfill {
+			if old := s.Streams[t]; old == nil {
+				delete(out.Streams, t)
+			} else if st := out.Streams[t]; st != nil {
+				st.ReadWholeAt = old.ReadWholeAt
+			}
+		}
 		for t, byScope := range f.Restore {
 			st := out.Streams[t]
 			if st == nil {
