@@ -1,7 +1,6 @@
 package gitlabsim
 
 import (
-	"encoding/base64"
 	"net/http"
 	"slices"
 	"strconv"
@@ -189,26 +188,9 @@ func pageAudit(s *Sim, r *http.Request, q *params, items []item) *response {
 	if r.URL.Query().Get("order_by") != "id" || r.URL.Query().Get("sort") != "desc" {
 		return messageResponse(http.StatusMethodNotAllowed, "Keyset pagination is not yet available for this type of request")
 	}
-	_, per := pageParams(r.URL.Query())
-	start := 0
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		b, err := base64.RawURLEncoding.DecodeString(c)
-		id, perr := strconv.ParseInt(strings.TrimPrefix(string(b), "id:"), 10, 64)
-		if err != nil || perr != nil {
-			return messageResponse(http.StatusBadRequest, "400 Bad request - invalid cursor")
-		}
-		for start < len(items) && items[start].id >= id {
-			start++
-		}
-	}
-	end := min(start+per, len(items))
-	out := make([][]byte, 0, end-start)
-	for _, it := range items[start:end] {
-		out = append(out, it.render())
-	}
-	var next map[string]string
-	if end < len(items) {
-		next = map[string]string{"cursor": base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.FormatInt(items[end-1].id, 10)))}
-	}
-	return keysetList(r, out, per, next)
+	// Newest first: an event comes after the cursor's when its id is lower.
+	return pageByKey(r, items, func(it item) string { return strconv.FormatInt(it.id, 10) }, func(it item, cursor string) bool {
+		id, err := strconv.ParseInt(cursor, 10, 64)
+		return err == nil && it.id < id
+	})
 }
