@@ -463,17 +463,14 @@ func (s *Sim) resolveScope(e *endpoint, top int32, caps map[string]string) (scop
 			}
 		}
 		return scope{}, messageResponse(http.StatusNotFound, "404 Commit Not Found")
-	case scRegistry:
-		tab := st.tab("container_repositories")
-		for _, i := range tab.live(top) {
-			if tab.rows[i].id == num("repository_id") {
-				return scope{scRegistry, i}, nil
-			}
-		}
-		return scope{}, messageResponse(http.StatusNotFound, "404 Repository Not Found")
-	case scSchedule, scPackage, scSnippet, scAgent:
+	case scRegistry, scDeploy, scSchedule, scPackage, scSnippet, scAgent:
+		// A row of a table of the project, by its id.
 		table, what, key := "pipeline_schedules", "404 Pipeline Schedule Not Found", "pipeline_schedule_id"
 		switch e.scope {
+		case scRegistry:
+			table, what, key = "container_repositories", "404 Repository Not Found", "repository_id"
+		case scDeploy:
+			table, what, key = "deployments", "404 Deployment Not Found", "deployment_id"
 		case scPackage:
 			table, what, key = "packages", "404 Package Not Found", "package_id"
 		case scSnippet:
@@ -509,14 +506,6 @@ func (s *Sim) resolveScope(e *endpoint, top int32, caps map[string]string) (scop
 			}
 		}
 		return scope{}, messageResponse(http.StatusNotFound, "404 Note Not Found")
-	case scDeploy:
-		tab := st.tab("deployments")
-		for _, i := range tab.live(top) {
-			if tab.rows[i].id == num("deployment_id") {
-				return scope{scDeploy, i}, nil
-			}
-		}
-		return scope{}, messageResponse(http.StatusNotFound, "404 Deployment Not Found")
 	case scProjectMilestone, scGroupMilestone:
 		ms := st.projects[top].milestones
 		if e.scope == scGroupMilestone {
