@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 )
 
 // segment matches a path's variable segment: {root}, {id}, :iid...
@@ -29,7 +29,7 @@ func normalPath(p string) string { return segment.ReplaceAllString(p, "*") }
 func TestTablesMatchTheCatalog(t *testing.T) {
 	declared := map[string]gitlabsim.DeclaredTable{}
 	for _, d := range gitlabsim.DeclaredTables() {
-		_, inCatalog := gitlab.Lookup(d.Name)
+		_, inCatalog := catalog.Lookup(d.Name)
 		switch {
 		case d.Unlisted && inCatalog:
 			t.Errorf("the catalog has a table %s: list it in Expected (it is unlisted)", d.Name)
@@ -40,7 +40,7 @@ func TestTablesMatchTheCatalog(t *testing.T) {
 		}
 		declared[d.Name] = d
 	}
-	for _, r := range gitlab.Catalog {
+	for _, r := range catalog.Catalog {
 		d, ok := declared[r.Name]
 		if !ok {
 			t.Errorf("the simulator has no table %s", r.Name)
@@ -63,7 +63,7 @@ func TestTablesMatchTheCatalog(t *testing.T) {
 				if d.Within != s.Parent+"."+s.Within {
 					t.Errorf("%s: the catalog reads it in %s.%s, the simulator serves it within %q", r.Name, s.Parent, s.Within, d.Within)
 				}
-				if s.Modes&gitlab.TreeMode != 0 {
+				if s.Modes&catalog.TreeMode != 0 {
 					treeReads++
 				}
 				continue
@@ -78,7 +78,7 @@ func TestTablesMatchTheCatalog(t *testing.T) {
 				t.Errorf("%s: the simulator serves no %s", r.Name, s.Path)
 				continue
 			}
-			if s.Modes&gitlab.TreeMode == 0 {
+			if s.Modes&catalog.TreeMode == 0 {
 				continue
 			}
 			treeReads++

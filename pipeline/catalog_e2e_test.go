@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 )
 
 // The whole catalog against the simulator: every table exported with every
@@ -22,7 +22,7 @@ import (
 
 // everything asks for every table of the catalog, secrets included.
 func everything() []string {
-	return []string{"GITLAB_RESOURCES", strings.Join(gitlab.Tables(), ","), "GITLAB_EXPORT_SECRETS", "1"}
+	return []string{"GITLAB_RESOURCES", strings.Join(catalog.Tables(), ","), "GITLAB_EXPORT_SECRETS", "1"}
 }
 
 // catalogSim is the small instance with an administrator's token (custom
@@ -37,7 +37,7 @@ func catalogSim() gitlabsim.Options {
 // api as it is (true), or null / not at all (false), with secrets opted in:
 // Always, or a flag of the resource's Secret true or missing in the object,
 // redacts it.
-func mustWrite(res gitlab.Resource, api row) bool {
+func mustWrite(res catalog.Resource, api row) bool {
 	if res.Secret.Always {
 		return false
 	}
@@ -55,7 +55,7 @@ func mustWrite(res gitlab.Resource, api row) bool {
 // number of objects checked.
 func checkTable(t *testing.T, h *harness, table string, secretsOn bool) int {
 	t.Helper()
-	res, _ := gitlab.Lookup(table)
+	res, _ := catalog.Lookup(table)
 	want := h.expected(table)
 	got := storedByKey(t, h, table)
 	for k, api := range want {
@@ -92,7 +92,7 @@ func without(r row, f string) row {
 
 func TestCatalogMatchesTheSimulator(t *testing.T) {
 	simKeys := gitlabsim.TableKeys()
-	for _, r := range gitlab.Catalog {
+	for _, r := range catalog.Catalog {
 		k, ok := simKeys[r.Name]
 		if !ok {
 			t.Errorf("the simulator has no table %s", r.Name)
@@ -103,7 +103,7 @@ func TestCatalogMatchesTheSimulator(t *testing.T) {
 		}
 	}
 	for _, name := range gitlabsim.TableNames() {
-		if _, ok := gitlab.Lookup(name); !ok {
+		if _, ok := catalog.Lookup(name); !ok {
 			t.Errorf("the catalog has no table %s", name)
 		}
 	}
@@ -115,18 +115,18 @@ func TestCatalogExportsEveryTable(t *testing.T) {
 	h := newHarness(t, catalogSim())
 	h.mustRun(everything()...)
 	total := 0
-	for _, table := range gitlab.Tables() {
+	for _, table := range catalog.Tables() {
 		n := checkTable(t, h, table, true)
 		if n == 0 {
 			t.Errorf("%s: the simulator holds no objects; the test proves nothing", table)
 		}
 		total += n
 	}
-	t.Logf("%d tables, %d objects checked", len(gitlab.Tables()), total)
+	t.Logf("%d tables, %d objects checked", len(catalog.Tables()), total)
 	// Nothing but catalog tables was written.
 	dirs, _ := os.ReadDir(filepath.Join(h.dir, dataset))
 	for _, d := range dirs {
-		if _, ok := gitlab.Lookup(d.Name()); !ok && !strings.HasPrefix(d.Name(), "_") {
+		if _, ok := catalog.Lookup(d.Name()); !ok && !strings.HasPrefix(d.Name(), "_") {
 			t.Errorf("unknown table directory %s", d.Name())
 		}
 	}
@@ -139,7 +139,7 @@ func TestCatalogReadsEachURLOnce(t *testing.T) {
 	h.sim.ResetStats()
 	h.mustRun(everything()...)
 	st := h.sim.Stats()
-	if st.Requests < int64(len(gitlab.Tables())) {
+	if st.Requests < int64(len(catalog.Tables())) {
 		t.Fatalf("only %d requests", st.Requests)
 	}
 	for u, n := range h.sim.Repeated() {
@@ -237,7 +237,7 @@ func TestCatalogUnlicensedAndFeaturesOff(t *testing.T) {
 		t.Errorf("the refused epics stream is not counted unavailable: %v", res.Unavailable)
 	}
 	exp := h.sim.Expected()
-	for _, r := range gitlab.Catalog {
+	for _, r := range catalog.Catalog {
 		rows := h.table(r.Name)
 		if r.Tier != "Free" {
 			if len(rows) != 0 || len(exp[r.Name]) != 0 {
@@ -277,7 +277,7 @@ func TestCatalogIncrementalAfterMutate(t *testing.T) {
 	second := h.mustRun(append(everything(), everyRun...)...)
 	run2 := second.Checkpoint.RunID
 	changedTables := 0
-	for _, table := range gitlab.Tables() {
+	for _, table := range catalog.Tables() {
 		keys := m.ChangedKeys[table]
 		if len(keys) == 0 {
 			continue
@@ -287,7 +287,7 @@ func TestCatalogIncrementalAfterMutate(t *testing.T) {
 		for _, r := range h.runRows(table, run2) {
 			got[key(table, r)] = true
 		}
-		res, _ := gitlab.Lookup(table)
+		res, _ := catalog.Lookup(table)
 		want := h.expected(table)
 		for _, k := range keys {
 			if !got[k] && !(res.Secret != nil && redactedUnchanged(t, h, table, res, want[k], k)) {
@@ -305,19 +305,19 @@ func TestCatalogIncrementalAfterMutate(t *testing.T) {
 	if changedTables < 40 {
 		t.Errorf("the mutation changed only %d tables", changedTables)
 	}
-	for _, table := range gitlab.Tables() {
+	for _, table := range catalog.Tables() {
 		checkTable(t, h, table, true)
 	}
 }
 
 // incremental reports whether a resource is read for a time window (itself,
 // or as the child of one that is).
-func incremental(r gitlab.Resource) bool {
+func incremental(r catalog.Resource) bool {
 	for _, s := range r.Sources {
 		if s.Filter.Incremental() {
 			return true
 		}
-		if p, ok := gitlab.Lookup(s.Parent); ok && s.Parent != "" && incremental(p) {
+		if p, ok := catalog.Lookup(s.Parent); ok && s.Parent != "" && incremental(p) {
 			return true
 		}
 	}
@@ -346,14 +346,14 @@ func TestCatalogSecrets(t *testing.T) {
 	if files := markerIn(h.dir); len(files) != 0 {
 		t.Errorf("a secret was written without GITLAB_EXPORT_SECRETS: %v", files)
 	}
-	for _, r := range gitlab.Catalog {
+	for _, r := range catalog.Catalog {
 		n := len(h.table(r.Name))
 		switch r.Include {
-		case gitlab.WithSecrets:
+		case catalog.WithSecrets:
 			if n != 0 {
 				t.Errorf("%s exported without GITLAB_EXPORT_SECRETS: %d rows", r.Name, n)
 			}
-		case gitlab.OnRequest:
+		case catalog.OnRequest:
 			if n != 0 {
 				t.Errorf("%s exported without GITLAB_RESOURCES naming it: %d rows", r.Name, n)
 			}
@@ -434,7 +434,7 @@ func TestCatalogProjectAndGroupRoots(t *testing.T) {
 				t.Errorf("%s requested %d times", u, n)
 			}
 			checked := 0
-			for _, table := range gitlab.Tables() {
+			for _, table := range catalog.Tables() {
 				got := map[string]bool{}
 				for _, r := range h.table(table) {
 					got[key(table, r)] = true
@@ -491,7 +491,7 @@ func TestCommitStatsOnRequest(t *testing.T) {
 // redactedUnchanged reports whether an object of a table with secrets
 // changed only in its secret field, which is never written: the stored row
 // is the object without it.
-func redactedUnchanged(t *testing.T, h *harness, table string, res gitlab.Resource, api row, k string) bool {
+func redactedUnchanged(t *testing.T, h *harness, table string, res catalog.Resource, api row, k string) bool {
 	stored, ok := storedByKey(t, h, table)[k]
 	return ok && api != nil && !mustWrite(res, api) && sameObject(without(api, res.Secret.Field), without(stored, res.Secret.Field)) == ""
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
@@ -47,7 +47,7 @@ func ResetStreams(ctx context.Context, c Config, r StreamReset) (old, next *stor
 	if !r.To.IsZero() && r.To.After(time.Now().Add(time.Minute)) {
 		return nil, nil, &ConfigError{Problems: []string{fmt.Sprintf("--to %s is in the future: give a past time, or none for the whole history", r.To.Format(time.RFC3339))}}
 	}
-	if r.Table != "" && !gitlab.IsTable(r.Table) {
+	if r.Table != "" && !catalog.IsTable(r.Table) {
 		return nil, nil, &ConfigError{Problems: []string{fmt.Sprintf("--table %q is not a table: use a name from the README's resource table, e.g. issues", r.Table)}}
 	}
 	if r.Project != "" && r.Group != "" {
@@ -113,7 +113,7 @@ func ResetCheckpoint(ctx context.Context, c Config, to time.Time) (*store.Checkp
 		return old, r.ForgetCheckpoint(ctx, c.CheckpointJobID)
 	}
 	// Without a (readable) checkpoint: every table of the catalog from to.
-	base, _ := state.Upgrade(state.State{}, to, gitlab.Tables())
+	base, _ := state.Upgrade(state.State{}, to, catalog.Tables())
 	root := ""
 	if old != nil {
 		base, root = old.State, old.Root
@@ -138,7 +138,7 @@ func jobState(cp *store.Checkpoint) (state.State, error) {
 		return state.New(), nil
 	}
 	var tables []string
-	for _, t := range gitlab.Tables() {
+	for _, t := range catalog.Tables() {
 		if slices.Contains(version0Tables, t) {
 			tables = append(tables, t)
 		}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/selection"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -49,7 +49,7 @@ type Config struct {
 	MaxAttempts     int
 	Concurrency     int
 	MaxPerMinute    int      // 0 = automatic
-	Tables          []string // the tables to export (gitlab.Select)
+	Tables          []string // the tables to export (selection.Select)
 	Reconcile       Reconcile
 	// The store (DATASTORE) and its settings: the common dataset name
 	// (with the _v4 suffix) and the values of the store's options that
@@ -260,7 +260,7 @@ func newConfig(s Settings, gitlabNeeded bool) (Config, error) {
 	}
 
 	// Resources.
-	if tables, err := gitlab.Select(commaList(s.Get("GITLAB_RESOURCES")), commaList(s.Get("GITLAB_EXCLUDE_RESOURCES")), truthy(s.Get("GITLAB_EXPORT_SECRETS"))); err != nil {
+	if tables, err := selection.Select(commaList(s.Get("GITLAB_RESOURCES")), commaList(s.Get("GITLAB_EXCLUDE_RESOURCES")), truthy(s.Get("GITLAB_EXPORT_SECRETS"))); err != nil {
 		bad("%s", err.Error())
 	} else {
 		c.Tables = tables

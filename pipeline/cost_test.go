@@ -5,7 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/selection"
 )
 
 // What an incremental run costs: an unchanged tree only the listings that
@@ -33,7 +34,7 @@ func tableOfPath(path, query string) string {
 	segs := strings.Split(path, "/")
 	have := strings.Split(query, "&")
 	first := ""
-	for _, r := range gitlab.Catalog {
+	for _, r := range catalog.Catalog {
 		for _, s := range r.Sources {
 			pat := strings.Split(s.Path, "/")
 			if len(pat) != len(segs) {
@@ -77,8 +78,8 @@ func TestAnUnchangedTreeCostsOnlyTheSignalChecks(t *testing.T) {
 	h.sim.ResetStats()
 	res := h.mustRun()
 	got := listingsOf(h)
-	selected, _ := gitlab.Select(nil, nil, false)
-	snapshot, activity := gitlab.Snapshots(gitlab.TreeMode, gitlab.Fetched(gitlab.TreeMode, selected))
+	selected, _ := selection.Select(nil, nil, false)
+	snapshot, activity := selection.Snapshots(catalog.TreeMode, selection.Fetched(catalog.TreeMode, selected))
 	for _, table := range append(snapshot, activity...) {
 		if got[table] != 0 {
 			t.Errorf("%s: listed %d times in a run an hour into the snapshot period with nothing changed", table, got[table])
@@ -104,7 +105,7 @@ func TestAnUnchangedTreeCostsOnlyTheSignalChecks(t *testing.T) {
 		// the snippets' discussions) has no listing of its own: its
 		// parent's is read.
 		read := table
-		for r, ok := gitlab.Lookup(read); ok && len(r.Sources) > 0 && r.Sources[0].Within != ""; r, ok = gitlab.Lookup(read) {
+		for r, ok := catalog.Lookup(read); ok && len(r.Sources) > 0 && r.Sources[0].Within != ""; r, ok = catalog.Lookup(read) {
 			read = r.Sources[0].Parent
 		}
 		if got[read] == 0 && len(h.expected(table)) > 0 {
@@ -124,8 +125,8 @@ func TestSnapshotTablesWithinThePeriodWrittenOnce(t *testing.T) {
 	h.mustRun() // within the period
 	h.sim.Advance(24 * time.Hour)
 	res := h.mustRun() // the period is over: read whole
-	selected, _ := gitlab.Select(nil, nil, false)
-	snapshot, activity := gitlab.Snapshots(gitlab.TreeMode, gitlab.Fetched(gitlab.TreeMode, selected))
+	selected, _ := selection.Select(nil, nil, false)
+	snapshot, activity := selection.Snapshots(catalog.TreeMode, selection.Fetched(catalog.TreeMode, selected))
 	checked := 0
 	for _, table := range append(snapshot, activity...) {
 		if !contains(selected, table) {

@@ -5,8 +5,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
 )
 
 // TestReadmeIsGenerated keeps the README's configuration and resource tables
@@ -20,7 +18,7 @@ func TestReadmeIsGenerated(t *testing.T) {
 	readme := string(b)
 	var cfg, cat bytes.Buffer
 	WriteOptionsTable(&cfg)
-	gitlab.WriteCatalogTable(&cat)
+	WriteResourceTable(&cat)
 	updated := replaceBetween(t, readme, "config", cfg.String())
 	updated = replaceBetween(t, updated, "catalog", cat.String())
 	if updated == readme {

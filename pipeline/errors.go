@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/plan"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
@@ -81,8 +81,8 @@ const (
 // ExitCode maps an error of Run to the command's exit code.
 func ExitCode(err error) int {
 	var ce *ConfigError
-	var ae *gitlab.AuthError
-	var nf *gitlab.NotFoundError
+	var ae *plan.AuthError
+	var nf *plan.NotFoundError
 	var pe *PartialError
 	switch {
 	case err == nil:

@@ -18,7 +18,7 @@ import (
 
 	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
 	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/plan"
 )
 
 // history ends an hour before the first run, beyond the 10-minute overlap.
@@ -432,7 +432,7 @@ func TestCredentials(t *testing.T) {
 	h := newHarness(t, simOptions())
 	// GITLAB_TOKEN wins over GITLAB_OAUTH: a wrong token fails even with a valid OAuth token.
 	_, err := h.run("GITLAB_TOKEN", "wrong", "GITLAB_OAUTH", h.sim.Token())
-	var ae *gitlab.AuthError
+	var ae *plan.AuthError
 	if !errors.As(err, &ae) || ae.TokenEnv != "GITLAB_TOKEN" || pipeline.ExitCode(err) != pipeline.ExitAuth {
 		t.Fatalf("wrong GITLAB_TOKEN: %v", err)
 	}
@@ -449,7 +449,7 @@ func TestCredentials(t *testing.T) {
 	}
 	// An unknown group is a clear error.
 	_, err = h.run("GITLAB_GROUP", "no/such/group")
-	var nf *gitlab.NotFoundError
+	var nf *plan.NotFoundError
 	if !errors.As(err, &nf) || pipeline.ExitCode(err) != pipeline.ExitNotFound || !strings.Contains(err.Error(), "GITLAB_GROUP") {
 		t.Errorf("unknown group: %v", err)
 	}
@@ -664,7 +664,7 @@ func TestASelectionWithoutGroupsStaysIncremental(t *testing.T) {
 }
 
 // Two exports in one process share nothing: each run has its own client,
-// governor and counters (gitlab.ClientFor by the run's session), so that
+// governor and counters (api.ClientFor by the run's session), so that
 // what each reports is its own, as on workers in other processes.
 func TestTwoExportsInOneProcess(t *testing.T) {
 	small := newHarness(t, simOptions())

@@ -17,7 +17,7 @@ import (
 
 	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
 	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -176,7 +176,7 @@ func (h *harness) checkpoint() *store.Checkpoint {
 // key identifies a record by its catalog key (a.b = field b of object
 // field a).
 func key(table string, r row) string {
-	res, _ := gitlab.Lookup(table)
+	res, _ := catalog.Lookup(table)
 	parts := make([]string, len(res.Key))
 	for i, k := range res.Key {
 		parts[i] = fmt.Sprint(field(r, k))

@@ -10,15 +10,18 @@ import (
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/api"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/plan"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/selection"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
 // Job is everything the graph needs, decided before it is built.
 type Job struct {
-	Conn   gitlab.Conn
-	Root   gitlab.Root
-	Window gitlab.Window
+	Conn   api.Conn
+	Root   plan.Root
+	Window plan.Window
 	Store  store.Spec
 	Run    store.Run
 	// Next is what the run's Commit turns the job's state into (with what
@@ -27,13 +30,13 @@ type Job struct {
 	DataDate string   // RFC 3339 UTC, the load time of every record of the run
 	Only     []string // tables to export; empty = all
 	// Reconciled: the tables whose deletions this run detects, with their
-	// scope fields (gitlab.Reconciled and gitlab.ReconciledPerParent); nil
+	// scope fields (selection.Reconciled and selection.ReconciledPerParent); nil
 	// when the run does not reconcile. PerParent: those judged per parent.
 	Reconciled map[string][]string
 	PerParent  map[string]bool
-	// Roots: the items planned from the root (gitlab.PlanSized); nil:
-	// gitlab.Plan's.
-	Roots []gitlab.Item
+	// Roots: the items planned from the root (plan.PlanSized); nil:
+	// plan.Plan's.
+	Roots []plan.Item
 }
 
 // Build adds the export to the pipeline:
@@ -50,14 +53,14 @@ func Build(s beam.Scope, job Job) error {
 	s = s.Scope("gitlab-data-export")
 	roots := job.Roots
 	if roots == nil {
-		roots = gitlab.Plan(job.Root, job.Window, gitlab.Fetched(job.Root.Mode, job.Only), job.Reconciled)
+		roots = plan.Plan(job.Root, job.Window, selection.Fetched(job.Root.Mode, job.Only), job.Reconciled)
 	}
 	if len(roots) == 0 {
 		return fmt.Errorf("nothing to export for a %v root", job.Root.Mode)
 	}
 	items := beam.CreateList(s, roots)
 	var parts, seen []beam.PCollection
-	depth := gitlab.Depth(job.Root.Mode)
+	depth := selection.Depth(job.Root.Mode)
 	for level := 0; level < depth; level++ {
 		ls := s.Scope(fmt.Sprintf("level%d", level))
 		items = gitlab.Distinct(ls, items)
@@ -67,7 +70,7 @@ func Build(s beam.Scope, job Job) error {
 		seen = append(seen, keys)
 		items = next
 	}
-	planned := gitlab.PlanLedger(roots)
+	planned := plan.PlanLedger(roots)
 	if len(job.Reconciled) > 0 {
 		rs := s.Scope("reconcile")
 		rows := transforms.Reconcile(rs, job.Store, job.Run, job.DataDate, job.Reconciled, job.PerParent, beam.Flatten(rs, seen...))

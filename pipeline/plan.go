@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/api"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/plan"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -21,7 +23,7 @@ type RunPlan struct {
 	Overlap    time.Duration
 	Groups     int64 // in the tree (the root included), -1 when unknown
 	Projects   int64 // -1 when unknown
-	Tables     []gitlab.Estimate
+	Tables     []plan.Estimate
 	// MinRequests is the least number of requests the run would make (the
 	// pages of listings whose size GitLab announced, one per other
 	// listing); LimitPerMinute the pace it would keep (0: unknown until
@@ -47,13 +49,13 @@ func Plan(ctx context.Context, c Config) (*RunPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer gitlab.Release(job.Conn)
-	client, err := gitlab.ClientFor(job.Conn)
+	defer api.Release(job.Conn)
+	client, err := api.ClientFor(job.Conn)
 	if err != nil {
 		return nil, err
 	}
 	items := job.Roots
-	est, err := gitlab.EstimateRun(ctx, client, job.Root, items, job.Only)
+	est, err := plan.EstimateRun(ctx, client, job.Root, items, job.Only)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +71,7 @@ func Plan(ctx context.Context, c Config) (*RunPlan, error) {
 			}
 		}
 	}
-	if job.Root.Mode != gitlab.ProjectMode {
+	if job.Root.Mode != catalog.ProjectMode {
 		var seen func(kind, id string) bool
 		if cp != nil && job.Window.State.Scopes != nil {
 			seen = func(kind, id string) bool { return job.Window.State.Seen(kind + ":" + id) }
@@ -79,14 +81,14 @@ func Plan(ctx context.Context, c Config) (*RunPlan, error) {
 		}
 		p.Groups, p.Projects = int64(len(p.TreeGroups))+1, int64(len(p.TreeProjects))
 	}
-	p.LimitPerMinute = client.Counters().LimitPerMinute()
+	p.LimitPerMinute = client.Live().LimitPerMinute()
 	if p.LimitPerMinute == 0 && c.MaxPerMinute > 0 {
 		p.LimitPerMinute = float64(c.MaxPerMinute)
 	}
 	if p.LimitPerMinute > 0 {
 		p.MinDuration = time.Duration(float64(p.MinRequests) / p.LimitPerMinute * float64(time.Minute))
 	}
-	p.ProbeRequests = client.Counters().Requests.Load()
+	p.ProbeRequests = client.Live().Requests.Load()
 	return p, nil
 }
 
@@ -94,10 +96,10 @@ func Plan(ctx context.Context, c Config) (*RunPlan, error) {
 // tree export) and of the projects the export covers, and of those, the
 // ones seen (nil: the job's state knows no scopes) does not know: new to
 // the job ("group acme/new", "project acme/new/api").
-func walkTree(ctx context.Context, c *gitlab.Client, root gitlab.Root, seen func(kind, id string) bool) (groups, projects, fresh []string, err error) {
+func walkTree(ctx context.Context, c *api.Client, root plan.Root, seen func(kind, id string) bool) (groups, projects, fresh []string, err error) {
 	id := strconv.FormatInt(root.ID, 10)
-	names := func(kind, field string, out *[]string) func(gitlab.Page) error {
-		return func(p gitlab.Page) error {
+	names := func(kind, field string, out *[]string) func(api.Page) error {
+		return func(p api.Page) error {
 			for _, raw := range p.Items {
 				var o struct {
 					ID   json.Number `json:"id"`
@@ -123,7 +125,7 @@ func walkTree(ctx context.Context, c *gitlab.Client, root gitlab.Root, seen func
 		}
 	}
 	q := url.Values{"simple": {"true"}, "with_shared": {"false"}, "order_by": {"id"}, "sort": {"asc"}}
-	if root.Mode == gitlab.TreeMode {
+	if root.Mode == catalog.TreeMode {
 		if err := c.List(ctx, "groups/"+id+"/descendant_groups", url.Values{"order_by": {"id"}}, names("group", "full_path", &groups)); err != nil {
 			return nil, nil, nil, fmt.Errorf("listing the subgroups of %s: %w", root.FullPath, err)
 		}

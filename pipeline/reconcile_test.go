@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/selection"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -22,7 +23,7 @@ func tombstones(h *harness) map[string][]row {
 	out := map[string][]row{}
 	for _, r := range h.table(store.DeletionsTable) {
 		table, _ := r["table"].(string)
-		res, ok := gitlab.Lookup(table)
+		res, ok := catalog.Lookup(table)
 		if !ok {
 			h.t.Fatalf("deletions row for unknown table %q: %v", table, r)
 		}
@@ -69,8 +70,8 @@ func TestReconcileTombstonesExactlyTheDeleted(t *testing.T) {
 	for u, n := range h.sim.Repeated() {
 		t.Errorf("a reconciling run requested %s %d times", u, n)
 	}
-	reconciled := gitlab.Reconciled(gitlab.TreeMode, gitlab.Tables())
-	for table, scope := range gitlab.ReconciledPerParent(gitlab.TreeMode, gitlab.Tables()) {
+	reconciled := selection.Reconciled(catalog.TreeMode, catalog.Tables())
+	for table, scope := range selection.ReconciledPerParent(catalog.TreeMode, catalog.Tables()) {
 		reconciled[table] = scope
 	}
 	want := map[string]bool{}

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 )
 
 // Refusal is one table that GitLab refused (403, 404) in some listings of a
@@ -17,7 +17,7 @@ type Refusal struct {
 	Listings int64 // listings refused: one per group, project (or parent record) it was asked in
 	// Expected: nothing the user has to act on (a licence tier, a feature
 	// turned off, a permission an ordinary token lacks: see
-	// gitlab.Resource.RefusalExpected); otherwise a table the token should
+	// catalog.Resource.RefusalExpected); otherwise a table the token should
 	// be able to read.
 	Expected bool
 }
@@ -33,7 +33,7 @@ func Refusals(unavailable map[string]int64) []Refusal {
 		if n == 0 {
 			continue
 		}
-		r, ok := gitlab.Lookup(table)
+		r, ok := catalog.Lookup(table)
 		out = append(out, Refusal{Table: table, Status: status, Listings: n, Expected: ok && r.RefusalExpected(status)})
 	}
 	sort.Slice(out, func(i, j int) bool {

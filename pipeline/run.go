@@ -10,14 +10,17 @@ import (
 	"log/slog"
 	"net"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/api"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/plan"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/selection"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/metrics"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
@@ -41,9 +44,9 @@ type Result struct {
 	// DryRun: --runner=dataflow --dry_run built the Dataflow job and printed
 	// it without submitting it; nothing was exported.
 	DryRun bool
-	// Tables: what was read of each table (on Prism, this process's live
-	// counters; on Dataflow, the workers' Beam counters).
-	Tables []gitlab.TableSnapshot
+	// Tables: what was read of each table (the runner's metrics: see
+	// metrics.Read).
+	Tables []metrics.TableSnapshot
 	// LimitPerMinute is the pace the governor kept (0: none was known).
 	LimitPerMinute float64
 }
@@ -68,25 +71,25 @@ func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoin
 	conn := connOf(c, newSession())
 	job, cp, err := prepareConn(ctx, c, recover, conn)
 	if err != nil {
-		gitlab.Release(conn)
+		api.Release(conn)
 	}
 	return job, cp, err
 }
 
 // connOf is how the run of session reaches GitLab.
-func connOf(c Config, session string) gitlab.Conn {
-	return gitlab.Conn{BaseURL: c.GitLabURL, AuthKind: c.Auth.Kind, TokenEnv: c.Auth.TokenEnv, TokenSecret: c.Auth.Secret, SecretEndpoint: c.Auth.SecretEndpoint, UserAgent: "gitlab-data-export/" + Version, MaxAttempts: c.MaxAttempts,
+func connOf(c Config, session string) api.Conn {
+	return api.Conn{BaseURL: c.GitLabURL, AuthKind: c.Auth.Kind, TokenEnv: c.Auth.TokenEnv, TokenSecret: c.Auth.Secret, SecretEndpoint: c.Auth.SecretEndpoint, UserAgent: "gitlab-data-export/" + Version, MaxAttempts: c.MaxAttempts,
 		Concurrency: c.Concurrency, MaxPerMinute: c.MaxPerMinute, Workers: runnerWorkers(), Session: session}
 }
 
-// newSession draws a run's session id (gitlab.Conn.Session).
+// newSession draws a run's session id (api.Conn.Session).
 func newSession() string {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	return hex.EncodeToString(rnd[:])
 }
 
-func prepareConn(ctx context.Context, c Config, recover bool, conn gitlab.Conn) (Job, *store.Checkpoint, error) {
+func prepareConn(ctx context.Context, c Config, recover bool, conn api.Conn) (Job, *store.Checkpoint, error) {
 	localStart := time.Now().UTC()
 	if isDataflow() {
 		var problems []string
@@ -118,11 +121,11 @@ func prepareConn(ctx context.Context, c Config, recover bool, conn gitlab.Conn) 
 		return Job{}, nil, err
 	}
 
-	client, err := gitlab.ClientFor(conn)
+	client, err := api.ClientFor(conn)
 	if err != nil {
 		return Job{}, nil, err
 	}
-	root, serverNow, err := gitlab.ResolveRoot(ctx, client, conn, c.Group, c.Project, c.Recursive)
+	root, serverNow, err := plan.ResolveRoot(ctx, client, conn, c.Group, c.Project, c.Recursive)
 	if err != nil {
 		var dns *net.DNSError
 		if errors.As(err, &dns) && dns.IsNotFound {
@@ -139,7 +142,7 @@ func prepareConn(ctx context.Context, c Config, recover bool, conn gitlab.Conn) 
 	if err != nil {
 		return Job{}, nil, err
 	}
-	w := gitlab.Window{Now: serverNow, Overlap: c.Overlap, State: old, Sweeps: map[string]state.Slice{}}
+	w := plan.Window{Now: serverNow, Overlap: c.Overlap, State: old, Sweeps: map[string]state.Slice{}}
 	switch {
 	case c.Backfill.None:
 		w.Bound = serverNow
@@ -150,11 +153,11 @@ func prepareConn(ctx context.Context, c Config, recover bool, conn gitlab.Conn) 
 	if cp != nil {
 		previous = cp.StartedAt.Format(time.RFC3339)
 	}
-	fetched := gitlab.Fetched(root.Mode, c.Tables)
+	fetched := selection.Fetched(root.Mode, c.Tables)
 	reconcile := c.Reconcile.Due(cp, serverNow)
 	w.Due = snapshotsDue(root.Mode, fetched, old, serverNow, c.SnapshotPeriod, reconcile)
 	w.RefreshWhole = refreshWholeDue(root.Mode, fetched, old, serverNow, c.RefreshPeriod)
-	read, whole := gitlab.ReadIn(root.Mode, fetched)
+	read, whole := selection.ReadIn(root.Mode, fetched)
 	read, whole = withoutResting(read, w.Due, true), withoutResting(whole, w.Due, false)
 	for t, due := range w.RefreshWhole {
 		if due && !slices.Contains(whole, t) {
@@ -169,20 +172,20 @@ func prepareConn(ctx context.Context, c Config, recover bool, conn gitlab.Conn) 
 	rootKind, rootID := state.ParseScope(root.Scope())
 	next := state.Run{Start: serverNow, Read: read, Whole: whole, Sweeps: map[string]*state.Sweep{},
 		Root:           state.Scope{Kind: rootKind, ID: rootID, Path: root.FullPath},
-		ListedProjects: fetched == nil || fetched["projects"], ListedGroups: root.Mode == gitlab.ProjectMode || fetched == nil || fetched["groups"]}
+		ListedProjects: fetched == nil || fetched["projects"], ListedGroups: root.Mode == catalog.ProjectMode || fetched == nil || fetched["groups"]}
 	// The refresh of children without a change signal (GITLAB_REFRESH_PERIOD).
-	for _, t := range gitlab.Swept(root.Mode, fetched) {
+	for _, t := range selection.Swept(root.Mode, fetched) {
 		prev := old.Sweeps[t]
 		if _, ok := old.Cursor(t, root.Scope()); !ok {
 			prev = nil // the run reads the table's whole history: every parent's children
 		}
-		slice, sw := state.Advance(prev, serverNow, gitlab.CreatedAt(root.Raw), c.RefreshPeriod)
+		slice, sw := state.Advance(prev, serverNow, plan.CreatedAt(root.Raw), c.RefreshPeriod)
 		w.Sweeps[t], next.Sweeps[t] = slice, &sw
 	}
 	var rnd [4]byte
 	_, _ = rand.Read(rnd[:])
 	kind := "group"
-	if root.Mode == gitlab.ProjectMode {
+	if root.Mode == catalog.ProjectMode {
 		kind = "project"
 	}
 	runID := serverNow.Format("20060102T150405Z") + "-" + hex.EncodeToString(rnd[:])
@@ -208,8 +211,8 @@ func prepareConn(ctx context.Context, c Config, recover bool, conn gitlab.Conn) 
 		if _, ok := st.(store.KeyLister); !ok {
 			return Job{}, nil, fmt.Errorf("GITLAB_RECONCILE: the %s store cannot list what it holds, so it cannot reconcile deletions: unset GITLAB_RECONCILE", spec.Kind)
 		}
-		job.Reconciled, job.PerParent = gitlab.Reconciled(root.Mode, c.Tables), map[string]bool{}
-		for t, scope := range gitlab.ReconciledPerParent(root.Mode, c.Tables) {
+		job.Reconciled, job.PerParent = selection.Reconciled(root.Mode, c.Tables), map[string]bool{}
+		for t, scope := range selection.ReconciledPerParent(root.Mode, c.Tables) {
 			job.Reconciled[t], job.PerParent[t] = scope, true
 		}
 		job.Run.ReconciledAt = job.Run.StartedAt
@@ -218,7 +221,7 @@ func prepareConn(ctx context.Context, c Config, recover bool, conn gitlab.Conn) 
 	}
 	// The root's items, their long windows cut by what GitLab says of
 	// their size.
-	if job.Roots, err = gitlab.PlanSized(ctx, client, root, w, fetched, job.Reconciled); err != nil {
+	if job.Roots, err = plan.PlanSized(ctx, client, root, w, fetched, job.Reconciled); err != nil {
 		return Job{}, nil, err
 	}
 	return job, cp, nil
@@ -235,13 +238,13 @@ func Run(ctx context.Context, c Config) (res *Result, err error) {
 
 // RunWatched is Run, calling watch (when not nil) with the run's counters in
 // this process once the run has prepared (the progress display reads them).
-func RunWatched(ctx context.Context, c Config, watch func(*gitlab.Counters)) (res *Result, err error) {
+func RunWatched(ctx context.Context, c Config, watch func(*metrics.Live)) (res *Result, err error) {
 	start := time.Now()
 	job, prev, err := Prepare(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	defer gitlab.Release(job.Conn)
+	defer api.Release(job.Conn)
 	since, histories := job.Since()
 	from := "the whole history"
 	if !since.IsZero() {
@@ -255,27 +258,29 @@ func RunWatched(ctx context.Context, c Config, watch func(*gitlab.Counters)) (re
 		return nil, err
 	}
 	res = &Result{Job: job, Previous: prev, Unavailable: map[string]int64{}}
-	// The run's counters in this process (on Prism, where the pipeline
-	// runs, the run's; on Dataflow, the launcher's requests only).
-	client, err := gitlab.ClientFor(job.Conn)
+	// The live view of the run's counters in this process (on Prism,
+	// where the pipeline runs, the run's; on Dataflow, the launcher's
+	// requests only).
+	client, err := api.ClientFor(job.Conn)
 	if err != nil {
 		return nil, err
 	}
-	counters := client.Counters()
+	live := client.Live()
 	if watch != nil {
-		watch(counters)
+		watch(live)
 	}
 	// Less what preparing the run took (resolving the root, sizing).
-	requests, throttled, retries := counters.Requests.Load(), counters.Throttled.Load(), counters.Retries.Load()
+	before := live.Figures(metrics.Figures{})
 	pr, err := beamx.RunWithMetrics(ctx, p)
 	if ctx.Err() == nil {
 		// The run's stages are over: close the stores they opened in
 		// this process (a cancelled run's last bundles may still write).
 		defer func() { _ = store.Release(job.Run.RunID) }()
 	}
-	res.Requests, res.Throttled, res.Retries = counters.Requests.Load()-requests, counters.Throttled.Load()-throttled, counters.Retries.Load()-retries
-	res.Elapsed, res.LimitPerMinute = time.Since(start), counters.LimitPerMinute()
-	res.Tables = counters.Snapshot()
+	// What the run counted: the live view's until the runner's metrics
+	// say (a failed or cancelled run's runner returns none).
+	res.count(live.Figures(before))
+	res.Elapsed, res.LimitPerMinute = time.Since(start), live.LimitPerMinute()
 	// What the run did is what the store holds: read it even when the run
 	// was cancelled meanwhile.
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
@@ -328,42 +333,18 @@ func RunWatched(ctx context.Context, c Config, watch func(*gitlab.Counters)) (re
 		}
 	}()
 	if pr != nil {
-		workers := map[string]*gitlab.TableSnapshot{} // Dataflow: the workers' counters
-		table := func(name string) *gitlab.TableSnapshot {
-			if workers[name] == nil {
-				workers[name] = &gitlab.TableSnapshot{Table: name}
-			}
-			return workers[name]
-		}
-		for _, c := range pr.Metrics().AllMetrics().Counters() {
-			switch c.Key.Namespace {
-			case "requests":
-				table(c.Key.Name).Requests += c.Result()
-			case "pages":
-				table(c.Key.Name).Pages += c.Result()
-			case "records":
-				table(c.Key.Name).Records += c.Result()
-			}
-			switch {
-			case c.Key.Namespace == gitlab.UnavailableNamespace:
-				res.Unavailable[c.Key.Name] += c.Result()
-			case c.Key.Namespace == transforms.ReconcileNamespace && c.Key.Name == "deleted":
-				res.Deleted += c.Result()
-			case c.Key.Namespace == transforms.ReconcileNamespace && c.Key.Name == "reappeared":
-				res.Reappeared += c.Result()
-			case c.Key.Namespace == transforms.ReconcileNamespace && c.Key.Name == "tables_skipped":
-				res.ReconcileSkipped += c.Result()
-			}
-		}
-		if isDataflow() {
-			res.Tables = res.Tables[:0]
-			for _, t := range workers {
-				res.Tables = append(res.Tables, *t)
-			}
-			sort.Slice(res.Tables, func(i, j int) bool { return res.Tables[i].Table < res.Tables[j].Table })
-		}
+		// The runner's metrics, by the counters' names: the same on
+		// Prism and on Dataflow (where only these come back).
+		res.count(metrics.Read(pr.Metrics()))
 	}
 	return res, nil
+}
+
+// count sets what the run counted.
+func (res *Result) count(f metrics.Figures) {
+	res.Requests, res.Throttled, res.Retries, res.Tables = f.Requests, f.Throttled, f.Retries, f.Tables
+	res.Unavailable = f.Unavailable
+	res.Deleted, res.Reappeared, res.ReconcileSkipped = f.Tombstones, f.Reappeared, f.TablesSkipped
 }
 
 // readCheckpoint reads the job's checkpoint from the store as the

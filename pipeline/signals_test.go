@@ -15,7 +15,7 @@ import (
 
 	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
 	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
@@ -30,7 +30,7 @@ import (
 func checkAll(t *testing.T, h *harness, secretsOn bool) {
 	t.Helper()
 	total := 0
-	for _, table := range gitlab.Tables() {
+	for _, table := range catalog.Tables() {
 		total += checkTable(t, h, table, secretsOn)
 	}
 	if total == 0 {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
@@ -152,7 +152,7 @@ func NewSummary(res *Result, err error, started time.Time) Summary {
 		return t
 	}
 	for _, name := range res.Job.Only {
-		if gitlab.IsTable(name) { // not a variant such as commit_stats
+		if catalog.IsTable(name) { // not a variant such as commit_stats
 			get(name)
 		}
 	}

@@ -3,7 +3,7 @@ package pipeline
 import (
 	"strings"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -28,7 +28,7 @@ func storeTables() []store.Table {
 		common[c.Name] = true
 	}
 	var out []store.Table
-	for _, r := range gitlab.Catalog {
+	for _, r := range catalog.Catalog {
 		var cols []store.Column
 		seen := map[string]bool{}
 		add := func(f string) {

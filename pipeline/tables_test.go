@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -20,10 +20,10 @@ func TestStoreSpecDescribesEveryTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(spec.Tables) != len(gitlab.Catalog) {
-		t.Fatalf("%d tables described, the catalog has %d", len(spec.Tables), len(gitlab.Catalog))
+	if len(spec.Tables) != len(catalog.Catalog) {
+		t.Fatalf("%d tables described, the catalog has %d", len(spec.Tables), len(catalog.Catalog))
 	}
-	for _, r := range gitlab.Catalog {
+	for _, r := range catalog.Catalog {
 		tb, ok := spec.Table(r.Name)
 		if !ok || !slices.Equal(tb.Key, r.Key) || !slices.Equal(tb.Columns[:len(commonColumns)], commonColumns) {
 			t.Errorf("%s: described as %+v", r.Name, tb)

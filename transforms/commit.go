@@ -11,7 +11,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/record"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
@@ -32,7 +32,7 @@ func init() {
 // item spawned), by count and by digest. A run whose side input lacks anything (a runner tearing down a
 // failed job runs the step with what it has: Prism does) fails here, and
 // the previous checkpoint stays in place.
-func Commit(s beam.Scope, spec store.Spec, run store.Run, roots gitlab.Ledger, old state.State, next state.Run, staged beam.PCollection) {
+func Commit(s beam.Scope, spec store.Spec, run store.Run, roots record.Ledger, old state.State, next state.Run, staged beam.PCollection) {
 	s = s.Scope("transforms.Commit")
 	beam.ParDo0(s, &commitFn{Store: spec, Run: run, Roots: roots, Old: old, Next: next}, beam.Impulse(s), beam.SideInput{Input: staged})
 }
@@ -40,7 +40,7 @@ func Commit(s beam.Scope, spec store.Spec, run store.Run, roots gitlab.Ledger, o
 type commitFn struct {
 	Store store.Spec
 	Run   store.Run
-	Roots gitlab.Ledger
+	Roots record.Ledger
 	Old   state.State
 	Next  state.Run
 }
@@ -59,7 +59,7 @@ func (e *IncompleteError) Error() string {
 
 func (f *commitFn) ProcessElement(ctx context.Context, _ []byte, staged func(*Staged) bool) error {
 	var parts []store.Part
-	var items gitlab.Ledger
+	var items record.Ledger
 	expected := f.Roots
 	next := f.Next
 	var pairs []state.Pair

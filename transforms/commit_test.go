@@ -5,7 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/plan"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/record"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
@@ -32,16 +33,16 @@ func init() {
 }
 
 func TestCommitChecksTheLedger(t *testing.T) {
-	item := func(path string) gitlab.Item { return gitlab.Item{Resource: "r", Path: path} }
-	ledger := func(items ...gitlab.Item) gitlab.Ledger {
-		var l gitlab.Ledger
+	item := func(path string) plan.Item { return plan.Item{Resource: "r", Path: path} }
+	ledger := func(items ...plan.Item) record.Ledger {
+		var l record.Ledger
 		for _, it := range items {
 			l.Add(it.Digest())
 		}
 		return l
 	}
-	roots := []gitlab.Item{item("root/a"), item("root/b")}
-	fn := &commitFn{Store: store.Spec{Kind: "fake-commit-test"}, Run: store.Run{JobID: "j", RunID: "r"}, Roots: gitlab.PlanLedger(roots)}
+	roots := []plan.Item{item("root/a"), item("root/b")}
+	fn := &commitFn{Store: store.Spec{Kind: "fake-commit-test"}, Run: store.Run{JobID: "j", RunID: "r"}, Roots: plan.PlanLedger(roots)}
 	part := func(table string) store.Part { return store.Part{Table: table, Ref: table + "-1", Records: 1} }
 	a1, a2, a3, a3x := item("a/1"), item("a/2"), item("a/3"), item("a/3/x")
 	// root/a spawned a/1, a/2, a/3; a/3 spawned a/3/x.
@@ -81,9 +82,9 @@ func TestCommitChecksTheLedger(t *testing.T) {
 }
 
 func TestItemDigestsDiffer(t *testing.T) {
-	base := gitlab.Item{Resource: "issues", Path: "projects/1/issues", Query: "updated_after=x"}
+	base := plan.Item{Resource: "issues", Path: "projects/1/issues", Query: "updated_after=x"}
 	seen := map[uint64]string{base.Digest(): "base"}
-	for name, it := range map[string]gitlab.Item{
+	for name, it := range map[string]plan.Item{
 		"resource": {Resource: "issue", Path: base.Path, Query: base.Query},
 		"path":     {Resource: base.Resource, Path: "projects/2/issues", Query: base.Query},
 		"query":    {Resource: base.Resource, Path: base.Path, Query: "updated_after=y"},
@@ -95,7 +96,7 @@ func TestItemDigestsDiffer(t *testing.T) {
 		}
 		seen[it.Digest()] = name
 	}
-	if base.Digest() != (gitlab.Item{Resource: "issues", Path: "projects/1/issues", Query: "updated_after=x"}).Digest() {
+	if base.Digest() != (plan.Item{Resource: "issues", Path: "projects/1/issues", Query: "updated_after=x"}).Digest() {
 		t.Error("the digest is not deterministic")
 	}
 }

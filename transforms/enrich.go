@@ -10,19 +10,19 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/record"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
 func init() {
-	register.DoFn2x1[gitlab.Record, func(Row), error](&enrichFn{})
+	register.DoFn2x1[record.Record, func(Row), error](&enrichFn{})
 	register.Emitter1[Row]()
 	beam.RegisterType(typeOf[Row]())
 }
 
 // Row is a record ready for a store: the API object, compacted, with the
 // parent keys it lacked and data_date added; nothing else is changed. A Row
-// with Done set is a work item's end marker (see gitlab.Record), passed on
+// with Done set is a work item's end marker (see record.Record), passed on
 // to Write.
 type Row struct {
 	Table string
@@ -30,7 +30,7 @@ type Row struct {
 
 	Done    bool
 	Item    uint64
-	Spawned gitlab.Ledger
+	Spawned record.Ledger
 	Delta   []byte // with Done: the item's state.Delta (JSON), or nil
 	// Key, Sum: the record's digests, for the job's record digests.
 	Key, Sum uint64
@@ -38,7 +38,7 @@ type Row struct {
 
 // Enrich adds data_date (the run's load time, RFC 3339 UTC, one value per
 // run) and the parent keys each object lacks (project_id, group_id, ...) to
-// every record: PCollection<gitlab.Record> -> PCollection<Row>.
+// every record: PCollection<record.Record> -> PCollection<Row>.
 func Enrich(s beam.Scope, dataDate string, records beam.PCollection) beam.PCollection {
 	s = s.Scope("transforms.Enrich")
 	return beam.ParDo(s, &enrichFn{DataDate: dataDate}, records)
@@ -48,7 +48,7 @@ type enrichFn struct {
 	DataDate string
 }
 
-func (f *enrichFn) ProcessElement(r gitlab.Record, emit func(Row)) error {
+func (f *enrichFn) ProcessElement(r record.Record, emit func(Row)) error {
 	if r.Done {
 		emit(Row{Done: true, Item: r.Item, Spawned: r.Spawned, Delta: r.Delta})
 		return nil

@@ -10,7 +10,9 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/plan"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/record"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -18,10 +20,10 @@ func init() {
 	register.DoFn3x1[context.Context, string, func(string, storedKey), error](&storedKeysFn{})
 	register.Emitter2[string, storedKey]()
 	register.Function1x2(seenByTable)
-	register.Emitter2[string, gitlab.Seen]()
-	register.DoFn5x1[context.Context, string, func(*storedKey) bool, func(*gitlab.Seen) bool, func(Row), error](&diffFn{})
+	register.Emitter2[string, record.Seen]()
+	register.DoFn5x1[context.Context, string, func(*storedKey) bool, func(*record.Seen) bool, func(Row), error](&diffFn{})
 	register.Iter1[storedKey]()
-	register.Iter1[gitlab.Seen]()
+	register.Iter1[record.Seen]()
 	beam.RegisterType(typeOf[storedKey]())
 }
 
@@ -36,9 +38,9 @@ var (
 )
 
 // Reconcile detects deletions: for each reconciled table (with its scope
-// fields, see gitlab.Reconciled) it compares the keys that the job's
+// fields, see selection.Reconciled) it compares the keys that the job's
 // committed runs stored with the keys this run listed (seen,
-// PCollection<gitlab.Seen> from every level's Fetch), and returns the rows
+// PCollection<record.Seen> from every level's Fetch), and returns the rows
 // to append to store.DeletionsTable (PCollection<Row>): a tombstone for
 // each stored object that is no longer listed, a reappearance for each
 // object with a tombstone that is listed again, and after each table a Done
@@ -56,8 +58,8 @@ func Reconcile(s beam.Scope, spec store.Spec, run store.Run, dataDate string, ta
 }
 
 // ReconcileLedger is the ledger of Reconcile's work: one item per table.
-func ReconcileLedger(tables map[string][]string) gitlab.Ledger {
-	var l gitlab.Ledger
+func ReconcileLedger(tables map[string][]string) record.Ledger {
+	var l record.Ledger
 	for t := range tables {
 		l.Add(reconcileItem(t))
 	}
@@ -65,7 +67,7 @@ func ReconcileLedger(tables map[string][]string) gitlab.Ledger {
 }
 
 func reconcileItem(table string) uint64 {
-	return gitlab.Item{Resource: store.DeletionsTable, Path: table}.Digest()
+	return plan.Item{Resource: store.DeletionsTable, Path: table}.Digest()
 }
 
 // storedKey is a store.StoredKey, or (Marker) the element that every table
@@ -77,7 +79,7 @@ type storedKey struct {
 	Marker   bool
 }
 
-func seenByTable(x gitlab.Seen) (string, gitlab.Seen) { return x.Table, x }
+func seenByTable(x record.Seen) (string, record.Seen) { return x.Table, x }
 
 // storedKeysFn lists what the job stored of a table.
 type storedKeysFn struct {
@@ -96,7 +98,7 @@ func (f *storedKeysFn) ProcessElement(ctx context.Context, table string, emit fu
 		return fmt.Errorf("reconciling deletions: the %s store cannot list the keys it holds", f.Store.Kind)
 	}
 	emit(table, storedKey{Marker: true})
-	r, ok := gitlab.Lookup(table)
+	r, ok := catalog.Lookup(table)
 	if !ok {
 		return fmt.Errorf("reconciling deletions: unknown table %q", table)
 	}
@@ -133,15 +135,15 @@ type diffFn struct {
 	now func() time.Time // tests
 }
 
-func (f *diffFn) ProcessElement(ctx context.Context, table string, stored func(*storedKey) bool, seen func(*gitlab.Seen) bool, emit func(Row)) error {
-	r, ok := gitlab.Lookup(table)
+func (f *diffFn) ProcessElement(ctx context.Context, table string, stored func(*storedKey) bool, seen func(*record.Seen) bool, emit func(Row)) error {
+	r, ok := catalog.Lookup(table)
 	if !ok {
 		return fmt.Errorf("reconciling deletions: unknown table %q", table)
 	}
 	listed := map[string]bool{}
 	refused := map[string]bool{} // scopes; "" = the whole table
 	judged := map[string]bool{}  // per-parent tables: the parents read whole
-	var x gitlab.Seen
+	var x record.Seen
 	for seen(&x) {
 		switch {
 		case x.Judged:

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/record"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
 
@@ -22,7 +22,7 @@ func iterOf[T any](xs []T) func(*T) bool {
 	}
 }
 
-func diff(t *testing.T, table string, stored []storedKey, seen []gitlab.Seen) (rows []deletionRow, done int) {
+func diff(t *testing.T, table string, stored []storedKey, seen []record.Seen) (rows []deletionRow, done int) {
 	t.Helper()
 	f := &diffFn{Run: store.Run{JobID: "job"}, DataDate: "2026-02-01T00:00:00Z", PerParent: map[string]bool{"issue_notes": true},
 		now: func() time.Time { return time.Date(2026, 2, 1, 0, 0, 5, 0, time.UTC) }}
@@ -57,7 +57,7 @@ func TestDiffTombstonesReappearancesAndRefusedScopes(t *testing.T) {
 		{Values: []string{"4", "10"}, DataDate: "2026-01-01T00:00:00Z", Deleted: true}, // tombstoned and still gone: nothing
 		{Values: []string{"5", "10"}, DataDate: "2026-01-01T00:00:00Z", Deleted: true}, // tombstoned, listed again: reappeared
 	}
-	seen := []gitlab.Seen{{Table: "deployments", Key: "1"}, {Table: "deployments", Key: "5"}, {Table: "deployments", Key: "9"},
+	seen := []record.Seen{{Table: "deployments", Key: "1"}, {Table: "deployments", Key: "5"}, {Table: "deployments", Key: "9"},
 		{Table: "deployments", Unavailable: true, Scope: "20"}}
 	rows, done := diff(t, "deployments", stored, seen)
 	if done != 1 || len(rows) != 2 {
@@ -79,7 +79,7 @@ func TestDiffTombstonesReappearancesAndRefusedScopes(t *testing.T) {
 		}
 	}
 	// A refused listing of the whole table: nothing judged, still done.
-	rows, done = diff(t, "issues", []storedKey{{Values: []string{"1"}}}, []gitlab.Seen{{Table: "issues", Unavailable: true}})
+	rows, done = diff(t, "issues", []storedKey{{Values: []string{"1"}}}, []record.Seen{{Table: "issues", Unavailable: true}})
 	if len(rows) != 0 || done != 1 {
 		t.Errorf("refused table: %d rows, %d done", len(rows), done)
 	}
@@ -92,7 +92,7 @@ func TestDiffTombstonesReappearancesAndRefusedScopes(t *testing.T) {
 
 func TestReconcileLedgerCountsEachTable(t *testing.T) {
 	l := ReconcileLedger(map[string][]string{"issues": nil, "deployments": {"project_id"}})
-	var want gitlab.Ledger
+	var want record.Ledger
 	want.Add(reconcileItem("issues"))
 	want.Add(reconcileItem("deployments"))
 	if l != want {
@@ -109,7 +109,7 @@ func TestDiffJudgesChildrenPerParentReadWhole(t *testing.T) {
 		{Values: []string{"3", "200"}, DataDate: "2026-01-01T00:00:00Z"}, // issue 200 not re-read: not judged
 		{Values: []string{"4"}, DataDate: "2026-01-01T00:00:00Z"},        // no parent key: not judged
 	}
-	seen := []gitlab.Seen{{Table: "issue_notes", Key: "1"}, {Table: "issue_notes", Judged: true, Scope: "100"}}
+	seen := []record.Seen{{Table: "issue_notes", Key: "1"}, {Table: "issue_notes", Judged: true, Scope: "100"}}
 	rows, done := diff(t, "issue_notes", stored, seen)
 	if done != 1 || len(rows) != 1 || rows[0].ID != "2" || !rows[0].Deleted {
 		t.Fatalf("rows %+v", rows)

@@ -7,7 +7,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/record"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
@@ -28,8 +28,8 @@ var rowsCounter = beam.NewCounter("store", "rows_staged")
 // level. Commit checks the ledgers before it commits anything.
 type Staged struct {
 	Parts   []store.Part
-	Items   gitlab.Ledger
-	Spawned gitlab.Ledger
+	Items   record.Ledger
+	Spawned record.Ledger
 	// Deltas are the state.Delta (JSON) of the bundle's items that learnt
 	// something for the job's next state.
 	Deltas [][]byte

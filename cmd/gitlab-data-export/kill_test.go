@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 )
 
 // TestKilledAtRandomPointsLosesNothing kills the command (SIGKILL: no
@@ -78,7 +78,7 @@ func TestKilledAtRandomPointsLosesNothing(t *testing.T) {
 	ds := filepath.Join(dir, "gitlab_data_export_v4")
 	want := sim.Expected()
 	for _, table := range tables {
-		res, _ := gitlab.Lookup(table)
+		res, _ := catalog.Lookup(table)
 		stored := map[string][]map[string]any{} // by key
 		seen := map[string]bool{}               // run + key + updated_at
 		files, _ := filepath.Glob(filepath.Join(ds, table, "*.ndjson"))

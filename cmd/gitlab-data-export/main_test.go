@@ -15,7 +15,7 @@ import (
 
 	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
 	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/metrics"
 )
 
 // The command is tested as a user runs it: the test binary re-runs itself
@@ -297,14 +297,14 @@ func readSummary(t *testing.T, path string) pipeline.Summary {
 // The bars show a line per table being read, with its total and a gauge
 // where GitLab announced one, and the run's figures.
 func TestBarsShowTablesAndTotals(t *testing.T) {
-	c := &gitlab.Counters{}
-	issues := c.Live("issues")
+	c := &metrics.Live{}
+	issues := c.Table("issues")
 	issues.Listings.Add(1)
 	issues.Total.Add(200)
 	issues.Known.Add(1)
 	issues.Records.Add(50)
 	issues.Pages.Add(1)
-	notes := c.Live("issue_notes")
+	notes := c.Table("issue_notes")
 	notes.Listings.Add(3)
 	notes.Records.Add(7)
 	c.Requests.Add(4)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/pipeline"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
@@ -245,7 +245,7 @@ func scopeName(st state.State, scope string) string { return st.ScopeName(scope)
 func printPlan(out io.Writer, p *pipeline.RunPlan) {
 	fmt.Fprintf(out, "Plan of job %q (nothing was written)\n", p.Job.Run.JobID)
 	fmt.Fprintf(out, "  root:        %s", p.Job.Run.Root)
-	if p.Job.Root.Mode != gitlab.ProjectMode && (p.Groups >= 0 || p.Projects >= 0) {
+	if p.Job.Root.Mode != catalog.ProjectMode && (p.Groups >= 0 || p.Projects >= 0) {
 		fmt.Fprintf(out, ": %s group(s), %s project(s)", known(p.Groups), known(p.Projects))
 	}
 	fmt.Fprintln(out)

@@ -15,11 +15,11 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/metrics"
 )
 
 // The progress display reads the live counters of this process
-// (gitlab.Counters): on Prism the pipeline runs here. It has two forms:
+// (metrics.Live): on Prism the pipeline runs here. It has two forms:
 // bars, redrawn in place on a terminal, and lines, a timestamped log line at
 // a steady interval for CI logs (no control characters).
 
@@ -28,7 +28,7 @@ type display interface {
 	// log is where log lines go while it runs.
 	log() io.Writer
 	// watch gives it the counters of the run (pipeline.RunWatched).
-	watch(*gitlab.Counters)
+	watch(*metrics.Live)
 	stop()
 }
 
@@ -56,13 +56,13 @@ func startProgress(mode string, interval time.Duration) display {
 
 type off struct{}
 
-func (off) log() io.Writer         { return os.Stderr }
-func (off) watch(*gitlab.Counters) {}
-func (off) stop()                  {}
+func (off) log() io.Writer      { return os.Stderr }
+func (off) watch(*metrics.Live) {}
+func (off) stop()               {}
 
 // rates follows the request rate over the last minute or so.
 type rates struct {
-	counters   atomic.Pointer[gitlab.Counters] // the run's, once it has prepared
+	counters   atomic.Pointer[metrics.Live] // the run's, once it has prepared
 	start      time.Time
 	lastAt     time.Time
 	last       int64
@@ -77,11 +77,11 @@ func newRates() *rates {
 }
 
 // c are the run's counters (zero until it has prepared).
-func (r *rates) c() *gitlab.Counters {
+func (r *rates) c() *metrics.Live {
 	if c := r.counters.Load(); c != nil {
 		return c
 	}
-	return &gitlab.Counters{}
+	return &metrics.Live{}
 }
 
 // update takes the request count now and returns the recent rate per minute.
@@ -101,7 +101,7 @@ func (r *rates) update(requests int64) float64 {
 }
 
 // eta estimates when a table whose listings announced their size is done.
-func (r *rates) eta(t gitlab.TableSnapshot) (time.Duration, bool) {
+func (r *rates) eta(t metrics.TableSnapshot) (time.Duration, bool) {
 	if _, ok := r.firstSeen[t.Table]; !ok {
 		r.firstSeen[t.Table], r.firstCount[t.Table] = time.Now(), t.Records
 	}
@@ -134,7 +134,7 @@ func headline(r *rates) string {
 }
 
 // tableLine is one table's progress.
-func tableLine(t gitlab.TableSnapshot, r *rates, width int) string {
+func tableLine(t metrics.TableSnapshot, r *rates, width int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-*s ", width, t.Table)
 	if t.TotalKnown() {
@@ -218,7 +218,7 @@ func progressAttrs(r *rates) []any {
 
 // reading names the tables being read, the busiest first, as one line.
 func reading(r *rates) string {
-	var active []gitlab.TableSnapshot
+	var active []metrics.TableSnapshot
 	for _, t := range r.c().Snapshot() {
 		r.eta(t) // starts the table's clock
 		if t.Active() {
@@ -247,9 +247,9 @@ func reading(r *rates) string {
 	return strings.Join(parts, ", ")
 }
 
-func (l *lines) log() io.Writer           { return os.Stderr }
-func (l *lines) watch(c *gitlab.Counters) { l.r.counters.Store(c) }
-func (l *lines) stop()                    { close(l.done); l.wg.Wait() }
+func (l *lines) log() io.Writer        { return os.Stderr }
+func (l *lines) watch(c *metrics.Live) { l.r.counters.Store(c) }
+func (l *lines) stop()                 { close(l.done); l.wg.Wait() }
 
 // bars redraws, in place, a line per table being read (the busiest
 // maxLiveTables) and a headline with the run's figures below them; a table
@@ -291,7 +291,7 @@ func startBars(out io.Writer, opts ...mpb.ContainerOption) *bars {
 		shown := map[string]bool{} // active since its last final line
 		for {
 			snap := r.c().Snapshot()
-			var active []gitlab.TableSnapshot
+			var active []metrics.TableSnapshot
 			for _, t := range snap {
 				width = max(width, len(t.Table))
 				r.eta(t)
@@ -348,8 +348,8 @@ func startBars(out io.Writer, opts ...mpb.ContainerOption) *bars {
 	return b
 }
 
-func (b *bars) log() io.Writer           { return b.p }
-func (b *bars) watch(c *gitlab.Counters) { b.r.counters.Store(c) }
+func (b *bars) log() io.Writer        { return b.p }
+func (b *bars) watch(c *metrics.Live) { b.r.counters.Store(c) }
 
 func (b *bars) stop() {
 	close(b.done)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/gitlabsim"
-	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 )
 
 // TestExpectedRefusalsAreSummarisedOnce: on a Free instance, with a feature
@@ -73,7 +73,7 @@ func TestExpectedRefusalsAreSummarisedOnce(t *testing.T) {
 				t.Errorf("the WARN summary names %v, want project_labels refused in the %d projects", other, projects)
 			}
 			for table := range expected {
-				if r, ok := gitlab.Lookup(table); !ok || !r.Optional {
+				if r, ok := catalog.Lookup(table); !ok || !r.Optional {
 					t.Errorf("%s is in the summary of expected refusals, but it is not an optional table", table)
 				}
 			}

@@ -9,6 +9,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/api"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/plan"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
@@ -60,9 +63,6 @@ type listing struct {
 	// bound, boundField: see upperBound.
 	bound      time.Time
 	boundField string
-	// within: records of Source.Within children handled since the last
-	// count, per table.
-	within map[string]int64
 }
 
 // first reports whether the listing has not emitted the object with that
@@ -84,14 +84,14 @@ func (l *listing) atBound(fields map[string]json.RawMessage) bool {
 	if l.boundField == "" {
 		return false
 	}
-	t, ok := parseTimeField(fields[l.boundField])
+	t, ok := plan.ParseTimeField(fields[l.boundField])
 	return ok && !t.Before(l.bound)
 }
 
 // has reports whether the listing held a record of that id.
 func (l *listing) has(id json.RawMessage) bool { return l.ids[string(id)] }
 
-func (l *listing) add(res Resource, fields map[string]json.RawMessage) {
+func (l *listing) add(res catalog.Resource, fields map[string]json.RawMessage) {
 	if res.Open != nil {
 		if l.ids == nil {
 			l.ids = map[string]bool{}
@@ -116,7 +116,7 @@ func (l *listing) add(res Resource, fields map[string]json.RawMessage) {
 
 // spawnPerListing spawns the PerListing children of a listing that has
 // ended: one item each, carrying what the listing held.
-func (f *fetchFn) spawnPerListing(res Resource, it Item, l *listing, spawn func(Item)) error {
+func (f *fetchFn) spawnPerListing(res catalog.Resource, it plan.Item, l *listing, spawn func(plan.Item)) error {
 	if it.KeysOnly || it.Refresh {
 		return nil
 	}
@@ -130,7 +130,7 @@ func (f *fetchFn) spawnPerListing(res Resource, it Item, l *listing, spawn func(
 				return fmt.Errorf("%s of %s: the parent keys are not a JSON object", c.Resource, it.Path)
 			}
 		}
-		child, err := childItem(c, parent, it, false, "", "")
+		child, err := plan.ChildItem(c, parent, it, false, "", "")
 		if err != nil {
 			return fmt.Errorf("GET %s: %w", it.Path, err)
 		}
@@ -158,7 +158,7 @@ type commitRanges struct {
 
 // commitListings plans the listings of a project's commits item (q: its
 // query, the source's plus the variants').
-func (f *fetchFn) commitListings(it Item, q url.Values) (*commitRanges, error) {
+func (f *fetchFn) commitListings(it plan.Item, q url.Values) (*commitRanges, error) {
 	var parent struct {
 		ProjectID json.Number `json:"project_id"`
 	}
@@ -187,12 +187,12 @@ func (f *fetchFn) commitListings(it Item, q url.Values) (*commitRanges, error) {
 		// The whole history of every ref.
 		all := r.with("all", "true")
 		if !f.Window.Bound.IsZero() {
-			all.Set("since", formatTime(f.Window.Bound))
+			all.Set("since", plan.FormatTime(f.Window.Bound))
 		}
 		r.listings = append(r.listings, all)
 	case !known:
 		all := r.with("all", "true")
-		all.Set("since", formatTime(f.Window.After(commitsTable, scope)))
+		all.Set("since", plan.FormatTime(f.Window.After(commitsTable, scope)))
 		r.listings = append(r.listings, all)
 	default:
 		for _, b := range refs {
@@ -248,7 +248,7 @@ func (r *commitRanges) seenBefore(raw json.RawMessage) bool {
 // longer in the repository: newer Gitalys answer NotFound for an unknown
 // revision (an error status), older ones an empty list (see fallback).
 func (r *commitRanges) lost(err error, q url.Values) bool {
-	var ae *APIError
+	var ae *api.APIError
 	return errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusBadRequest || ae.Status == http.StatusInternalServerError) &&
 		rangeHead(q.Get("ref_name")) != ""
 }

@@ -8,17 +8,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/api"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/plan"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
 // commitsItem is the commits item a branches listing of project 7 spawns.
-func commitsItem(t *testing.T, refs ...branchRef) Item {
+func commitsItem(t *testing.T, refs ...branchRef) plan.Item {
 	t.Helper()
 	b, _ := json.Marshal(refs)
-	return Item{Resource: commitsTable, Path: "projects/7/repository/commits", Query: "all=true&with_stats=true", Parent: []byte(`{"project_id":7}`), Refs: b}
+	return plan.Item{Resource: commitsTable, Path: "projects/7/repository/commits", Query: "all=true&with_stats=true", Parent: []byte(`{"project_id":7}`), Refs: b}
 }
 
-func listingsOf(t *testing.T, f *fetchFn, it Item) []string {
+func listingsOf(t *testing.T, f *fetchFn, it plan.Item) []string {
 	t.Helper()
 	q, _ := url.ParseQuery(it.Query)
 	r, err := f.commitListings(it, q)
@@ -39,7 +42,7 @@ func TestCommitsAreReadFromWhatTheBranchesMoved(t *testing.T) {
 	st.Scopes.Projects = map[string]string{"7": "acme/web"}
 	st.Streams[commitsTable] = &state.Stream{Cursor: cursor}
 	st.Branches = map[string]map[string]string{"7": {"main": "m1", "feature": "f1", "gone": "g1", "still": "s1"}}
-	f := &fetchFn{Window: Window{State: st, Overlap: 10 * time.Minute}}
+	f := &fetchFn{Window: plan.Window{State: st, Overlap: 10 * time.Minute}}
 
 	got := listingsOf(t, f, commitsItem(t,
 		branchRef{Name: "main", SHA: "m2", Default: true}, // pushed
@@ -92,7 +95,7 @@ func TestCommitRangesWriteEachCommitOnce(t *testing.T) {
 }
 
 func TestBranchesListingCollectsHeads(t *testing.T) {
-	res, _ := Lookup(branchesTable)
+	res, _ := catalog.Lookup(branchesTable)
 	l := &listing{}
 	for _, raw := range []string{`{"name":"main","default":true,"commit":{"id":"abc","title":"x"}}`, `{"name":"wip","commit":{"id":"def"}}`, `{"name":"empty","commit":null}`} {
 		var fields map[string]json.RawMessage
@@ -117,7 +120,7 @@ func TestAnEmptyRangeIsReadFromFurtherBack(t *testing.T) {
 	if _, ok := r.fallback(url.Values{"ref_name": {"m2"}}); ok {
 		t.Error("a whole branch has no fallback")
 	}
-	if !r.lost(&APIError{Status: 404}, url.Values{"ref_name": {"a..b"}}) || r.lost(&APIError{Status: 404}, url.Values{"all": {"true"}}) {
+	if !r.lost(&api.APIError{Status: 404}, url.Values{"ref_name": {"a..b"}}) || r.lost(&api.APIError{Status: 404}, url.Values{"all": {"true"}}) {
 		t.Error("lost")
 	}
 }

@@ -7,14 +7,16 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/plan"
 )
 
 func init() {
-	register.DoFn2x1[Item, func(string, Item), error](&keyItemFn{})
-	register.Emitter2[string, Item]()
-	register.DoFn3x0[string, func(*Item) bool, func(Item)](&firstItemFn{})
-	register.Iter1[Item]()
-	register.Emitter1[Item]()
+	register.DoFn2x1[plan.Item, func(string, plan.Item), error](&keyItemFn{})
+	register.Emitter2[string, plan.Item]()
+	register.DoFn3x0[string, func(*plan.Item) bool, func(plan.Item)](&firstItemFn{})
+	register.Iter1[plan.Item]()
+	register.Emitter1[plan.Item]()
 }
 
 // Distinct passes each distinct work item once to be read, and its equal
@@ -35,7 +37,7 @@ func Distinct(s beam.Scope, items beam.PCollection) beam.PCollection {
 // keyItemFn keys an item by the digest of its whole encoding.
 type keyItemFn struct{}
 
-func (*keyItemFn) ProcessElement(it Item, emit func(string, Item)) error {
+func (*keyItemFn) ProcessElement(it plan.Item, emit func(string, plan.Item)) error {
 	b, err := json.Marshal(it)
 	if err != nil {
 		return fmt.Errorf("encoding a work item of %s: %w", it.Resource, err)
@@ -49,8 +51,8 @@ func (*keyItemFn) ProcessElement(it Item, emit func(string, Item)) error {
 // the others as duplicates.
 type firstItemFn struct{}
 
-func (*firstItemFn) ProcessElement(_ string, items func(*Item) bool, emit func(Item)) {
-	var it Item
+func (*firstItemFn) ProcessElement(_ string, items func(*plan.Item) bool, emit func(plan.Item)) {
+	var it plan.Item
 	for first := true; items(&it); first = false {
 		it.Duplicate = !first
 		emit(it)

@@ -7,6 +7,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/plan"
 )
 
 func init() {
@@ -17,13 +19,13 @@ func init() {
 
 func TestMain(m *testing.M) { ptest.Main(m) }
 
-func readPath(it Item, emit func(string)) {
+func readPath(it plan.Item, emit func(string)) {
 	if !it.Duplicate {
 		emit(it.Path)
 	}
 }
 
-func duplicatePath(it Item, emit func(string)) {
+func duplicatePath(it plan.Item, emit func(string)) {
 	if it.Duplicate {
 		emit(it.Path)
 	}
@@ -32,11 +34,11 @@ func duplicatePath(it Item, emit func(string)) {
 // Equal items (the commit_merge_requests listing a commit of two merge
 // requests spawns twice) are read once; the others pass as they are.
 func TestDistinctReadsEqualItemsOnce(t *testing.T) {
-	commit := Item{Resource: "commit_merge_requests", Path: "projects/1/repository/commits/abc/merge_requests", Parent: []byte(`{"commit_id":"abc","project_id":1}`), Child: true}
+	commit := plan.Item{Resource: "commit_merge_requests", Path: "projects/1/repository/commits/abc/merge_requests", Parent: []byte(`{"commit_id":"abc","project_id":1}`), Child: true}
 	other := commit
 	other.Path = "projects/1/repository/commits/def/merge_requests"
 	p, s := beam.NewPipelineWithRoot()
-	out := Distinct(s, beam.CreateList(s, []Item{commit, other, commit}))
+	out := Distinct(s, beam.CreateList(s, []plan.Item{commit, other, commit}))
 	read := beam.ParDo(s, readPath, out)
 	dups := beam.ParDo(s, duplicatePath, out)
 	passert.Equals(s, read, commit.Path, other.Path)

@@ -1,12 +1,16 @@
 package gitlab
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/plan"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/record"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
@@ -20,20 +24,20 @@ var (
 func treeJob(t *testing.T) *fetchFn {
 	t.Helper()
 	st := state.New()
-	for _, table := range Tables() {
+	for _, table := range catalog.Tables() {
 		st.Streams[table] = &state.Stream{Cursor: cursorTime}
 	}
 	st.Scopes.Groups = map[string]string{"5": "acme"}
 	st.Scopes.Projects = map[string]string{"10": "acme/old"}
-	f := &fetchFn{Mode: TreeMode, RootScope: state.GroupScope("5"), Window: Window{Now: runStart, Overlap: 10 * time.Minute, State: st}}
+	f := &fetchFn{Mode: catalog.TreeMode, RootScope: state.GroupScope("5"), Window: plan.Window{Now: runStart, Overlap: 10 * time.Minute, State: st}}
 	f.prepare()
 	return f
 }
 
 // expanding passes on the items a fetch spawns as the next level reads
 // them: a record's child listings (Item.Children) each apart.
-func expanding(t *testing.T, f *fetchFn, spawn func(Item)) func(Item) {
-	return func(c Item) {
+func expanding(t *testing.T, f *fetchFn, spawn func(plan.Item)) func(plan.Item) {
+	return func(c plan.Item) {
 		if !c.Children {
 			spawn(c)
 			return
@@ -50,19 +54,19 @@ func expanding(t *testing.T, f *fetchFn, spawn func(Item)) func(Item) {
 
 // spawned handles one record of a listing item and returns the items it
 // spawned, by resource.
-func spawned(t *testing.T, f *fetchFn, res string, it Item, raw string) map[string][]Item {
+func spawned(t *testing.T, f *fetchFn, res string, it plan.Item, raw string) map[string][]plan.Item {
 	t.Helper()
-	r, _ := Lookup(res)
-	out := map[string][]Item{}
+	r, _ := catalog.Lookup(res)
+	out := map[string][]plan.Item{}
 	var d state.Delta
-	err := f.handle(r, it, json.RawMessage(raw), it.Path, func(Record) {}, expanding(t, f, func(c Item) { out[c.Resource] = append(out[c.Resource], c) }), func(Seen) {}, &d, &listing{})
+	err := f.handle(context.Background(), r, it, json.RawMessage(raw), it.Path, func(record.Record) {}, expanding(t, f, func(c plan.Item) { out[c.Resource] = append(out[c.Resource], c) }), func(record.Seen) {}, &d, &listing{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
 }
 
-func query(t *testing.T, it Item) url.Values {
+func query(t *testing.T, it plan.Item) url.Values {
 	t.Helper()
 	q, err := url.ParseQuery(it.Query)
 	if err != nil {
@@ -73,7 +77,7 @@ func query(t *testing.T, it Item) url.Values {
 
 func TestANewProjectReadsItsHistoryAndAKnownOneItsWindow(t *testing.T) {
 	f := treeJob(t)
-	projects := Item{Resource: "projects", Path: "groups/5/projects", Scope: state.GroupScope("5")}
+	projects := plan.Item{Resource: "projects", Path: "groups/5/projects", Scope: state.GroupScope("5")}
 	treeAfter := "2026-05-01T11:50:00Z"
 
 	known := spawned(t, f, "projects", projects, `{"id":10,"path_with_namespace":"acme/old","created_at":"2020-01-01T00:00:00Z"}`)
@@ -109,7 +113,7 @@ func TestANewProjectReadsItsHistoryAndAKnownOneItsWindow(t *testing.T) {
 	}
 
 	// A new subgroup reads its epics' and iterations' history.
-	groups := Item{Resource: "groups", Path: "groups/5/descendant_groups", Scope: state.GroupScope("5")}
+	groups := plan.Item{Resource: "groups", Path: "groups/5/descendant_groups", Scope: state.GroupScope("5")}
 	g := spawned(t, f, "groups", groups, `{"id":6,"full_path":"acme/new"}`)
 	if len(g["epics"]) != 1 || g["epics"][0].Path != "groups/6/epics" || len(g["group_iterations"]) != 1 {
 		t.Errorf("a new group: %v", g)
@@ -122,7 +126,7 @@ func TestANewProjectReadsItsHistoryAndAKnownOneItsWindow(t *testing.T) {
 func TestAResetStreamReadsItsHistoryAlone(t *testing.T) {
 	f := treeJob(t)
 	f.Window.State.Streams["issues"].Scopes = map[string]time.Time{state.ProjectScope("10"): {}}
-	got := spawned(t, f, "projects", Item{Resource: "projects", Path: "groups/5/projects"}, `{"id":10}`)
+	got := spawned(t, f, "projects", plan.Item{Resource: "projects", Path: "groups/5/projects"}, `{"id":10}`)
 	if len(got["issues"]) != 1 || len(got["merge_requests"]) != 0 {
 		t.Errorf("a reset of project 10's issues: issues %v, merge requests %v", got["issues"], got["merge_requests"])
 	}
@@ -133,8 +137,8 @@ func TestPlanStartsEachStreamAtItsCursorAndSweeps(t *testing.T) {
 	w := f.Window
 	w.State.Streams["epics"] = &state.Stream{} // newly selected: its whole history
 	w.Sweeps = map[string]state.Slice{"issues": {From: cursorTime.Add(-48 * time.Hour), To: cursorTime.Add(-24 * time.Hour)}, "merge_requests": {None: true}}
-	items := Plan(Root{Mode: TreeMode, ID: 5}, w, nil, nil)
-	var issues, sweep *Item
+	items := plan.Plan(plan.Root{Mode: catalog.TreeMode, ID: 5}, w, nil, nil)
+	var issues, sweep *plan.Item
 	for i := range items {
 		it := &items[i]
 		switch {
@@ -162,13 +166,13 @@ func TestPlanStartsEachStreamAtItsCursorAndSweeps(t *testing.T) {
 
 func TestASweepWritesTheParentsOutsideTheWindowAndRereadsOnlyTheirSilentChildren(t *testing.T) {
 	f := treeJob(t)
-	sweep := Item{Resource: "issues", Path: "groups/5/issues", After: "2026-05-01T11:50:00Z", Refresh: true, Scope: state.GroupScope("5")}
-	r, _ := Lookup("issues")
-	var written []Record
+	sweep := plan.Item{Resource: "issues", Path: "groups/5/issues", After: "2026-05-01T11:50:00Z", Refresh: true, Scope: state.GroupScope("5")}
+	r, _ := catalog.Lookup("issues")
+	var written []record.Record
 	kids := map[string]int{}
 	handle := func(raw string) {
 		var d state.Delta
-		if err := f.handle(r, sweep, json.RawMessage(raw), "x", func(rec Record) { written = append(written, rec) }, expanding(t, f, func(c Item) { kids[c.Resource]++ }), func(Seen) {}, &d, &listing{}); err != nil {
+		if err := f.handle(context.Background(), r, sweep, json.RawMessage(raw), "x", func(rec record.Record) { written = append(written, rec) }, expanding(t, f, func(c plan.Item) { kids[c.Resource]++ }), func(record.Seen) {}, &d, &listing{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -197,15 +201,15 @@ func TestOpenPipelinesHaveTheirJobsReadEveryRun(t *testing.T) {
 		json.RawMessage(`{"id":100,"project_id":10,"sha":"abc","status":"running"}`),
 		json.RawMessage(`{"id":101,"project_id":10,"sha":"def","status":"running"}`),
 	}}}
-	res, _ := Lookup("pipelines")
-	it := Item{Resource: "pipelines", Path: "projects/10/pipelines", Parent: []byte(`{"project_id":10}`), Scope: scope}
+	res, _ := catalog.Lookup("pipelines")
+	it := plan.Item{Resource: "pipelines", Path: "projects/10/pipelines", Parent: []byte(`{"project_id":10}`), Scope: scope}
 	var d state.Delta
 	l := &listing{}
-	kids := map[string][]Item{}
-	spawn := expanding(t, f, func(c Item) { kids[c.Resource] = append(kids[c.Resource], c) })
+	kids := map[string][]plan.Item{}
+	spawn := expanding(t, f, func(c plan.Item) { kids[c.Resource] = append(kids[c.Resource], c) })
 	// Listed in the window: 101 (finished) and 102 (running, new).
 	for _, raw := range []string{`{"id":101,"project_id":10,"sha":"def","status":"success"}`, `{"id":102,"project_id":10,"sha":"ghi","status":"pending","ref":"main"}`} {
-		if err := f.handle(res, it, json.RawMessage(raw), "x", func(Record) {}, spawn, func(Seen) {}, &d, l); err != nil {
+		if err := f.handle(context.Background(), res, it, json.RawMessage(raw), "x", func(record.Record) {}, spawn, func(record.Seen) {}, &d, l); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -240,10 +244,10 @@ func TestOpenPipelinesHaveTheirJobsReadEveryRun(t *testing.T) {
 // state, is not spawned a second time by its parent.
 func TestAnObjectIsWrittenOncePerRun(t *testing.T) {
 	f := treeJob(t)
-	r, _ := Lookup("issues")
-	whole := newItem("issues", Source{Query: "scope=all", Filter: updatedFilter}, "groups/5/issues", "2026-03-01T00:00:00Z", "")
-	whole.Until = formatTime(runStart)
-	parts := slices(whole, r.Sources[0], time.Time{})
+	r, _ := catalog.Lookup("issues")
+	whole := plan.NewItem("issues", catalog.Source{Query: "scope=all", Filter: catalog.UpdatedFilter}, "groups/5/issues", "2026-03-01T00:00:00Z", "")
+	whole.Until = plan.FormatTime(runStart)
+	parts := plan.Slices(whole, r.Sources[0], time.Time{})
 	if len(parts) < 2 {
 		t.Fatalf("%d slices", len(parts))
 	}
@@ -252,15 +256,15 @@ func TestAnObjectIsWrittenOncePerRun(t *testing.T) {
 		t.Fatalf("slices [%s, %s] and [%s, …]", older.From, older.To, newer.From)
 	}
 	at := older.To
-	bound := func(it Item) *listing {
+	bound := func(it plan.Item) *listing {
 		l := &listing{}
 		l.bound, l.boundField = upperBound(it, query(t, it))
 		return l
 	}
-	var written []Record
-	handle := func(it Item, l *listing, raw string) {
+	var written []record.Record
+	handle := func(it plan.Item, l *listing, raw string) {
 		var d state.Delta
-		if err := f.handle(r, it, json.RawMessage(raw), "x", func(rec Record) { written = append(written, rec) }, func(Item) {}, func(Seen) {}, &d, l); err != nil {
+		if err := f.handle(context.Background(), r, it, json.RawMessage(raw), "x", func(rec record.Record) { written = append(written, rec) }, func(plan.Item) {}, func(record.Seen) {}, &d, l); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -282,21 +286,21 @@ func TestAnObjectIsWrittenOncePerRun(t *testing.T) {
 
 	// A child listing of the last run's failures (its notes), and the
 	// issue listed again: the notes are read once, by the retry.
-	notes := Item{Resource: "issue_notes", Path: "projects/10/issues/3/notes", Child: true}
+	notes := plan.Item{Resource: "issue_notes", Path: "projects/10/issues/3/notes", Child: true}
 	raw, _ := json.Marshal(notes)
 	f.Window.State.Retry = []json.RawMessage{raw}
 	f.prepare()
-	kids := spawned(t, f, "issues", Item{Resource: "issues", Path: "groups/5/issues", After: formatTime(cursorTime), Scope: state.GroupScope("5")},
+	kids := spawned(t, f, "issues", plan.Item{Resource: "issues", Path: "groups/5/issues", After: plan.FormatTime(cursorTime), Scope: state.GroupScope("5")},
 		`{"id":3,"iid":3,"project_id":10,"updated_at":"2026-05-01T12:30:00Z"}`)
 	if len(kids["issue_notes"]) != 0 || len(kids["issue_award_emoji"]) != 1 {
 		t.Errorf("children spawned: %v (the notes are read by the retry)", kids)
 	}
-	if items := Plan(Root{Mode: TreeMode, ID: 5}, f.Window, nil, nil); !hasItem(items, "issue_notes", "projects/10/issues/3/notes") {
+	if items := plan.Plan(plan.Root{Mode: catalog.TreeMode, ID: 5}, f.Window, nil, nil); !hasItem(items, "issue_notes", "projects/10/issues/3/notes") {
 		t.Error("the retry is not planned")
 	}
 }
 
-func hasItem(items []Item, res, path string) bool {
+func hasItem(items []plan.Item, res, path string) bool {
 	for _, it := range items {
 		if it.Resource == res && it.Path == path {
 			return true
@@ -309,21 +313,21 @@ func hasItem(items []Item, res, path string) bool {
 // that level's Fetch expands into exactly the listings the record spawns.
 func TestARecordsChildListingsAreOneItem(t *testing.T) {
 	f := treeJob(t)
-	r, _ := Lookup("issues")
-	it := Item{Resource: "issues", Path: "groups/5/issues", After: formatTime(cursorTime), Until: formatTime(runStart), Scope: state.GroupScope("5")}
+	r, _ := catalog.Lookup("issues")
+	it := plan.Item{Resource: "issues", Path: "groups/5/issues", After: plan.FormatTime(cursorTime), Until: plan.FormatTime(runStart), Scope: state.GroupScope("5")}
 	raw := `{"id":3,"iid":3,"project_id":10,"title":"a long title that the children do not need","description":"…","updated_at":"2026-05-01T12:30:00Z"}`
-	var got []Item
+	var got []plan.Item
 	var d state.Delta
-	if err := f.handle(r, it, json.RawMessage(raw), "x", func(Record) {}, func(c Item) { got = append(got, c) }, func(Seen) {}, &d, &listing{}); err != nil {
+	if err := f.handle(context.Background(), r, it, json.RawMessage(raw), "x", func(record.Record) {}, func(c plan.Item) { got = append(got, c) }, func(record.Seen) {}, &d, &listing{}); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || !got[0].Children {
 		t.Fatalf("spawned %d items: %+v", len(got), got)
 	}
-	var want []Item
+	var want []plan.Item
 	var fields map[string]json.RawMessage
 	_ = json.Unmarshal([]byte(raw), &fields)
-	if err := f.spawnChildren(r, it, json.RawMessage(raw), fields, func(c Item) { want = append(want, c) }); err != nil {
+	if err := f.spawnChildren(r, it, json.RawMessage(raw), fields, func(c plan.Item) { want = append(want, c) }); err != nil {
 		t.Fatal(err)
 	}
 	kids, err := f.expand(got[0])
@@ -349,23 +353,23 @@ func TestARecordsChildListingsAreOneItem(t *testing.T) {
 // listing's upper bound is kept (the bound is the listing's own records').
 func TestObjectsARecordCarriesAreWrittenWithIt(t *testing.T) {
 	f := treeJob(t)
-	byTable := func(recs []Record) map[string][]Record {
-		out := map[string][]Record{}
+	byTable := func(recs []record.Record) map[string][]record.Record {
+		out := map[string][]record.Record{}
 		for _, r := range recs {
 			out[r.Table] = append(out[r.Table], r)
 		}
 		return out
 	}
-	disc, _ := Lookup("issue_discussions")
-	it := Item{Resource: "issue_discussions", Path: "projects/10/issues/4/discussions", Scope: state.ProjectScope("10"), Child: true,
+	disc, _ := catalog.Lookup("issue_discussions")
+	it := plan.Item{Resource: "issue_discussions", Path: "projects/10/issues/4/discussions", Scope: state.ProjectScope("10"), Child: true,
 		Parent: []byte(`{"project_id":10,"issue_iid":4,"issue_id":77}`)}
-	var written []Record
-	var spawned []Item
+	var written []record.Record
+	var spawned []plan.Item
 	var d state.Delta
 	bounded := &listing{bound: runStart.Add(-time.Hour), boundField: "updated_at"}
 	raw := `{"id":"abc","individual_note":false,"notes":[{"id":1,"body":"a","updated_at":"2020-01-01T00:00:00Z"},{"id":2,"body":"b","updated_at":"2030-01-01T00:00:00Z"}]}`
-	if err := f.handle(disc, it, json.RawMessage(raw), "x", func(r Record) { written = append(written, r) }, func(c Item) { spawned = append(spawned, c) },
-		func(Seen) {}, &d, bounded); err != nil {
+	if err := f.handle(context.Background(), disc, it, json.RawMessage(raw), "x", func(r record.Record) { written = append(written, r) }, func(c plan.Item) { spawned = append(spawned, c) },
+		func(record.Seen) {}, &d, bounded); err != nil {
 		t.Fatal(err)
 	}
 	got := byTable(written)
@@ -382,16 +386,16 @@ func TestObjectsARecordCarriesAreWrittenWithIt(t *testing.T) {
 			t.Errorf("a note listing was spawned: %+v", c)
 		}
 	}
-	if n := f.counters.Live("issue_notes").Records.Load(); n < 2 {
+	if n := f.live.Table("issue_notes").Records.Load(); n < 2 {
 		t.Errorf("progress counts %d notes", n)
 	}
 
 	// An issue's time_stats: one record keyed by the issue.
-	issues, _ := Lookup("issues")
+	issues, _ := catalog.Lookup("issues")
 	written = nil
 	issue := `{"id":77,"iid":4,"project_id":10,"updated_at":"2026-05-01T12:00:00Z","time_stats":{"time_estimate":3600,"total_time_spent":60}}`
-	if err := f.handle(issues, Item{Resource: "issues", Path: "groups/5/issues", Scope: state.GroupScope("5")}, json.RawMessage(issue), "x",
-		func(r Record) { written = append(written, r) }, func(Item) {}, func(Seen) {}, &d, &listing{}); err != nil {
+	if err := f.handle(context.Background(), issues, plan.Item{Resource: "issues", Path: "groups/5/issues", Scope: state.GroupScope("5")}, json.RawMessage(issue), "x",
+		func(r record.Record) { written = append(written, r) }, func(plan.Item) {}, func(record.Seen) {}, &d, &listing{}); err != nil {
 		t.Fatal(err)
 	}
 	got = byTable(written)
@@ -401,7 +405,7 @@ func TestObjectsARecordCarriesAreWrittenWithIt(t *testing.T) {
 	}
 	// A malformed embedded list is an error that names it.
 	bad := `{"id":"x","notes":{"id":1}}`
-	err := f.handle(disc, it, json.RawMessage(bad), "GET y", func(Record) {}, func(Item) {}, func(Seen) {}, &d, &listing{})
+	err := f.handle(context.Background(), disc, it, json.RawMessage(bad), "GET y", func(record.Record) {}, func(plan.Item) {}, func(record.Seen) {}, &d, &listing{})
 	if err == nil || !strings.Contains(err.Error(), `"notes"`) {
 		t.Errorf("malformed notes: %v", err)
 	}

@@ -1,4 +1,4 @@
-package gitlab
+package catalog
 
 // Access, approval configuration, CI details and statistics of groups and
 // projects (issue 14): who has access (members with inherited and invited
@@ -99,7 +99,7 @@ var adminResources = concat([]Resource{
 		// group_merge_request_approval_settings_enabled requires
 		// @subject.root?): a subgroup answers 403, expected.
 		Name: "group_merge_request_approval_settings", Doc: "Merge request approval settings of each top-level group (each value with locked and inherited_from; Owners only).", Key: []string{"group_id"}, Optional: true, Tier: "Premium",
-		Sources: []Source{{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/merge_request_approval_setting", Single: true, Adds: groupKeys}},
+		Sources: []Source{{Modes: AnyGroup, Parent: "groups", Path: "groups/{id}/merge_request_approval_setting", Single: true, Adds: groupKeys}},
 	},
 
 	// CI/CD.
@@ -116,7 +116,7 @@ var adminResources = concat([]Resource{
 		// The schedules are read whole once per GITLAB_SNAPSHOT_PERIOD
 		// (their listing has no filter), and their pipelines with them.
 		Name: "pipeline_schedule_pipelines", Doc: "Pipelines each pipeline schedule has run (the pipelines themselves are in pipelines).", Key: []string{"pipeline_schedule_id", "id"}, Optional: true, Tier: "Free",
-		Sources: []Source{{Modes: anyMode, Parent: "pipeline_schedules", Path: "projects/{project_id}/pipeline_schedules/{id}/pipelines",
+		Sources: []Source{{Modes: AnyMode, Parent: "pipeline_schedules", Path: "projects/{project_id}/pipeline_schedules/{id}/pipelines",
 			Adds: []Add{{"project_id", "project_id"}, {"pipeline_schedule_id", "id"}}}},
 	},
 	{
@@ -131,13 +131,13 @@ var adminResources = concat([]Resource{
 		// close_issue, reopen_issue: app/services/event_create_service.rb),
 		// and with deletions and moves, which the snapshot period catches.
 		Name: "project_issues_statistics", Doc: "Issue counts of each project (all, opened, closed).", Key: []string{"project_id"}, Optional: true, Tier: "Free",
-		Sources: withActivity([]Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/issues_statistics", Query: "scope=all", Single: true, Adds: projectKeys}}),
+		Sources: withActivity([]Source{{Modes: AnyMode, Parent: "projects", Path: "projects/{id}/issues_statistics", Query: "scope=all", Single: true, Adds: projectKeys}}),
 	},
 	{
 		// Archived projects' issues included (the statistics take no
 		// non_archived: lib/api/issues.rb issues_stats_params).
 		Name: "group_issues_statistics", Doc: "Issue counts of each group, its subgroups' projects (archived ones too) included (all, opened, closed).", Key: []string{"group_id"}, Tier: "Free",
-		Sources: []Source{{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/issues_statistics", Query: "scope=all", Single: true, Adds: groupKeys}},
+		Sources: []Source{{Modes: AnyGroup, Parent: "groups", Path: "groups/{id}/issues_statistics", Query: "scope=all", Single: true, Adds: groupKeys}},
 	},
 	{
 		// Projects::DailyStatisticsFinder (lib/api/project_statistics.rb);
@@ -165,7 +165,7 @@ var adminResources = concat([]Resource{
 		// The packages are read whole once per GITLAB_SNAPSHOT_PERIOD (no
 		// filter), and their files with them.
 		Name: "package_files", Doc: "Files of each package of the package registry.", Key: []string{"id"}, Optional: true, Tier: "Free",
-		Sources: []Source{{Modes: anyMode, Parent: "packages", Path: "projects/{project_id}/packages/{id}/package_files",
+		Sources: []Source{{Modes: AnyMode, Parent: "packages", Path: "projects/{project_id}/packages/{id}/package_files",
 			Adds: []Add{{"project_id", "project_id"}, {"package_id", "id"}}}},
 	},
 })

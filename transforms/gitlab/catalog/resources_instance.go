@@ -1,4 +1,4 @@
-package gitlab
+package catalog
 
 // Resources of the GitLab instance itself: one object each per run.
 
@@ -6,7 +6,7 @@ var instanceResources = []Resource{
 	{
 		Name: "instance_version", Doc: "The instance's GitLab version and revision (one row per run).", Key: []string{"version"}, Tier: "Free", Unreconciled: true,
 		Sources: []Source{
-			{Modes: anyGroup, Path: "version", Single: true},
+			{Modes: AnyGroup, Path: "version", Single: true},
 			// A project export plans only its project: the instance is read
 			// once, as the child of that single project.
 			{Modes: ProjectMode, Parent: "projects", Path: "version", Single: true},
@@ -15,7 +15,7 @@ var instanceResources = []Resource{
 	{
 		Name: "instance_metadata", Doc: "The instance's metadata: version, revision, KAS, enterprise (one row per run).", Key: []string{"version"}, Tier: "Free", Unreconciled: true,
 		Sources: []Source{
-			{Modes: anyGroup, Path: "metadata", Single: true},
+			{Modes: AnyGroup, Path: "metadata", Single: true},
 			{Modes: ProjectMode, Parent: "projects", Path: "metadata", Single: true},
 		},
 	},

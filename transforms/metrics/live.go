@@ -1,4 +1,4 @@
-package gitlab
+package metrics
 
 import (
 	"context"
@@ -9,22 +9,14 @@ import (
 	"sync/atomic"
 )
 
-// The counters of one run in one process (Counters, held by the run's
-// client: ClientFor), for the progress display, the run summary and the
-// governor's judgement of an outage. On Prism the pipeline runs in the
-// launching process, so the display reads them as the run goes; on
-// Dataflow each worker has its own, and the same figures are Beam counters
-// (namespaces "requests", "pages" and "records", one counter per table)
-// that the Dataflow console shows.
-
-// Counters are a run's request counters in this process, in total and by
-// table, and the pace its governor keeps.
-type Counters struct {
+// Live is the live view of one run's counters in this process (held by the
+// run's GitLab client, one per run and process), for the progress display
+// and, when the runner returns no metrics (a failed run), the run summary.
+// On Prism the pipeline runs in the launching process, so it is the run's;
+// on Dataflow each worker has its own, and the summary reads Beam's
+// counters (Read). Count is what adds to it.
+type Live struct {
 	Requests, Throttled, Retries atomic.Int64
-	// Succeeded, Exhausted: calls that succeeded, and that failed for good
-	// after their retries (5xx, resets, timeouts, 429s: what an outage
-	// gives); Failing: the retryable failures since the last success.
-	Succeeded, Exhausted, Failing atomic.Int64
 
 	tables         sync.Map      // table -> *TableStats
 	limitPerMinute atomic.Uint64 // float64 bits
@@ -43,7 +35,7 @@ type TableStats struct {
 	Listings, ListingsDone atomic.Int64 // listings started, finished
 }
 
-// TableSnapshot is a copy of TableStats at one moment.
+// TableSnapshot is a copy of a table's counters at one moment.
 type TableSnapshot struct {
 	Table                                string
 	Requests, Throttled, Pages, Records  int64
@@ -59,19 +51,43 @@ func (s TableSnapshot) TotalKnown() bool {
 	return s.Listings > 0 && s.Known == s.Listings && s.Total > 0
 }
 
-// Live returns the live counters of a table.
-func (c *Counters) Live(table string) *TableStats {
-	if v, ok := c.tables.Load(table); ok {
+// add is Count's share of the live view: the counters it shows.
+func (l *Live) add(c Counter, key string, n int64) {
+	var total *atomic.Int64
+	var table func(*TableStats) *atomic.Int64
+	switch c {
+	case Requests:
+		total, table = &l.Requests, func(t *TableStats) *atomic.Int64 { return &t.Requests }
+	case Throttled:
+		total, table = &l.Throttled, func(t *TableStats) *atomic.Int64 { return &t.Throttled }
+	case Retries:
+		total = &l.Retries
+	case Records:
+		table = func(t *TableStats) *atomic.Int64 { return &t.Records }
+	case Pages:
+		table = func(t *TableStats) *atomic.Int64 { return &t.Pages }
+	}
+	if total != nil {
+		total.Add(n)
+	}
+	if table != nil && key != "" {
+		table(l.Table(key)).Add(n)
+	}
+}
+
+// Table returns the live counters of a table.
+func (l *Live) Table(table string) *TableStats {
+	if v, ok := l.tables.Load(table); ok {
 		return v.(*TableStats)
 	}
-	v, _ := c.tables.LoadOrStore(table, &TableStats{})
+	v, _ := l.tables.LoadOrStore(table, &TableStats{})
 	return v.(*TableStats)
 }
 
 // Snapshot copies the counters of every table seen, sorted by name.
-func (c *Counters) Snapshot() []TableSnapshot {
+func (l *Live) Snapshot() []TableSnapshot {
 	var out []TableSnapshot
-	c.tables.Range(func(k, v any) bool {
+	l.tables.Range(func(k, v any) bool {
 		t := v.(*TableStats)
 		out = append(out, TableSnapshot{Table: k.(string), Requests: t.Requests.Load(), Throttled: t.Throttled.Load(),
 			Pages: t.Pages.Load(), Records: t.Records.Load(), Total: t.Total.Load(), Known: t.Known.Load(),
@@ -85,26 +101,33 @@ func (c *Counters) Snapshot() []TableSnapshot {
 // LimitPerMinute is the pace the governor keeps now, in requests per minute
 // (the lowest of the announced limit's 95%, GitLab.com's published limit and
 // GITLAB_MAX_REQUESTS_PER_MINUTE), or 0 while none is known.
-func (c *Counters) LimitPerMinute() float64 { return math.Float64frombits(c.limitPerMinute.Load()) }
+func (l *Live) LimitPerMinute() float64 { return math.Float64frombits(l.limitPerMinute.Load()) }
 
-type tableKey struct{}
-
-// withTable marks the requests made under ctx as reading table.
-func withTable(ctx context.Context, table string) context.Context {
-	return context.WithValue(ctx, tableKey{}, table)
+// SetLimitPerMinute records the governor's pace.
+func (l *Live) SetLimitPerMinute(perMinute float64) {
+	l.limitPerMinute.Store(math.Float64bits(perMinute))
 }
 
-func tableOf(ctx context.Context) string {
-	if t, ok := ctx.Value(tableKey{}).(string); ok {
-		return t
-	}
-	return ""
-}
-
-// countTotal adds a first page's X-Total to the table's announced total.
-func countTotal(s *TableStats, v string) {
+// CountTotal adds a first page's X-Total to the table's announced total.
+func (s *TableStats) CountTotal(v string) {
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 		s.Total.Add(n)
 		s.Known.Add(1)
 	}
+}
+
+type tableKey struct{}
+
+// WithTable marks the requests made under ctx as reading table: the
+// governor counts them for it (TableOf).
+func WithTable(ctx context.Context, table string) context.Context {
+	return context.WithValue(ctx, tableKey{}, table)
+}
+
+// TableOf is the table ctx's requests read ("" none).
+func TableOf(ctx context.Context) string {
+	if t, ok := ctx.Value(tableKey{}).(string); ok {
+		return t
+	}
+	return ""
 }

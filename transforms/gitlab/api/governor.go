@@ -1,11 +1,10 @@
-package gitlab
+package api
 
 import (
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -13,9 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/metrics"
 )
 
 // The governor is the one door of every request of a worker process: it
@@ -26,11 +28,16 @@ import (
 // answers 429, and retries transient failures with jittered exponential
 // backoff, a bounded number of times.
 type governor struct {
-	counters    *Counters // the run's, in this process
-	limiter     *rate.Limiter
-	maxAttempts int
-	ceiling     float64 // requests per minute for this process; 0 = none
-	endpoints   []endpointLimit
+	live *metrics.Live // the run's counters, in this process
+	// succeeded, exhausted: calls that succeeded, and that failed for
+	// good after their retries (5xx, resets, timeouts, 429s: what an
+	// outage gives); failing: the retryable failures since the last
+	// success. The run's budget judges them (runBudget).
+	succeeded, exhausted, failing atomic.Int64
+	limiter                       *rate.Limiter
+	maxAttempts                   int
+	ceiling                       float64 // requests per minute for this process; 0 = none
+	endpoints                     []endpointLimit
 
 	mu          sync.Mutex
 	cond        *sync.Cond
@@ -83,7 +90,7 @@ func newGovernor(maxAttempts, concurrency int, ceiling float64, gitlabCom bool) 
 		concurrency = defaultConcurrency
 	}
 	g := &governor{
-		counters:    &Counters{},
+		live:        &metrics.Live{},
 		maxAttempts: maxAttempts,
 		limiter:     rate.NewLimiter(rate.Inf, 1),
 		ceiling:     ceiling,
@@ -108,7 +115,7 @@ func newGovernor(maxAttempts, concurrency int, ceiling float64, gitlabCom bool) 
 func (g *governor) setRate(perMinute float64) {
 	perSecond := perMinute / 60
 	g.limiter.SetLimit(rate.Limit(perSecond))
-	g.counters.limitPerMinute.Store(math.Float64bits(perMinute))
+	g.live.SetLimitPerMinute(perMinute)
 	g.limiter.SetBurst(max(int(perSecond), 1))
 }
 
@@ -159,19 +166,14 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 		}
 		resp, err := call(ctx)
 		g.release(resp != nil && resp.StatusCode == http.StatusTooManyRequests)
-		count(ctx, "gitlab", "requests", 1)
-		g.counters.Requests.Add(1)
-		table := tableOf(ctx)
-		if table != "" {
-			count(ctx, "requests", table, 1)
-			g.counters.Live(table).Requests.Add(1)
-		}
+		table := metrics.TableOf(ctx)
+		metrics.Count(ctx, g.live, metrics.Requests, table, 1)
 		if resp != nil {
 			g.observe(resp.Header)
 		}
 		if err == nil {
-			g.counters.Succeeded.Add(1)
-			g.counters.Failing.Store(0)
+			g.succeeded.Add(1)
+			g.failing.Store(0)
 			return nil
 		}
 		lastErr = err
@@ -182,7 +184,7 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 		if !retry {
 			return err
 		}
-		g.counters.Failing.Add(1)
+		g.failing.Add(1)
 		if attempt == g.maxAttempts {
 			break
 		}
@@ -190,11 +192,7 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 			return fmt.Errorf("%w (last: %w)", err, lastErr)
 		}
 		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
-			count(ctx, "gitlab", "throttled_429", 1)
-			g.counters.Throttled.Add(1)
-			if table != "" {
-				g.counters.Live(table).Throttled.Add(1)
-			}
+			metrics.Count(ctx, g.live, metrics.Throttled, table, 1)
 			if pause == 0 {
 				pause = defaultPause429
 			}
@@ -202,13 +200,12 @@ func (g *governor) do(ctx context.Context, what string, call func(context.Contex
 		} else if pause == 0 {
 			pause = backoff(attempt)
 		}
-		count(ctx, "gitlab", "retries", 1)
-		g.counters.Retries.Add(1)
+		metrics.Count(ctx, g.live, metrics.Retries, "", 1)
 		if err := sleep(ctx, pause); err != nil {
 			return errors.Join(err, lastErr)
 		}
 	}
-	g.counters.Exhausted.Add(1)
+	g.exhausted.Add(1)
 	if err := g.runBudget(); err != nil {
 		return fmt.Errorf("%w (last: %w)", err, lastErr)
 	}
@@ -234,10 +231,10 @@ type OutageError struct{ msg string }
 
 func (e *OutageError) Error() string { return e.msg }
 
-// runBudget reports an outage (from the counters of the run in this
+// runBudget reports an outage (from the calls of the run in this
 // process: on Dataflow, of one worker process).
 func (g *governor) runBudget() error {
-	failing, exhausted, succeeded := g.counters.Failing.Load(), g.counters.Exhausted.Load(), g.counters.Succeeded.Load()
+	failing, exhausted, succeeded := g.failing.Load(), g.exhausted.Load(), g.succeeded.Load()
 	switch {
 	case failing >= outageRun:
 		return &OutageError{fmt.Sprintf("GitLab keeps failing: the last %d requests all failed, none succeeded between them; giving up so that the next run starts afresh", failing)}

@@ -1,4 +1,4 @@
-package gitlab
+package catalog
 
 // Resources of each project.
 
@@ -7,12 +7,12 @@ var projectKeys = []Add{{"project_id", "id"}}
 
 // perProject is the source of a per-project endpoint (projects/{id}/...).
 func perProject(path, query string) []Source {
-	return []Source{{Modes: anyMode, Parent: "projects", Path: path, Query: query, Adds: projectKeys}}
+	return []Source{{Modes: AnyMode, Parent: "projects", Path: path, Query: query, Adds: projectKeys}}
 }
 
 // perProjectSingle is the source of a per-project endpoint answering one object.
 func perProjectSingle(path string) []Source {
-	return []Source{{Modes: anyMode, Parent: "projects", Path: path, Single: true, Adds: projectKeys}}
+	return []Source{{Modes: AnyMode, Parent: "projects", Path: path, Single: true, Adds: projectKeys}}
 }
 
 // withActivity marks sources that change only with the project's activity
@@ -72,7 +72,7 @@ var projectResources = []Resource{
 		// read by date after an upgrade or a reset to a time.
 		Name: "commits", Doc: "Commits of every branch of each project: the whole history once, then what each push added (from the branches' heads).",
 		Key: []string{"project_id", "id"}, Optional: true, Tier: "Free",
-		Sources: []Source{{Modes: anyMode, Parent: "repository_branches", Path: "projects/{project_id}/repository/commits", Query: "all=true",
+		Sources: []Source{{Modes: AnyMode, Parent: "repository_branches", Path: "projects/{project_id}/repository/commits", Query: "all=true",
 			Filter: Filter{After: "since", Before: "until"}, Adds: []Add{{"project_id", "project_id"}}, PerListing: true}},
 		Variants: []Variant{{Name: "commit_stats", Query: "with_stats=true",
 			Doc: "each commit carries its `stats` (additions, deletions: heavier for GitLab to compute)"}},
@@ -86,7 +86,7 @@ var projectResources = []Resource{
 		// (pipeline_id, GitLab 17.8; earlier versions ignore it and list
 		// every status of the sha).
 		Name: "commit_statuses", Doc: "Statuses (CI and external) of the commits of the pipelines updated in the window.", Key: []string{"id"}, Optional: true, Tier: "Free", Include: OnRequest,
-		Sources: []Source{{Modes: anyMode, Parent: "pipelines", Path: "projects/{project_id}/repository/commits/{sha}/statuses", Query: "all=true&pipeline_id={id}",
+		Sources: []Source{{Modes: AnyMode, Parent: "pipelines", Path: "projects/{project_id}/repository/commits/{sha}/statuses", Query: "all=true&pipeline_id={id}",
 			Adds: []Add{{"project_id", "project_id"}}}},
 	},
 	{
@@ -102,7 +102,7 @@ var projectResources = []Resource{
 		// Unreconciled: a commit's listing is not read again (the
 		// deletions of commits themselves are not detected either).
 		Key: []string{"id"}, Optional: true, Tier: "Free", Include: OnRequest, Unreconciled: true,
-		Sources: []Source{{Modes: anyMode, Parent: "commits", Path: "projects/{project_id}/repository/commits/{id}/discussions",
+		Sources: []Source{{Modes: AnyMode, Parent: "commits", Path: "projects/{project_id}/repository/commits/{id}/discussions",
 			Adds: []Add{{"project_id", "project_id"}, {"commit_id", "id"}}}},
 	},
 	{
@@ -140,7 +140,7 @@ var projectResources = []Resource{
 		// with its metadata database (GitLab.com; self-managed registries
 		// without it page by offset: gitlab-org/gitlab#482399; a 405
 		// falls back to offset paging, Client.List).
-		Sources: []Source{{Modes: anyMode, Parent: "container_repositories", Path: "projects/{project_id}/registry/repositories/{id}/tags",
+		Sources: []Source{{Modes: AnyMode, Parent: "container_repositories", Path: "projects/{project_id}/registry/repositories/{id}/tags",
 			Query: "pagination=keyset&order_by=name&sort=asc", Adds: []Add{{"project_id", "project_id"}, {"repository_id", "id"}}}},
 	},
 	{
@@ -169,17 +169,17 @@ var projectResources = []Resource{
 	},
 	{
 		Name: "project_events", Doc: "Activity events of each project (pushes, comments, issue and merge request changes).", Key: []string{"id"}, Tier: "Free",
-		Sources: withActivity([]Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/events", Query: "sort=asc",
+		Sources: withActivity([]Source{{Modes: AnyMode, Parent: "projects", Path: "projects/{id}/events", Query: "sort=asc",
 			Filter: Filter{After: "after", Before: "before", Date: true}, Adds: projectKeys}}),
 	},
 	{
 		Name: "project_audit_events", Doc: "Audit events of each project.", Key: []string{"id"}, Optional: true, Tier: "Premium",
-		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/audit_events", Query: auditKeyset,
+		Sources: []Source{{Modes: AnyMode, Parent: "projects", Path: "projects/{id}/audit_events", Query: auditKeyset,
 			Filter: Filter{After: "created_after", Before: "created_before"}, Adds: projectKeys}},
 	},
 	{
 		Name: "forks", Doc: "Forks of each project (parent_project_id = the forked project).", Key: []string{"parent_project_id", "id"}, Tier: "Free",
-		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/forks", Adds: []Add{{"parent_project_id", "id"}}}},
+		Sources: []Source{{Modes: AnyMode, Parent: "projects", Path: "projects/{id}/forks", Adds: []Add{{"parent_project_id", "id"}}}},
 	},
 	{
 		Name: "starrers", Doc: "Users who starred each project, and since when.", Key: []string{"project_id", "user.id"}, Tier: "Free",
@@ -205,8 +205,8 @@ var projectResources = []Resource{
 		// offset listing of a field that changes while it is paged skips
 		// the object that moves past a page boundary; descending only
 		// repeats one.
-		Sources: []Source{{Modes: anyMode, Parent: "projects", Path: "projects/{id}/deployments", Query: "order_by=updated_at&sort=desc",
-			Filter: updatedFilter, Adds: projectKeys, Keys: "order_by=id&sort=asc"}},
+		Sources: []Source{{Modes: AnyMode, Parent: "projects", Path: "projects/{id}/deployments", Query: "order_by=updated_at&sort=desc",
+			Filter: UpdatedFilter, Adds: projectKeys, Keys: "order_by=id&sort=asc"}},
 	},
 	{
 		// GitLab links the merge requests a deployment shipped once it
@@ -221,7 +221,7 @@ var projectResources = []Resource{
 		// in merge_requests is current).
 		Name: "deployment_merge_requests", Doc: "Merge requests each deployment shipped (as of the deployment's last update: the merge request's own row in merge_requests is current), for the deployments updated in the window.",
 		Key: []string{"deployment_id", "id"}, Optional: true, Tier: "Free",
-		Sources: []Source{{Modes: anyMode, Parent: "deployments", Path: "projects/{project_id}/deployments/{id}/merge_requests",
+		Sources: []Source{{Modes: AnyMode, Parent: "deployments", Path: "projects/{project_id}/deployments/{id}/merge_requests",
 			Adds: []Add{{"project_id", "project_id"}, {"deployment_id", "id"}}}},
 	},
 	{

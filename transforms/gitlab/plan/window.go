@@ -1,10 +1,11 @@
-package gitlab
+package plan
 
 import (
 	"encoding/json"
 	"strconv"
 	"time"
 
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
@@ -28,7 +29,7 @@ type Window struct {
 	Due map[string]bool
 	// RefreshWhole: the RefreshWhole tables whose parents this run reads
 	// whole (once per GITLAB_REFRESH_PERIOD): their parents' listings get
-	// a backfill listing (see backfillItem).
+	// a backfill listing (see BackfillItem).
 	RefreshWhole map[string]bool
 }
 
@@ -45,7 +46,7 @@ const ActivityLag = time.Hour
 // window: GitLab sets it with each event, or leaves it when it is less
 // than ActivityLag old, so an event at or after the window's start leaves
 // it at or after that start less ActivityLag.
-func (w Window) Reads(table string, s Source, scope string, fields map[string]json.RawMessage) bool {
+func (w Window) Reads(table string, s catalog.Source, scope string, fields map[string]json.RawMessage) bool {
 	due, limited := w.Due[table]
 	if !limited || due {
 		return true
@@ -57,7 +58,7 @@ func (w Window) Reads(table string, s Source, scope string, fields map[string]js
 	if !s.Activity {
 		return false // a snapshot table resting this run
 	}
-	at, ok := parseTimeField(fields["last_activity_at"])
+	at, ok := ParseTimeField(fields["last_activity_at"])
 	return !ok || !at.Before(c.Add(-w.Overlap-ActivityLag))
 }
 
@@ -83,26 +84,26 @@ func (w Window) History(table, scope, rootScope string) (from, to time.Time, ok 
 // Scope is the scope of the root's own streams (the tree-wide ones).
 func (r Root) Scope() string {
 	id := strconv.FormatInt(r.ID, 10)
-	if r.Mode == ProjectMode {
+	if r.Mode == catalog.ProjectMode {
 		return state.ProjectScope(id)
 	}
 	return state.GroupScope(id)
 }
 
-// scopeOf returns the scope a record of a Scope resource is, with its full
+// ScopeOf returns the scope a record of a Scope resource is, with its full
 // path, for the state's list of scopes.
-func scopeOf(res Resource, fields map[string]json.RawMessage) (state.Scope, bool) {
+func ScopeOf(res catalog.Resource, fields map[string]json.RawMessage) (state.Scope, bool) {
 	if res.Scope == "" {
 		return state.Scope{}, false
 	}
-	id, err := scalar(fields["id"])
+	id, err := Scalar(fields["id"])
 	if err != nil || id == "" {
 		return state.Scope{}, false
 	}
 	var path string
 	for _, k := range []string{"full_path", "path_with_namespace"} {
 		if raw, ok := fields[k]; ok {
-			if v, err := scalar(raw); err == nil && v != "" {
+			if v, err := Scalar(raw); err == nil && v != "" {
 				path = v
 				break
 			}
@@ -111,8 +112,8 @@ func scopeOf(res Resource, fields map[string]json.RawMessage) (state.Scope, bool
 	return state.Scope{Kind: res.Scope, ID: id, Path: path}, true
 }
 
-// scopeKey is the state's name of a scope record.
-func scopeKey(sc state.Scope) string {
+// ScopeKey is the state's name of a scope record.
+func ScopeKey(sc state.Scope) string {
 	if sc.Kind == "group" {
 		return state.GroupScope(sc.ID)
 	}

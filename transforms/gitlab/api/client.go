@@ -1,8 +1,12 @@
-// Package gitlab is the GitLab source of the exporter: the connection to the
-// REST API (every request goes through one governor per process), the
-// declarative catalog of resources, and the Beam stages that plan and fetch
-// work items and emit each object's raw JSON.
-package gitlab
+// Package api is the GitLab source's connection to the REST API v4: the
+// run's client in a process (ClientFor: Conn says how to reach GitLab), the
+// one governor every request goes through (pacing, AIMD concurrency, 429
+// pauses, bounded retries, the run's outage budget: governor.go), paging
+// (List: X-Next-Page, Link rel="next", keyset, past the offset limit), the
+// token from the environment or Secret Manager (secret.go), and the errors
+// GitLab's answers become. It knows nothing of the catalog or of Beam's
+// stages, only paths and queries.
+package api
 
 import (
 	"bytes"
@@ -18,6 +22,8 @@ import (
 	"time"
 
 	glclient "gitlab.com/gitlab-org/api/client-go/v2"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/metrics"
 )
 
 // Conn says how to reach GitLab. It is serialised into the DoFns, so it holds
@@ -56,45 +62,68 @@ type Client struct {
 	base *url.URL // .../api/v4/
 	gov  *governor
 	http *http.Client
-	// digests: the job's record digests, once read (loadDigests).
-	digests sync.Map // string -> *digestsEntry
+	// memos: what the run's DoFns in this process share besides the
+	// client (Memo).
+	memos sync.Map // key -> *memo
 	// warned: the tables whose unexpected refusal the run has logged.
 	warned sync.Map // table -> true
 	// refusals: the child listings refused (403) in a project or group
-	// (see refused).
+	// (see NoteRefusal).
 	refusals sync.Map // table + "\x00" + owner -> status
 }
 
-// refused notes a refusal of it, a listing of table: a 403 on the listing
-// of one record's children (an issue's weight events, a merge request's
-// approval rules) is the project's or group's answer for every record of
-// it (the licence tier, a feature turned off, the token's role there), so
-// the run does not ask again for the others (refusedIn). A 404 is not
-// noted: the record may have gone since its listing.
-func (c *Client) refused(table string, it Item, status int) {
-	if it.Child && status == http.StatusForbidden {
-		if owner := ownerOf(it.Path); owner != "" {
+// memo is one value of Memo.
+type memo struct {
+	once sync.Once
+	v    any
+	err  error
+}
+
+// Memo returns the value the run's client holds under key, made by mk the
+// first time it is asked for (once per run and process: the job's record
+// digests, which every Fetch of the run reads).
+func (c *Client) Memo(key string, mk func() (any, error)) (any, error) {
+	v, _ := c.memos.LoadOrStore(key, &memo{})
+	m := v.(*memo)
+	m.once.Do(func() { m.v, m.err = mk() })
+	return m.v, m.err
+}
+
+// FirstWarning reports whether this is the first time the run warns of
+// an unexpected refusal of table (later ones are only counted).
+func (c *Client) FirstWarning(table string) bool {
+	_, seen := c.warned.LoadOrStore(table, true)
+	return !seen
+}
+
+// NoteRefusal notes GitLab's refusal of a listing of table's at path, one
+// record's children: a 403 on the listing of one record's children (an
+// issue's weight events, a merge request's approval rules) is the
+// project's or group's answer for every record of it (the licence tier, a
+// feature turned off, the token's role there), so the run does not ask
+// again for the others (RefusedIn). A 404 is not noted: the record may
+// have gone since its listing.
+func (c *Client) NoteRefusal(table, path string, status int) {
+	if status == http.StatusForbidden {
+		if owner := OwnerOf(path); owner != "" {
 			c.refusals.Store(table+"\x00"+owner, status)
 		}
 	}
 }
 
-// refusedIn reports whether a listing of table's like it was refused in its
-// project or group in this run, and how.
-func (c *Client) refusedIn(table string, it Item) (int, bool) {
-	if !it.Child {
-		return 0, false
-	}
-	v, ok := c.refusals.Load(table + "\x00" + ownerOf(it.Path))
+// RefusedIn reports whether a listing of table's was refused in the
+// project or group of path in this run (NoteRefusal), and how.
+func (c *Client) RefusedIn(table, path string) (int, bool) {
+	v, ok := c.refusals.Load(table + "\x00" + OwnerOf(path))
 	if !ok {
 		return 0, false
 	}
 	return v.(int), true
 }
 
-// ownerOf is the project or group a path is under ("projects/12" of
+// OwnerOf is the project or group a path is under ("projects/12" of
 // "projects/12/issues/3/links"), or "".
-func ownerOf(path string) string {
+func OwnerOf(path string) string {
 	parts := strings.SplitN(path, "/", 3)
 	if len(parts) < 3 || (parts[0] != "projects" && parts[0] != "groups") {
 		return ""
@@ -112,7 +141,7 @@ var (
 
 // ClientFor returns the client of conn's run in this process: every DoFn
 // of the run in a worker process shares its governor (one request budget)
-// and its Counters. The token is read when the client is built, once per
+// and its live counters. The token is read when the client is built, once per
 // run and process.
 func ClientFor(conn Conn) (*Client, error) {
 	clientsMu.Lock()
@@ -140,8 +169,9 @@ func Release(conn Conn) {
 	}
 }
 
-// Counters are the counters of the client's run in this process.
-func (c *Client) Counters() *Counters { return c.gov.counters }
+// Live is the live view of the counters of the client's run in this
+// process.
+func (c *Client) Live() *metrics.Live { return c.gov.live }
 
 // NewClient builds a client with its own governor (ClientFor shares one).
 func NewClient(conn Conn) (*Client, error) {
@@ -199,8 +229,8 @@ func (noopLimiter) Wait(context.Context) error { return nil }
 // requestTimeout bounds every request, from connecting to the last body byte.
 const requestTimeout = 90 * time.Second
 
-// perPage is the largest page GitLab serves.
-const perPage = 100
+// PerPage is the largest page GitLab serves.
+const PerPage = 100
 
 // APIError is an HTTP answer other than 2xx, or a body that is not what the
 // endpoint promises. URL never holds credentials (they travel in headers).
@@ -228,6 +258,15 @@ func Unavailable(err error) bool {
 	return errors.As(err, &ae) && (ae.Status == http.StatusForbidden || ae.Status == http.StatusNotFound)
 }
 
+// StatusOf is the HTTP status of an APIError (0 for any other error).
+func StatusOf(err error) int {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return 0
+}
+
 // Unauthorized reports whether GitLab refused the token.
 func Unauthorized(err error) bool {
 	var ae *APIError
@@ -244,7 +283,7 @@ type Page struct {
 // Object fetches a single object (e.g. groups/12) and returns its raw JSON
 // and the answer's headers.
 func (c *Client) Object(ctx context.Context, path string, query url.Values) (json.RawMessage, http.Header, error) {
-	u := c.urlFor(path, query)
+	u := c.URLFor(path, query)
 	body, hdr, err := c.get(ctx, u, func(b []byte) string {
 		if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
 			return "the answer is not a JSON object"
@@ -266,8 +305,8 @@ func (c *Client) List(ctx context.Context, path string, query url.Values, fn fun
 	for k, v := range query {
 		q[k] = v
 	}
-	q.Set("per_page", strconv.Itoa(perPage))
-	u := c.urlFor(path, q)
+	q.Set("per_page", strconv.Itoa(PerPage))
+	u := c.URLFor(path, q)
 	var lastID string // of the previous page's last object, when listing by id ascending
 	for pages := 0; u != nil; pages++ {
 		var items []json.RawMessage
@@ -282,7 +321,7 @@ func (c *Client) List(ctx context.Context, path string, query url.Values, fn fun
 			// A GitLab without keyset paging for this listing (a version
 			// before it, or an ordering it cannot page by key) answers
 			// 405 on the first page: read the same listing by offset.
-			u = c.urlFor(path, offset)
+			u = c.URLFor(path, offset)
 			q = offset
 			pages = -1
 			continue
@@ -290,7 +329,7 @@ func (c *Client) List(ctx context.Context, path string, query url.Values, fn fun
 		if next, ok := pastOffsetLimit(err, path, q, lastID); ok {
 			// GitLab refuses offset pages past 50,000 records on some
 			// endpoints (405): go on after the last id read, from page 1.
-			u = c.urlFor(path, next)
+			u = c.URLFor(path, next)
 			q = next
 			continue
 		}
@@ -368,7 +407,9 @@ func pastOffsetLimit(err error, path string, q url.Values, lastID string) (url.V
 	return next, true
 }
 
-func (c *Client) urlFor(path string, query url.Values) *url.URL {
+// URLFor is the URL of a path under /api/v4/ with a query (it never holds
+// the token, which travels in a header).
+func (c *Client) URLFor(path string, query url.Values) *url.URL {
 	u := *c.base
 	u.Path = c.base.Path + strings.TrimLeft(path, "/")
 	u.RawPath = ""

@@ -1,4 +1,4 @@
-package gitlab
+package plan
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/api"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 )
 
 // AuthError means GitLab refused the credentials.
@@ -37,23 +40,23 @@ func (e *NotFoundError) Error() string {
 // ResolveRoot looks the root group or project up by its full path and
 // returns it with GitLab's own clock (the Date header of the answer), so that
 // time windows are measured on the server's clock.
-func ResolveRoot(ctx context.Context, c *Client, conn Conn, group, project string, recursive bool) (Root, time.Time, error) {
+func ResolveRoot(ctx context.Context, c *api.Client, conn api.Conn, group, project string, recursive bool) (Root, time.Time, error) {
 	kind, path, env, endpoint := "group", group, "GITLAB_GROUP", "groups/"
-	mode := TreeMode
+	mode := catalog.TreeMode
 	if !recursive {
-		mode = GroupMode
+		mode = catalog.GroupMode
 	}
 	if project != "" {
-		kind, path, env, endpoint, mode = "project", project, "GITLAB_PROJECT", "projects/", ProjectMode
+		kind, path, env, endpoint, mode = "project", project, "GITLAB_PROJECT", "projects/", catalog.ProjectMode
 	}
 	q := url.Values{}
-	if mode != ProjectMode {
+	if mode != catalog.ProjectMode {
 		q.Set("with_projects", "false")
 	}
 	raw, hdr, err := c.Object(ctx, endpoint+url.PathEscape(path), q)
-	var ae *APIError
+	var ae *api.APIError
 	switch {
-	case Unauthorized(err):
+	case api.Unauthorized(err):
 		return Root{}, time.Time{}, &AuthError{TokenEnv: conn.TokenEnv, Err: err}
 	case errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusForbidden):
 		return Root{}, time.Time{}, &NotFoundError{Kind: kind, Path: path, Env: env}

@@ -1,4 +1,4 @@
-package gitlab
+package catalog
 
 import "net/http"
 
@@ -42,7 +42,7 @@ import "net/http"
 
 // perSnippet is the source of a child of each snippet of a project.
 func perSnippet(path string) []Source {
-	return []Source{{Modes: anyMode, Parent: "snippets", Path: "projects/{project_id}/snippets/{id}/" + path,
+	return []Source{{Modes: AnyMode, Parent: "snippets", Path: "projects/{project_id}/snippets/{id}/" + path,
 		Adds: []Add{{"project_id", "project_id"}, {"snippet_id", "id"}}}}
 }
 
@@ -81,7 +81,7 @@ var moreResources = []Resource{
 		// lib/api/entities/discussion.rb expose :notes, using:
 		// Entities::Note), so they are written from there.
 		Name: "snippet_notes", Doc: "Comments of project snippets (written from the snippets' discussions).", Key: []string{"id"}, Optional: true, Tier: "Free",
-		Sources: []Source{{Modes: anyMode, Parent: "snippet_discussions", Within: "notes",
+		Sources: []Source{{Modes: AnyMode, Parent: "snippet_discussions", Within: "notes",
 			Adds: []Add{{"project_id", "project_id"}, {"snippet_id", "snippet_id"}}}},
 	},
 	{
@@ -234,7 +234,7 @@ var moreResources = []Resource{
 		// per GITLAB_SNAPSHOT_PERIOD).
 		Name: "cluster_agent_tokens", Doc: "Tokens of each Kubernetes agent: name, status, creator (never the token).", Key: []string{"id"}, Optional: true, Tier: "Free",
 		Secret: &Secret{Field: "token", Always: true},
-		Sources: []Source{{Modes: anyMode, Parent: "cluster_agents", Path: "projects/{project_id}/cluster_agents/{id}/tokens",
+		Sources: []Source{{Modes: AnyMode, Parent: "cluster_agents", Path: "projects/{project_id}/cluster_agents/{id}/tokens",
 			Adds: []Add{{"project_id", "project_id"}, {"agent_id", "id"}}}},
 	},
 	{
@@ -253,14 +253,14 @@ var moreResources = []Resource{
 		// row of the same key).
 		Name: "project_milestone_burndown_events", Doc: "Burndown chart events of each project milestone (each issue's creation with its weight, its closings and reopenings): with each milestone updated in the window, and every milestone's again once per GITLAB_REFRESH_PERIOD.",
 		Key: []string{"milestone_id", "created_at", "action"}, Optional: true, Tier: "Premium", Refusals: []int{http.StatusMethodNotAllowed}, Unreconciled: true,
-		Sources: []Source{{Modes: anyMode, Parent: "project_milestones", Path: "projects/{project_id}/milestones/{id}/burndown_events",
+		Sources: []Source{{Modes: AnyMode, Parent: "project_milestones", Path: "projects/{project_id}/milestones/{id}/burndown_events",
 			Adds: []Add{{"project_id", "project_id"}, {"milestone_id", "id"}}, RefreshWhole: true}},
 	},
 	{
 		// As project_milestone_burndown_events.
 		Name: "group_milestone_burndown_events", Doc: "Burndown chart events of each group milestone (each issue's creation with its weight, its closings and reopenings): with each milestone updated in the window, and every milestone's again once per GITLAB_REFRESH_PERIOD.",
 		Key: []string{"milestone_id", "created_at", "action"}, Optional: true, Tier: "Premium", Refusals: []int{http.StatusMethodNotAllowed}, Unreconciled: true,
-		Sources: []Source{{Modes: anyGroup, Parent: "group_milestones", Path: "groups/{group_id}/milestones/{id}/burndown_events",
+		Sources: []Source{{Modes: AnyGroup, Parent: "group_milestones", Path: "groups/{group_id}/milestones/{id}/burndown_events",
 			Adds: []Add{{"group_id", "group_id"}, {"milestone_id", "id"}}, RefreshWhole: true}},
 	},
 }

@@ -1,4 +1,4 @@
-package gitlab
+package catalog
 
 // The catalog's entries: one per resource (table). The types and the rules
 // that check the entries are in catalog.go.
@@ -34,7 +34,7 @@ var coreResources = []Resource{
 	{
 		Name: "groups", Doc: "The root group and, for a tree, every descendant group.", Key: []string{"id"}, Tier: "Free", Scope: "group",
 		Sources: []Source{
-			{Modes: anyGroup, Path: "groups/{root}", Query: "with_projects=false", Single: true},
+			{Modes: AnyGroup, Path: "groups/{root}", Query: "with_projects=false", Single: true},
 			// By id: the default order (name) moves a group renamed while
 			// the listing is paged.
 			{Modes: TreeMode, Path: "groups/{root}/descendant_groups", Query: "order_by=id&sort=asc"},
@@ -55,17 +55,17 @@ var coreResources = []Resource{
 		// issuesKeyset); a group's cannot be.
 		Name: "issues", Doc: "Issues (one stream for a whole group tree).", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: TreeMode, Path: "groups/{root}/issues", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Created: createdFilter, Keys: "scope=all&state=all&non_archived=false&order_by=created_at&sort=asc"},
-			{Modes: TreeMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc&" + issuesKeyset, Filter: updatedFilter, History: true},
-			{Modes: GroupMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc&" + issuesKeyset, Filter: updatedFilter,
+			{Modes: TreeMode, Path: "groups/{root}/issues", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: UpdatedFilter,
+				Created: CreatedFilter, Keys: "scope=all&state=all&non_archived=false&order_by=created_at&sort=asc"},
+			{Modes: TreeMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc&" + issuesKeyset, Filter: UpdatedFilter, History: true},
+			{Modes: GroupMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc&" + issuesKeyset, Filter: UpdatedFilter,
 				Keys: "scope=all&state=all&order_by=created_at&sort=asc&" + issuesKeyset},
 			// The sweep of a group without its subgroups lists the group's
 			// whole tree by creation time, once, and keeps its own projects'.
-			{Modes: GroupMode, Path: "groups/{root}/issues", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Created: createdFilter, SweepOnly: true},
-			{Modes: ProjectMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc&" + issuesKeyset, Filter: updatedFilter,
-				Created: createdFilter, Keys: "scope=all&state=all&order_by=created_at&sort=asc&" + issuesKeyset},
+			{Modes: GroupMode, Path: "groups/{root}/issues", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: UpdatedFilter,
+				Created: CreatedFilter, SweepOnly: true},
+			{Modes: ProjectMode, Parent: "projects", Path: "projects/{id}/issues", Query: "scope=all&state=all&order_by=updated_at&sort=desc&" + issuesKeyset, Filter: UpdatedFilter,
+				Created: CreatedFilter, Keys: "scope=all&state=all&order_by=created_at&sort=asc&" + issuesKeyset},
 		},
 	},
 	{
@@ -86,24 +86,24 @@ var coreResources = []Resource{
 		// every reader: app/presenters/note_presenter.rb.)
 		Name: "issue_notes", Doc: "Comments and system notes of issues (written from the issues' discussions): with each issue updated in the window, and every issue's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: anyMode, Parent: "issue_discussions", Within: "notes",
+			{Modes: AnyMode, Parent: "issue_discussions", Within: "notes",
 				Adds: []Add{{"project_id", "project_id"}, {"issue_iid", "issue_iid"}, {"issue_id", "issue_id"}}},
 		},
 	},
 	{
 		Name: "merge_requests", Doc: "Merge requests (one stream for a whole group tree).", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: TreeMode, Path: "groups/{root}/merge_requests", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Created: createdFilter, Keys: "scope=all&state=all&non_archived=false&view=simple&order_by=created_at&sort=asc"},
-			{Modes: TreeMode, Parent: "projects", Path: "projects/{id}/merge_requests", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter, History: true},
-			{Modes: GroupMode, Parent: "projects", Path: "projects/{id}/merge_requests", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter,
+			{Modes: TreeMode, Path: "groups/{root}/merge_requests", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: UpdatedFilter,
+				Created: CreatedFilter, Keys: "scope=all&state=all&non_archived=false&view=simple&order_by=created_at&sort=asc"},
+			{Modes: TreeMode, Parent: "projects", Path: "projects/{id}/merge_requests", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: UpdatedFilter, History: true},
+			{Modes: GroupMode, Parent: "projects", Path: "projects/{id}/merge_requests", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: UpdatedFilter,
 				Keys: "scope=all&state=all&view=simple&order_by=created_at&sort=asc"},
 			// The sweep of a group without its subgroups lists the group's
 			// whole tree by creation time, once, and keeps its own projects'.
-			{Modes: GroupMode, Path: "groups/{root}/merge_requests", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Created: createdFilter, SweepOnly: true},
-			{Modes: ProjectMode, Parent: "projects", Path: "projects/{id}/merge_requests", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Created: createdFilter, Keys: "scope=all&state=all&view=simple&order_by=created_at&sort=asc"},
+			{Modes: GroupMode, Path: "groups/{root}/merge_requests", Query: "scope=all&state=all&non_archived=false&order_by=updated_at&sort=desc", Filter: UpdatedFilter,
+				Created: CreatedFilter, SweepOnly: true},
+			{Modes: ProjectMode, Parent: "projects", Path: "projects/{id}/merge_requests", Query: "scope=all&state=all&order_by=updated_at&sort=desc", Filter: UpdatedFilter,
+				Created: CreatedFilter, Keys: "scope=all&state=all&view=simple&order_by=created_at&sort=asc"},
 		},
 	},
 	{
@@ -113,30 +113,30 @@ var coreResources = []Resource{
 		// lib/api/discussions.rb).
 		Name: "merge_request_notes", Doc: "Comments and system notes of merge requests (written from the merge requests' discussions): with each merge request updated in the window, and every merge request's again once per GITLAB_REFRESH_PERIOD.", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: anyMode, Parent: "merge_request_discussions", Within: "notes",
+			{Modes: AnyMode, Parent: "merge_request_discussions", Within: "notes",
 				Adds: []Add{{"project_id", "project_id"}, {"merge_request_iid", "merge_request_iid"}, {"merge_request_id", "merge_request_id"}}},
 		},
 	},
 	{
 		Name: "group_milestones", Doc: "Milestones of each group.", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/milestones", Filter: updatedFilter, Adds: []Add{{"group_id", "id"}}},
+			{Modes: AnyGroup, Parent: "groups", Path: "groups/{id}/milestones", Filter: UpdatedFilter, Adds: []Add{{"group_id", "id"}}},
 		},
 	},
 	{
 		Name: "project_milestones", Doc: "Milestones of each project.", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/milestones", Filter: updatedFilter, Adds: []Add{{"project_id", "id"}}},
+			{Modes: AnyMode, Parent: "projects", Path: "projects/{id}/milestones", Filter: UpdatedFilter, Adds: []Add{{"project_id", "id"}}},
 		},
 	},
 	{
 		Name: "epics", Doc: "Epics of the group (and its subgroups for a tree).", Key: []string{"id"}, Optional: true, Tier: "Premium",
 		Sources: []Source{
-			{Modes: TreeMode, Path: "groups/{root}/epics", Query: "include_descendant_groups=true&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Created: createdFilter, Keys: "include_descendant_groups=true&order_by=created_at&sort=asc"},
-			{Modes: TreeMode, Parent: "groups", Path: "groups/{id}/epics", Query: "include_descendant_groups=false&order_by=updated_at&sort=desc", Filter: updatedFilter, History: true},
-			{Modes: GroupMode, Path: "groups/{root}/epics", Query: "include_descendant_groups=false&order_by=updated_at&sort=desc", Filter: updatedFilter,
-				Created: createdFilter, Keys: "include_descendant_groups=false&order_by=created_at&sort=asc"},
+			{Modes: TreeMode, Path: "groups/{root}/epics", Query: "include_descendant_groups=true&order_by=updated_at&sort=desc", Filter: UpdatedFilter,
+				Created: CreatedFilter, Keys: "include_descendant_groups=true&order_by=created_at&sort=asc"},
+			{Modes: TreeMode, Parent: "groups", Path: "groups/{id}/epics", Query: "include_descendant_groups=false&order_by=updated_at&sort=desc", Filter: UpdatedFilter, History: true},
+			{Modes: GroupMode, Path: "groups/{root}/epics", Query: "include_descendant_groups=false&order_by=updated_at&sort=desc", Filter: UpdatedFilter,
+				Created: CreatedFilter, Keys: "include_descendant_groups=false&order_by=created_at&sort=asc"},
 		},
 	},
 	{
@@ -150,39 +150,39 @@ var coreResources = []Resource{
 		Open: &Open{Field: "status", Values: []string{"created", "waiting_for_resource", "preparing", "waiting_for_callback", "pending", "running", "canceling", "scheduled"},
 			Doc: "not finished (running, pending…)"},
 		Sources: []Source{
-			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/pipelines", Query: "order_by=updated_at&sort=desc", Filter: updatedFilter, Adds: []Add{{"project_id", "id"}},
+			{Modes: AnyMode, Parent: "projects", Path: "projects/{id}/pipelines", Query: "order_by=updated_at&sort=desc", Filter: UpdatedFilter, Adds: []Add{{"project_id", "id"}},
 				Keys: "order_by=id&sort=asc"},
 		},
 	},
 	{
 		Name: "pipeline_jobs", Doc: "Jobs of pipelines updated in the window (retried jobs included).", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: anyMode, Parent: "pipelines", Path: "projects/{project_id}/pipelines/{id}/jobs", Query: "include_retried=true",
+			{Modes: AnyMode, Parent: "pipelines", Path: "projects/{project_id}/pipelines/{id}/jobs", Query: "include_retried=true",
 				Adds: []Add{{"project_id", "project_id"}, {"pipeline_id", "id"}}},
 		},
 	},
 	{
 		Name: "group_labels", Doc: "Labels defined in each group.", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/labels", Query: "include_ancestor_groups=false&include_descendant_groups=false&with_counts=true", Adds: []Add{{"group_id", "id"}}},
+			{Modes: AnyGroup, Parent: "groups", Path: "groups/{id}/labels", Query: "include_ancestor_groups=false&include_descendant_groups=false&with_counts=true", Adds: []Add{{"group_id", "id"}}},
 		},
 	},
 	{
 		Name: "project_labels", Doc: "Labels defined in each project.", Key: []string{"id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/labels", Query: "include_ancestor_groups=false&with_counts=true", Adds: []Add{{"project_id", "id"}}},
+			{Modes: AnyMode, Parent: "projects", Path: "projects/{id}/labels", Query: "include_ancestor_groups=false&with_counts=true", Adds: []Add{{"project_id", "id"}}},
 		},
 	},
 	{
 		Name: "group_members", Doc: "Direct members of each group.", Key: []string{"group_id", "id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/members", Adds: []Add{{"group_id", "id"}}},
+			{Modes: AnyGroup, Parent: "groups", Path: "groups/{id}/members", Adds: []Add{{"group_id", "id"}}},
 		},
 	},
 	{
 		Name: "project_members", Doc: "Direct members of each project.", Key: []string{"project_id", "id"}, Tier: "Free",
 		Sources: []Source{
-			{Modes: anyMode, Parent: "projects", Path: "projects/{id}/members", Adds: []Add{{"project_id", "id"}}},
+			{Modes: AnyMode, Parent: "projects", Path: "projects/{id}/members", Adds: []Add{{"project_id", "id"}}},
 		},
 	},
 }

@@ -1,4 +1,4 @@
-package gitlab
+package catalog
 
 // Resources of each group, and the group-wide streams that cover a whole
 // group tree (iterations, packages).
@@ -8,7 +8,7 @@ var groupKeys = []Add{{"group_id", "id"}}
 
 // perGroup is the source of a per-group endpoint (groups/{id}/...).
 func perGroup(path, query string) []Source {
-	return []Source{{Modes: anyGroup, Parent: "groups", Path: path, Query: query, Adds: groupKeys}}
+	return []Source{{Modes: AnyGroup, Parent: "groups", Path: path, Query: query, Adds: groupKeys}}
 }
 
 // auditKeyset reads audit events with keyset paging (GitLab documents it
@@ -25,9 +25,9 @@ var groupResources = []Resource{
 	{
 		Name: "group_iterations", Doc: "Iterations of the group (and its subgroups for a tree).", Key: []string{"id"}, Optional: true, Tier: "Premium",
 		Sources: []Source{
-			{Modes: TreeMode, Path: "groups/{root}/iterations", Query: "include_ancestors=false&include_descendants=true", Filter: updatedFilter},
-			{Modes: TreeMode, Parent: "groups", Path: "groups/{id}/iterations", Query: "include_ancestors=false&include_descendants=false", Filter: updatedFilter, History: true},
-			{Modes: GroupMode, Path: "groups/{root}/iterations", Query: "include_ancestors=false&include_descendants=false", Filter: updatedFilter},
+			{Modes: TreeMode, Path: "groups/{root}/iterations", Query: "include_ancestors=false&include_descendants=true", Filter: UpdatedFilter},
+			{Modes: TreeMode, Parent: "groups", Path: "groups/{id}/iterations", Query: "include_ancestors=false&include_descendants=false", Filter: UpdatedFilter, History: true},
+			{Modes: GroupMode, Path: "groups/{root}/iterations", Query: "include_ancestors=false&include_descendants=false", Filter: UpdatedFilter},
 		},
 	},
 	{
@@ -56,7 +56,7 @@ var groupResources = []Resource{
 	},
 	{
 		Name: "group_audit_events", Doc: "Audit events of each group.", Key: []string{"id"}, Optional: true, Tier: "Premium",
-		Sources: []Source{{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/audit_events", Query: auditKeyset,
+		Sources: []Source{{Modes: AnyGroup, Parent: "groups", Path: "groups/{id}/audit_events", Query: auditKeyset,
 			Filter: Filter{After: "created_after", Before: "created_before"}, Adds: groupKeys}},
 	},
 	{
@@ -65,7 +65,7 @@ var groupResources = []Resource{
 	},
 	{
 		Name: "group_push_rules", Doc: "The push rule of each group that has one.", Key: []string{"group_id"}, Optional: true, Tier: "Premium",
-		Sources: []Source{{Modes: anyGroup, Parent: "groups", Path: "groups/{id}/push_rule", Single: true, Adds: groupKeys}},
+		Sources: []Source{{Modes: AnyGroup, Parent: "groups", Path: "groups/{id}/push_rule", Single: true, Adds: groupKeys}},
 	},
 	{
 		Name: "group_protected_environments", Doc: "Protected environment tiers of each group.", Key: []string{"group_id", "name"}, Optional: true, Tier: "Premium",

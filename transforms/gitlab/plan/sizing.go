@@ -1,14 +1,16 @@
-package gitlab
+package plan
 
 import (
 	"context"
 	"encoding/json"
 	"math"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/api"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 )
 
 // Time slices sized by what GitLab says of a listing. A long window of a
@@ -31,13 +33,13 @@ const (
 
 // PlanSized is Plan, with the time slices of its long windows sized from
 // GitLab's answers (see perSlice) rather than by span alone.
-func PlanSized(ctx context.Context, c *Client, root Root, w Window, only map[string]bool, reconciled map[string][]string) ([]Item, error) {
+func PlanSized(ctx context.Context, c *api.Client, root Root, w Window, only map[string]bool, reconciled map[string][]string) ([]Item, error) {
 	var failed error
-	items := plan(root, w, only, reconciled, func(it Item, s Source, since time.Time) []Item {
+	items := plan(root, w, only, reconciled, func(it Item, s catalog.Source, since time.Time) []Item {
 		if failed != nil {
 			return nil
 		}
-		out, err := c.sized(ctx, it, s, since)
+		out, err := sized(ctx, c, it, s, since)
 		if err != nil {
 			failed = err
 		}
@@ -51,8 +53,8 @@ func PlanSized(ctx context.Context, c *Client, root Root, w Window, only map[str
 
 // sized cuts it (a listing of source s over a long window) by what the
 // listing's first answers say.
-func (c *Client) sized(ctx context.Context, it Item, s Source, since time.Time) ([]Item, error) {
-	static := slices(it, s, since)
+func sized(ctx context.Context, c *api.Client, it Item, s catalog.Source, since time.Time) ([]Item, error) {
+	static := Slices(it, s, since)
 	if len(static) <= 1 {
 		return static, nil // a short window: one listing anyway
 	}
@@ -61,12 +63,10 @@ func (c *Client) sized(ctx context.Context, it Item, s Source, since time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	q = offsetQuery(q) // keyset answers carry no X-Total
-	q.Set("per_page", "1")
-	first, hdr, err := c.onePage(ctx, it.Path, q)
+	first, hdr, err := c.FirstPage(ctx, it.Path, q) // one object, by offset (keyset answers carry no X-Total)
 	switch {
-	case Unavailable(err):
-		it.Refused = statusOf(err) // one item, which Fetch skips as unavailable without asking again
+	case api.Unavailable(err):
+		it.Refused = api.StatusOf(err) // one item, which Fetch skips as unavailable without asking again
 		return []Item{it}, nil
 	case err != nil:
 		return nil, err
@@ -84,11 +84,11 @@ func (c *Client) sized(ctx context.Context, it Item, s Source, since time.Time) 
 	oldest := since
 	if sort := q.Get("sort"); sort == "desc" || sort == "" {
 		q.Set("sort", "asc")
-		if last, _, err := c.onePage(ctx, it.Path, q); err == nil {
+		if last, _, err := c.FirstPage(ctx, it.Path, q); err == nil {
 			if t, ok := firstTime(last, field); ok {
 				oldest = t
 			}
-		} else if !Unavailable(err) {
+		} else if !api.Unavailable(err) {
 			return nil, err
 		}
 	}
@@ -119,7 +119,7 @@ func (c *Client) sized(ctx context.Context, it Item, s Source, since time.Time) 
 	for i := n - 1; i >= 0; i-- {
 		lo := it.After
 		if i > 0 {
-			lo = formatTime(oldest.Add(span * time.Duration(i)).Truncate(time.Second))
+			lo = FormatTime(oldest.Add(span * time.Duration(i)).Truncate(time.Second))
 		}
 		out = append(out, sliceItem(it, s, lo, hi))
 		hi = lo
@@ -133,16 +133,15 @@ func firstTime(page json.RawMessage, field string) (time.Time, bool) {
 	if json.Unmarshal(page, &objs) != nil || len(objs) == 0 {
 		return time.Time{}, false
 	}
-	return parseTimeField(objs[0][field])
+	return ParseTimeField(objs[0][field])
 }
 
-// onePage reads one page of a listing (a JSON array).
-func (c *Client) onePage(ctx context.Context, path string, q url.Values) (json.RawMessage, http.Header, error) {
-	body, hdr, err := c.get(ctx, c.urlFor(path, q), func(b []byte) string {
-		if len(b) == 0 || b[0] != '[' || !json.Valid(b) {
-			return "the answer is not a JSON array"
-		}
-		return ""
-	})
-	return json.RawMessage(body), hdr, err
+// ParseTimeField reads a JSON time string as an instant (any offset).
+func ParseTimeField(raw json.RawMessage) (time.Time, bool) {
+	var v string
+	if json.Unmarshal(raw, &v) != nil || v == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	return t, err == nil
 }

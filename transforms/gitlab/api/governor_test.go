@@ -1,4 +1,4 @@
-package gitlab
+package api
 
 import (
 	"context"
@@ -85,21 +85,20 @@ func TestGovernorRates(t *testing.T) {
 func TestGovernorStopsARunThatKeepsFailing(t *testing.T) {
 	// Many retries that recover: a run that makes progress goes on.
 	g := newGovernor(10, 1, 0, false)
-	c := g.counters
-	c.Requests.Store(10000)
-	c.Retries.Store(2500)
-	c.Succeeded.Store(7500)
-	c.Exhausted.Store(20)
+	g.live.Requests.Store(10000)
+	g.live.Retries.Store(2500)
+	g.succeeded.Store(7500)
+	g.exhausted.Store(20)
 	if err := g.runBudget(); err != nil {
 		t.Fatalf("2,500 retries that recovered stopped the run: %v", err)
 	}
 	// Some calls failed for good (a broken listing), most succeed: fine.
-	c.Exhausted.Store(200)
+	g.exhausted.Store(200)
 	if err := g.runBudget(); err != nil {
 		t.Fatalf("200 failed calls against 7,500 stopped the run: %v", err)
 	}
 	// A third of the calls failing for good: GitLab is failing.
-	c.Succeeded.Store(300)
+	g.succeeded.Store(300)
 	err := g.runBudget()
 	var outage *OutageError
 	if !errors.As(err, &outage) || !strings.Contains(err.Error(), "200 of the run's requests failed for good") {
@@ -112,7 +111,7 @@ func TestGovernorStopsARunThatKeepsFailing(t *testing.T) {
 	// An outage: every request in a row fails. do gives up before the
 	// next try, keeping the last cause.
 	g = newGovernor(10, 1, 0, false)
-	g.counters.Failing.Store(outageRun - 1)
+	g.failing.Store(outageRun - 1)
 	calls := 0
 	err = g.do(context.Background(), "projects/1/issues", func(context.Context) (*http.Response, error) {
 		calls++
@@ -123,9 +122,9 @@ func TestGovernorStopsARunThatKeepsFailing(t *testing.T) {
 	}
 	// A success between them: the run goes on.
 	ok := newGovernor(10, 1, 0, false)
-	ok.counters.Failing.Store(outageRun - 1)
-	if err := ok.do(context.Background(), "x", func(context.Context) (*http.Response, error) { return &http.Response{StatusCode: 200}, nil }); err != nil || ok.counters.Failing.Load() != 0 {
-		t.Fatalf("a success: %v, failing %d", err, ok.counters.Failing.Load())
+	ok.failing.Store(outageRun - 1)
+	if err := ok.do(context.Background(), "x", func(context.Context) (*http.Response, error) { return &http.Response{StatusCode: 200}, nil }); err != nil || ok.failing.Load() != 0 {
+		t.Fatalf("a success: %v, failing %d", err, ok.failing.Load())
 	}
 }
 

@@ -1,13 +1,16 @@
-package gitlab
+package plan
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/api"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/selection"
 )
 
 // Estimate is what a run would read of one table: the plan command's line.
@@ -26,24 +29,10 @@ type Estimate struct {
 	Unavailable string
 }
 
-// Count asks a listing for its size (X-Total) with a one-object page.
-// known is false when GitLab does not say (keyset pages, more than 10,000
-// objects).
-func (c *Client) Count(ctx context.Context, path string, query url.Values) (n int64, known bool, err error) {
-	q := offsetQuery(query) // keyset answers carry no X-Total
-	q.Set("per_page", "1")
-	_, hdr, err := c.get(ctx, c.urlFor(path, q), func([]byte) string { return "" })
-	if err != nil {
-		return 0, false, err
-	}
-	n, perr := strconv.ParseInt(hdr.Get("X-Total"), 10, 64)
-	return n, perr == nil, nil
-}
-
 // EstimateRun probes each root item's listing for its size (one request
 // each) and derives what the levels below would read: a listing per parent
 // record, at least one request each. Nothing is written.
-func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only []string) ([]Estimate, error) {
+func EstimateRun(ctx context.Context, c *api.Client, root Root, items []Item, only []string) ([]Estimate, error) {
 	est := map[string]*Estimate{}
 	get := func(table, from string) *Estimate {
 		if e, ok := est[table]; ok {
@@ -53,7 +42,7 @@ func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only [
 		est[table] = e
 		return e
 	}
-	rootFrom := map[Mode]string{TreeMode: "group tree", GroupMode: "group", ProjectMode: "project"}[root.Mode]
+	rootFrom := map[catalog.Mode]string{catalog.TreeMode: "group tree", catalog.GroupMode: "group", catalog.ProjectMode: "project"}[root.Mode]
 	// probe counts the objects of one listing into e.
 	probe := func(e *Estimate, it Item) error {
 		e.Listings++
@@ -68,15 +57,15 @@ func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only [
 		}
 		n, known, err := c.Count(ctx, it.Path, q)
 		switch {
-		case Unavailable(err):
-			e.Unavailable = strconv.Itoa(statusOf(err))
+		case api.Unavailable(err):
+			e.Unavailable = strconv.Itoa(api.StatusOf(err))
 		case err != nil:
 			return err
 		case !known:
 			e.RecordsKnown = false
 		default:
 			e.Records += n
-			if pages := (n + perPage - 1) / perPage; pages > 1 {
+			if pages := (n + api.PerPage - 1) / api.PerPage; pages > 1 {
 				e.Requests += pages - 1
 			}
 		}
@@ -87,7 +76,7 @@ func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only [
 	var rootRec map[string]json.RawMessage
 	var rootItem Item
 	for _, it := range items {
-		if root.Mode == ProjectMode && it.Single && it.Resource == "projects" && json.Unmarshal(root.Raw, &rootRec) == nil {
+		if root.Mode == catalog.ProjectMode && it.Single && it.Resource == "projects" && json.Unmarshal(root.Raw, &rootRec) == nil {
 			rootItem = it
 		}
 	}
@@ -100,7 +89,7 @@ func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only [
 			from = "instance"
 		}
 		e := get(it.Resource, from)
-		r, _ := Lookup(it.Resource)
+		r, _ := catalog.Lookup(it.Resource)
 		for _, s := range r.Sources {
 			if s.Modes&root.Mode != 0 && s.Parent == "" && s.Filter.Incremental() {
 				e.Incremental = true
@@ -111,14 +100,14 @@ func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only [
 		}
 	}
 	// The levels below, in order: a listing per record of the parent.
-	fetched := Fetched(root.Mode, only)
-	for level := 1; level < Depth(root.Mode); level++ {
-		for _, r := range Catalog {
+	fetched := selection.Fetched(root.Mode, only)
+	for level := 1; level < selection.Depth(root.Mode); level++ {
+		for _, r := range catalog.Catalog {
 			if fetched != nil && !fetched[r.Name] {
 				continue
 			}
 			for _, s := range r.Sources {
-				if s.Modes&root.Mode == 0 || s.Parent == "" || s.History || sourceLevel(r.Name, s, root.Mode, 0) != level {
+				if s.Modes&root.Mode == 0 || s.Parent == "" || s.History || selection.Level(r.Name, s, root.Mode) != level {
 					continue // History sources are read only for scopes new to the job
 				}
 				if s.Within != "" { // written from its parent's records: no request
@@ -128,7 +117,7 @@ func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only [
 				}
 				parent := est[s.Parent]
 				if rootRec != nil && level == 1 && s.Parent == rootItem.Resource {
-					if it, err := childItem(childSource{Resource: r.Name, Source: s}, rootRec, rootItem, false, rootItem.After, rootItem.Before); err == nil {
+					if it, err := ChildItem(selection.ChildSource{Resource: r.Name, Source: s}, rootRec, rootItem, false, rootItem.After, rootItem.Before); err == nil {
 						e := get(r.Name, "project")
 						e.Incremental = e.Incremental || s.Filter.Incremental()
 						if err := probe(e, it); err != nil {
@@ -161,12 +150,4 @@ func EstimateRun(ctx context.Context, c *Client, root Root, items []Item, only [
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Table < out[j].Table })
 	return out, nil
-}
-
-func statusOf(err error) int {
-	var ae *APIError
-	if errors.As(err, &ae) {
-		return ae.Status
-	}
-	return 0
 }

@@ -1,4 +1,4 @@
-package gitlab
+package plan
 
 import (
 	"bytes"
@@ -7,11 +7,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/selection"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/record"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
@@ -30,7 +34,7 @@ type Item struct {
 	// nothing.
 	KeysOnly bool
 	// Until is the run's start (RFC 3339, GitLab's clock): where the time
-	// slices of a long window end (see slices).
+	// slices of a long window end (see Slices).
 	Until string
 	// From, To: this item's time slice of the window, when a long window is
 	// cut into slices read in parallel ("" = the window's bounds). Only its
@@ -68,7 +72,7 @@ type Item struct {
 	// Backfill: with Refresh, a listing of parents over their whole
 	// history (as GITLAB_BACKFILL_TIMESTAMP bounds it) for the tables
 	// under them that are new to the job (a table selected or added to the
-	// catalog since the job's last run, see backfillItem): it writes the
+	// catalog since the job's last run, see BackfillItem): it writes the
 	// parents the run's window does not hold and spawns only the listings
 	// of these tables (the new ones and those between); the child items it
 	// spawns carry the list on.
@@ -78,62 +82,6 @@ type Item struct {
 	// object it lists is seen (Seen), those it skips included.
 	SeesKeys bool
 }
-
-// Seen is what a reconciling run learns about a reconciled table: one key
-// listed (store.KeyString of its key values), or, when Unavailable, that a
-// listing of the table was refused (403/404), so the absence of its keys
-// proves nothing — within Scope (store.KeyString of the values of the
-// table's scope fields in the refused item, e.g. its project_id), or in the
-// whole table when Scope is "".
-//
-// Judged: a listing of a table judged per parent (see ReconciledPerParent)
-// was read whole for the parent named by Scope: the objects stored for it
-// that were not listed are gone.
-type Seen struct {
-	Table       string
-	Key         string
-	Unavailable bool
-	Scope       string
-	Judged      bool
-}
-
-// Record is one object as GitLab returned it, byte for byte, plus the keys of
-// its parent that it lacks (added by Enrich) — or, when Done is set, the
-// marker that Fetch emits after the last record of a work item, counting the
-// items it spawned. The markers travel with the records to the store, so
-// that Commit can tell that every item's records were written (see
-// transforms.Commit).
-type Record struct {
-	Table  string
-	Data   []byte // the raw JSON object
-	Parent []byte // JSON object of parent keys, or nil
-
-	Done    bool   // a work item's end marker; no Table nor Data
-	Item    uint64 // with Done: the item's Digest
-	Spawned Ledger // with Done: the items it spawned for the next level
-	// Delta: with Done, what the item learnt for the job's next state (the
-	// scopes it listed, branch heads): the JSON of a state.Delta, or nil.
-	Delta []byte
-	// Key, Sum: the object's key and content digests (state.KeyDigest,
-	// state.SumDigest), for the job's record digests.
-	Key, Sum uint64
-}
-
-// Ledger sums work items: how many, and the sum of their digests (mod 2^64).
-// Commit compares the ledger of the items whose records were written with
-// the ledger of the items planned and spawned: a missing item shows in the
-// count, and a set of items missing in a way that keeps the count shows in
-// the digests (short of a 2^-64 coincidence).
-type Ledger struct {
-	Count  int64
-	Digest uint64
-}
-
-// Add counts one item of digest d.
-func (l *Ledger) Add(d uint64) { l.Count++; l.Digest += d }
-
-// Merge adds the items of o.
-func (l *Ledger) Merge(o Ledger) { l.Count += o.Count; l.Digest += o.Digest }
 
 // Digest identifies an item by everything it fetches.
 func (it Item) Digest() uint64 {
@@ -147,8 +95,8 @@ func (it Item) Digest() uint64 {
 }
 
 // PlanLedger is the ledger of planned root items.
-func PlanLedger(items []Item) Ledger {
-	var l Ledger
+func PlanLedger(items []Item) record.Ledger {
+	var l record.Ledger
 	for _, it := range items {
 		l.Add(it.Digest())
 	}
@@ -172,14 +120,14 @@ const (
 	maxSliceSpan = 28 * 24 * time.Hour
 )
 
-// slices cuts an item of an incremental source whose window reaches back
+// Slices cuts an item of an incremental source whose window reaches back
 // further than sliceSpan from until into time slices, newest first: the
 // newest keeps the window's open end, the others are bounded on both sides
 // (updated_after and updated_before are both inclusive in GitLab: an object
 // updated exactly at a boundary is read by both slices). since is when the
 // scope was created (the lower bound of a backfill); zero: unknown, no
 // slicing for a backfill.
-func slices(it Item, s Source, since time.Time) []Item {
+func Slices(it Item, s catalog.Source, since time.Time) []Item {
 	if it.KeysOnly || !s.Filter.Incremental() || s.Filter.Before == "" || s.Filter.Date || it.Until == "" || it.Before != "" {
 		return []Item{it}
 	}
@@ -199,7 +147,7 @@ func slices(it Item, s Source, since time.Time) []Item {
 	var out []Item
 	hi, span := "", sliceSpan
 	for b := until.Add(-span); ; b = b.Add(-span) {
-		lo := formatTime(b)
+		lo := FormatTime(b)
 		last := !b.After(from)
 		if last {
 			lo = it.After // the window's own start, or none for a backfill
@@ -208,14 +156,14 @@ func slices(it Item, s Source, since time.Time) []Item {
 		if last {
 			return out
 		}
-		hi = formatTime(b)
+		hi = FormatTime(b)
 		span = min(span*2, maxSliceSpan)
 	}
 }
 
 // sliceItem is it restricted to the slice [from, to] ("" = unbounded).
-func sliceItem(it Item, s Source, from, to string) Item {
-	out := newItem(it.Resource, Source{Query: s.Query, Filter: s.Filter}, it.Path, from, to)
+func sliceItem(it Item, s catalog.Source, from, to string) Item {
+	out := NewItem(it.Resource, catalog.Source{Query: s.Query, Filter: s.Filter}, it.Path, from, to)
 	out.Single, out.Parent, out.After, out.Before, out.Until, out.Scope = it.Single, it.Parent, it.After, it.Before, it.Until, it.Scope
 	out.From, out.To = from, to
 	if from == "" {
@@ -226,7 +174,7 @@ func sliceItem(it Item, s Source, from, to string) Item {
 
 // Root is the resolved root resource of an export.
 type Root struct {
-	Mode     Mode
+	Mode     catalog.Mode
 	ID       int64
 	FullPath string
 	Raw      json.RawMessage
@@ -239,14 +187,14 @@ type Root struct {
 // reconciled tables (Reconciled) whose listing the window filters, their
 // keys listings.
 func Plan(root Root, w Window, only map[string]bool, reconciled map[string][]string) []Item {
-	return plan(root, w, only, reconciled, slices)
+	return plan(root, w, only, reconciled, Slices)
 }
 
 // plan is Plan with cut to cut a long window into time slices.
-func plan(root Root, w Window, only map[string]bool, reconciled map[string][]string, cut func(Item, Source, time.Time) []Item) []Item {
+func plan(root Root, w Window, only map[string]bool, reconciled map[string][]string, cut func(Item, catalog.Source, time.Time) []Item) []Item {
 	var items []Item
-	children := children(root.Mode, only)
-	for _, r := range Catalog {
+	children := selection.ChildSources(root.Mode, only)
+	for _, r := range catalog.Catalog {
 		if only != nil && !only[r.Name] {
 			continue
 		}
@@ -255,7 +203,7 @@ func plan(root Root, w Window, only map[string]bool, reconciled map[string][]str
 			if s.Modes&root.Mode == 0 || s.Parent != "" {
 				continue
 			}
-			s = s.withVariants(r, only)
+			s = s.WithVariants(r, only)
 			path := strings.ReplaceAll(s.Path, "{root}", strconv.FormatInt(root.ID, 10))
 			scope := root.Scope()
 			if !strings.Contains(s.Path, "{root}") {
@@ -264,23 +212,23 @@ func plan(root Root, w Window, only map[string]bool, reconciled map[string][]str
 			if !w.Reads(r.Name, s, scope, nil) {
 				continue // resting this run (GITLAB_SNAPSHOT_PERIOD)
 			}
-			after := formatTime(w.After(r.Name, scope))
-			it := newItem(r.Name, s, path, after, "")
-			it.Until, it.Scope = formatTime(w.Now), scope
+			after := FormatTime(w.After(r.Name, scope))
+			it := NewItem(r.Name, s, path, after, "")
+			it.Until, it.Scope = FormatTime(w.Now), scope
 			if !s.SweepOnly {
-				items = append(items, cut(it, s, createdAt(root.Raw))...)
+				items = append(items, cut(it, s, CreatedAt(root.Raw))...)
 			}
-			if sw, ok := sweepItem(r.Name, s, it, w, children); ok {
+			if sw, ok := SweepItem(r.Name, s, it, w, children); ok {
 				items = append(items, sw)
 			}
-			bf, backfill := backfillItem(r.Name, s, it, w, children)
+			bf, backfill := BackfillItem(r.Name, s, it, w, children)
 			if s.SweepOnly {
 				if backfill {
 					items = append(items, bf)
 				}
 				continue
 			}
-			keys := reconcile && needsKeys(s, after)
+			keys := reconcile && NeedsKeys(s, after)
 			if backfill && keys && w.Bound.IsZero() {
 				bf.SeesKeys, keys = true, false // one whole listing for both
 			}
@@ -302,13 +250,13 @@ func plan(root Root, w Window, only map[string]bool, reconciled map[string][]str
 	return items
 }
 
-// sweepItem is the sweep listing of a source whose records have Refresh
+// SweepItem is the sweep listing of a source whose records have Refresh
 // children (it the source's item): the parents created in this run's
 // slice of the table's sweep, read again so that their Refresh children
 // are. ok is false when the run has no sweep for the table (its parents
 // are all read by the run's window anyway, or the slice is empty).
-func sweepItem(table string, s Source, it Item, w Window, children map[string][]childSource) (Item, bool) {
-	if it.After == "" || !s.Created.Incremental() || !hasRefreshChildren(children[table]) {
+func SweepItem(table string, s catalog.Source, it Item, w Window, children map[string][]selection.ChildSource) (Item, bool) {
+	if it.After == "" || !s.Created.Incremental() || !selection.HasRefreshChildren(children[table]) {
 		return Item{}, false
 	}
 	slice, ok := w.Sweeps[table]
@@ -320,21 +268,21 @@ func sweepItem(table string, s Source, it Item, w Window, children map[string][]
 		panic(fmt.Sprintf("catalog: %s: bad query %q", table, s.Query)) // caught by the catalog test
 	}
 	if !slice.From.IsZero() {
-		q.Set(s.Created.After, formatTime(slice.From))
+		q.Set(s.Created.After, FormatTime(slice.From))
 	}
 	if !slice.To.IsZero() && s.Created.Before != "" {
-		q.Set(s.Created.Before, formatTime(slice.To))
+		q.Set(s.Created.Before, FormatTime(slice.To))
 	}
 	out := Item{Resource: table, Path: it.Path, Query: q.Encode(), Parent: it.Parent, After: it.After, Until: it.Until, Refresh: true, Scope: it.Scope}
 	return out, true
 }
 
-// backfillItem is the backfill listing of a source (it the source's item
+// BackfillItem is the backfill listing of a source (it the source's item
 // in the run's window, see Item.Backfill): ok when tables under it are new
 // to the job in the item's scope while the source itself has read before,
 // so that its records outside the window would never spawn them.
-func backfillItem(table string, s Source, it Item, w Window, children map[string][]childSource) (Item, bool) {
-	bound := formatTime(w.Bound)
+func BackfillItem(table string, s catalog.Source, it Item, w Window, children map[string][]selection.ChildSource) (Item, bool) {
+	bound := FormatTime(w.Bound)
 	if !s.Filter.Incremental() || it.After == "" || it.After == bound || it.Before != "" || s.SweepOnly {
 		return Item{}, false
 	}
@@ -342,7 +290,7 @@ func backfillItem(table string, s Source, it Item, w Window, children map[string
 	if len(tables) == 0 {
 		return Item{}, false
 	}
-	out := newItem(table, s, it.Path, bound, "")
+	out := NewItem(table, s, it.Path, bound, "")
 	out.After, out.Until, out.Scope, out.Parent = it.After, it.Until, it.Scope, it.Parent
 	out.Refresh, out.Backfill = true, tables
 	return out, true
@@ -352,7 +300,7 @@ func backfillItem(table string, s Source, it Item, w Window, children map[string
 // are new to the job (no stream in its state) or whose parents are read
 // whole this run (Window.RefreshWhole), and the tables between table and
 // them.
-func backfills(table, scope string, w Window, children map[string][]childSource) []string {
+func backfills(table, scope string, w Window, children map[string][]selection.ChildSource) []string {
 	memo := map[string]bool{}
 	var out []string
 	var include func(t string) bool
@@ -380,21 +328,12 @@ func backfills(table, scope string, w Window, children map[string][]childSource)
 	return out
 }
 
-func hasRefreshChildren(cs []childSource) bool {
-	for _, c := range cs {
-		if c.Source.Refresh {
-			return true
-		}
-	}
-	return false
-}
-
-// needsKeys: a reconciled source whose listing the window filters needs a
+// NeedsKeys: a reconciled source whose listing the window filters needs a
 // keys listing to tell which objects still exist.
-func needsKeys(s Source, after string) bool { return s.Filter.Incremental() && after != "" }
+func NeedsKeys(s catalog.Source, after string) bool { return s.Filter.Incremental() && after != "" }
 
 // keysItem is the keys listing of a source: the whole list, no window.
-func keysItem(resource string, s Source, path, after, before string) Item {
+func keysItem(resource string, s catalog.Source, path, after, before string) Item {
 	q := s.Keys
 	if q == "" {
 		q = s.Query
@@ -403,10 +342,7 @@ func keysItem(resource string, s Source, path, after, before string) Item {
 }
 
 // CreatedAt reads the created_at of a JSON object (zero when absent).
-func CreatedAt(raw []byte) time.Time { return createdAt(raw) }
-
-// createdAt reads the created_at of a JSON object (zero when absent).
-func createdAt(raw []byte) time.Time {
+func CreatedAt(raw []byte) time.Time {
 	var o struct {
 		CreatedAt string `json:"created_at"`
 	}
@@ -417,38 +353,16 @@ func createdAt(raw []byte) time.Time {
 	return t
 }
 
-func formatTime(t time.Time) string {
+func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
 }
 
-// childSource is a source spawned by the records of a parent resource.
-type childSource struct {
-	Resource string
-	Source   Source
-}
-
-// children maps a parent resource to the sources it spawns in mode m.
-func children(m Mode, only map[string]bool) map[string][]childSource {
-	out := map[string][]childSource{}
-	for _, r := range Catalog {
-		if only != nil && !only[r.Name] {
-			continue
-		}
-		for _, s := range r.Sources {
-			if s.Modes&m != 0 && s.Parent != "" {
-				out[s.Parent] = append(out[s.Parent], childSource{Resource: r.Name, Source: s.withVariants(r, only)})
-			}
-		}
-	}
-	return out
-}
-
-// childItem builds the item of a child source from its parent's record (its
+// ChildItem builds the item of a child source from its parent's record (its
 // keys listing when keys), in the window [after, before].
-func childItem(c childSource, parent map[string]json.RawMessage, parentItem Item, keys bool, after, before string) (Item, error) {
+func ChildItem(c selection.ChildSource, parent map[string]json.RawMessage, parentItem Item, keys bool, after, before string) (Item, error) {
 	path, err := fillTemplate(c.Source.Path, parent)
 	if err != nil {
 		return Item{}, fmt.Errorf("%s of a %s record: %w", c.Resource, parentItem.Resource, err)
@@ -459,7 +373,7 @@ func childItem(c childSource, parent map[string]json.RawMessage, parentItem Item
 			return Item{}, fmt.Errorf("%s of a %s record: %w", c.Resource, parentItem.Resource, err)
 		}
 	}
-	it := newItem(c.Resource, c.Source, path, after, before)
+	it := NewItem(c.Resource, c.Source, path, after, before)
 	if keys {
 		it = keysItem(c.Resource, c.Source, path, after, before)
 	}
@@ -504,7 +418,7 @@ func fillTemplate(path string, rec map[string]json.RawMessage) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("the record has no %q", name)
 		}
-		v, err := scalar(raw)
+		v, err := Scalar(raw)
 		if err != nil {
 			return "", fmt.Errorf("field %q: %w", name, err)
 		}
@@ -514,8 +428,8 @@ func fillTemplate(path string, rec map[string]json.RawMessage) (string, error) {
 	}
 }
 
-// scalar renders a JSON number or string as text.
-func scalar(raw json.RawMessage) (string, error) {
+// Scalar renders a JSON number or string as text.
+func Scalar(raw json.RawMessage) (string, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && raw[0] == '"' {
 		var s string
@@ -531,11 +445,11 @@ func scalar(raw json.RawMessage) (string, error) {
 	return n.String(), nil
 }
 
-// newItem builds the item of source s at path. The item carries the run's
+// NewItem builds the item of source s at path. The item carries the run's
 // window [after, before) whatever the source, so that the children it spawns
 // inherit it; the window becomes query parameters only when the source can
 // be filtered by time.
-func newItem(resource string, s Source, path, after, before string) Item {
+func NewItem(resource string, s catalog.Source, path, after, before string) Item {
 	it := Item{Resource: resource, Path: path, Query: s.Query, Single: s.Single, After: after, Before: before}
 	if !s.Filter.Incremental() {
 		return it
@@ -557,7 +471,7 @@ func newItem(resource string, s Source, path, after, before string) Item {
 // filterValue renders a window bound (RFC 3339) for a filter: as is, or for
 // a date filter, whose bounds are exclusive dates, the date one day further
 // out (days later or earlier), so that the window is covered whole.
-func filterValue(f Filter, bound string, days int) string {
+func filterValue(f catalog.Filter, bound string, days int) string {
 	if !f.Date {
 		return bound
 	}
@@ -568,20 +482,20 @@ func filterValue(f Filter, bound string, days int) string {
 	return t.UTC().AddDate(0, 0, days).Format("2006-01-02")
 }
 
-// openFields lists the fields the open records of r keep: those its
+// OpenFields lists the fields the open records of r keep: those its
 // children's paths and added keys take from it, its key, "id" and its Open
 // field.
-func openFields(r Resource, kids []childSource) []string {
-	return append(childFields(r, kids), r.Open.Field)
+func OpenFields(r catalog.Resource, kids []selection.ChildSource) []string {
+	return append(ChildFields(r, kids), r.Open.Field)
 }
 
-// childFields lists the fields of a record of r that the items of its
+// ChildFields lists the fields of a record of r that the items of its
 // children need: its key and id, those their paths and queries name, and
 // those they add to their records.
-func childFields(r Resource, kids []childSource) []string {
+func ChildFields(r catalog.Resource, kids []selection.ChildSource) []string {
 	out := append([]string{"id"}, r.Key...)
 	add := func(name string) {
-		if !containsStr(out, name) {
+		if !slices.Contains(out, name) {
 			out = append(out, name)
 		}
 	}

@@ -1,4 +1,4 @@
-package gitlab
+package catalog
 
 // Children of issues, merge requests, pipelines and epics: each is read for
 // the parents exported in the run's window (a change of a child bumps its
@@ -14,27 +14,27 @@ var (
 )
 
 func perEpic(path string) []Source {
-	return []Source{{Modes: anyGroup, Parent: "epics", Path: path, Adds: epicKeys}}
+	return []Source{{Modes: AnyGroup, Parent: "epics", Path: path, Adds: epicKeys}}
 }
 
 func perIssue(path string, single bool) []Source {
-	return []Source{{Modes: anyMode, Parent: "issues", Path: "projects/{project_id}/issues/{iid}/" + path, Single: single, Adds: issueKeys}}
+	return []Source{{Modes: AnyMode, Parent: "issues", Path: "projects/{project_id}/issues/{iid}/" + path, Single: single, Adds: issueKeys}}
 }
 
 func perMR(path, query string, single bool) []Source {
-	return []Source{{Modes: anyMode, Parent: "merge_requests", Path: "projects/{project_id}/merge_requests/{iid}/" + path, Query: query,
+	return []Source{{Modes: AnyMode, Parent: "merge_requests", Path: "projects/{project_id}/merge_requests/{iid}/" + path, Query: query,
 		Single: single, Adds: mrKeys}}
 }
 
 func perPipeline(path string, single bool) []Source {
-	return []Source{{Modes: anyMode, Parent: "pipelines", Path: "projects/{project_id}/pipelines/{id}/" + path, Single: single, Adds: pipelineKeys}}
+	return []Source{{Modes: AnyMode, Parent: "pipelines", Path: "projects/{project_id}/pipelines/{id}/" + path, Single: single, Adds: pipelineKeys}}
 }
 
 // perNote is the source of a child of each note of an issue or a merge
 // request (kind "issue" or "merge_request"): the note's record carries its
 // noteable's keys (its listing's parent keys).
 func perNote(kind, path string) []Source {
-	return []Source{{Modes: anyMode, Parent: kind + "_notes", Path: "projects/{project_id}/" + kind + "s/{" + kind + "_iid}/notes/{id}/" + path,
+	return []Source{{Modes: AnyMode, Parent: kind + "_notes", Path: "projects/{project_id}/" + kind + "s/{" + kind + "_iid}/notes/{id}/" + path,
 		Adds: []Add{{"project_id", "project_id"}, {kind + "_id", kind + "_id"}, {"note_id", "id"}}}}
 }
 
@@ -119,7 +119,7 @@ var workResources = []Resource{
 		// moves the issue (Timelog belongs_to :issue, touch: true:
 		// app/models/timelog.rb; time_estimate is the issue's column).
 		Name: "issue_time_stats", Doc: "Time estimate and time spent of issues updated in the window (written from the issue's `time_stats`).", Key: []string{"issue_id"}, Tier: "Free",
-		Sources: []Source{{Modes: anyMode, Parent: "issues", Within: "time_stats", Single: true, Adds: issueKeys}},
+		Sources: []Source{{Modes: AnyMode, Parent: "issues", Within: "time_stats", Single: true, Adds: issueKeys}},
 	},
 
 	{
@@ -176,7 +176,7 @@ var workResources = []Resource{
 	{
 		// As issue_time_stats (lib/api/entities/merge_request_basic.rb).
 		Name: "merge_request_time_stats", Doc: "Time estimate and time spent of merge requests updated in the window (written from the merge request's `time_stats`).", Key: []string{"merge_request_id"}, Tier: "Free",
-		Sources: []Source{{Modes: anyMode, Parent: "merge_requests", Within: "time_stats", Single: true, Adds: mrKeys}},
+		Sources: []Source{{Modes: AnyMode, Parent: "merge_requests", Within: "time_stats", Single: true, Adds: mrKeys}},
 	},
 	{
 		// As issue_discussions.
@@ -228,7 +228,7 @@ var workResources = []Resource{
 		// request's diff (a force-push), which is merge_request_commits'
 		// deletion; the commit's own listing is then not read again.
 		Key: []string{"project_id", "commit_id", "id"}, Tier: "Free", Include: OnRequest, Unreconciled: true,
-		Sources: []Source{{Modes: anyMode, Parent: "merge_request_commits", Path: "projects/{project_id}/repository/commits/{id}/merge_requests",
+		Sources: []Source{{Modes: AnyMode, Parent: "merge_request_commits", Path: "projects/{project_id}/repository/commits/{id}/merge_requests",
 			Adds: []Add{{"project_id", "project_id"}, {"commit_id", "id"}}, Refresh: true}},
 	},
 	{
