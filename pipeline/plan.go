@@ -62,11 +62,11 @@ func Plan(ctx context.Context, c Config) (*RunPlan, error) {
 	p := &RunPlan{Job: job, Checkpoint: cp, Overlap: c.Overlap, Tables: est, Groups: -1, Projects: -1}
 	for _, e := range est {
 		p.MinRequests += e.Requests
-		if e.RecordsKnown && e.Unavailable == "" {
-			switch e.Table {
-			case "groups":
+		if r, ok := catalog.Lookup(e.Table); ok && e.RecordsKnown && e.Unavailable == "" {
+			switch r.Scope { // the tables of the tree's scopes count it
+			case catalog.ScopeGroup:
 				p.Groups = e.Records
-			case "projects":
+			case catalog.ScopeProject:
 				p.Projects = e.Records
 			}
 		}
@@ -131,7 +131,7 @@ func walkTree(ctx context.Context, c *api.Client, root plan.Root, seen func(kind
 		}
 		q.Set("include_subgroups", "true")
 	}
-	if err := c.List(ctx, "groups/"+id+"/projects", q, names("project", "path_with_namespace", &projects)); err != nil {
+	if err := c.List(ctx, "groups/"+id+"/projects", q, names("project", "path_with_namespace", &projects), api.ResumeAfterID()); err != nil {
 		return nil, nil, nil, fmt.Errorf("listing the projects of %s: %w", root.FullPath, err)
 	}
 	sort.Strings(groups)

@@ -172,7 +172,8 @@ func prepareConn(ctx context.Context, c Config, recover bool, conn api.Conn) (Jo
 	rootKind, rootID := state.ParseScope(root.Scope())
 	next := state.Run{Start: serverNow, Read: read, Whole: whole, Sweeps: map[string]*state.Sweep{},
 		Root:           state.Scope{Kind: rootKind, ID: rootID, Path: root.FullPath},
-		ListedProjects: fetched == nil || fetched["projects"], ListedGroups: root.Mode == catalog.ProjectMode || fetched == nil || fetched["groups"]}
+		ListedProjects: selection.ListsScopes(root.Mode, fetched, catalog.ScopeProject),
+		ListedGroups:   root.Mode == catalog.ProjectMode || selection.ListsScopes(root.Mode, fetched, catalog.ScopeGroup)}
 	// The refresh of children without a change signal (GITLAB_REFRESH_PERIOD).
 	for _, t := range selection.Swept(root.Mode, fetched) {
 		prev := old.Sweeps[t]

@@ -39,11 +39,6 @@ import (
 // project reads by date from its window once, and learns the heads. The heads go to the job's state with the item's
 // end marker.
 
-const (
-	commitsTable  = "commits"
-	branchesTable = "repository_branches"
-)
-
 // branchRef is one branch of a branches listing: its name and head.
 type branchRef struct {
 	Name    string `json:"name"`
@@ -98,7 +93,7 @@ func (l *listing) add(res catalog.Resource, fields map[string]json.RawMessage) {
 		}
 		l.ids[string(fields["id"])] = true
 	}
-	if res.Name != branchesTable {
+	if !res.Heads {
 		return
 	}
 	var b struct {
@@ -180,7 +175,7 @@ func (f *fetchFn) commitListings(it plan.Item, q url.Values) (*commitRanges, err
 		r.now[b.Name] = b.SHA
 	}
 	scope := state.ProjectScope(r.project)
-	_, read := f.Window.State.Cursor(commitsTable, scope)
+	_, read := f.Window.State.Cursor(it.Resource, scope)
 	old, known := f.Window.State.Heads(r.project)
 	switch {
 	case !read || (!known && !f.Window.State.HeadsUnknown):
@@ -192,7 +187,7 @@ func (f *fetchFn) commitListings(it plan.Item, q url.Values) (*commitRanges, err
 		r.listings = append(r.listings, all)
 	case !known:
 		all := r.with("all", "true")
-		all.Set("since", plan.FormatTime(f.Window.After(commitsTable, scope)))
+		all.Set("since", plan.FormatTime(f.Window.After(it.Resource, scope)))
 		r.listings = append(r.listings, all)
 	default:
 		for _, b := range refs {

@@ -15,6 +15,12 @@ import (
 )
 
 // commitsItem is the commits item a branches listing of project 7 spawns.
+// The tables of commits by push.
+const (
+	commitsTable  = "commits"
+	branchesTable = "repository_branches"
+)
+
 func commitsItem(t *testing.T, refs ...branchRef) plan.Item {
 	t.Helper()
 	b, _ := json.Marshal(refs)

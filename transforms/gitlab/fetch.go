@@ -356,7 +356,7 @@ func (f *fetchFn) fetch(ctx context.Context, it plan.Item, emit func(record.Reco
 				}
 				n += len(p.Items)
 				return handle(p.Items, it.Path)
-			})
+			}, listOptions(res)...)
 			if heads != nil && ((err != nil && heads.lost(err, q)) || (err == nil && n == 0)) {
 				// A moved branch whose range holds nothing (its old head
 				// is gone from the repository: GitLab answers 404, or an
@@ -987,6 +987,14 @@ func upperBound(it plan.Item, q url.Values) (time.Time, string) {
 		}
 	}
 	return time.Time{}, ""
+}
+
+// listOptions are how the client pages the listings of a table.
+func listOptions(res catalog.Resource) []api.ListOption {
+	if res.ResumesAfterID {
+		return []api.ListOption{api.ResumeAfterID()}
+	}
+	return nil
 }
 
 // refuses reports whether err is GitLab's refusal of the table: a 403 or

@@ -296,11 +296,25 @@ func (c *Client) Object(ctx context.Context, path string, query url.Values) (jso
 	return json.RawMessage(body), hdr, nil
 }
 
+// ListOption changes how List pages a listing.
+type ListOption func(*listOptions)
+
+type listOptions struct{ afterID bool }
+
+// ResumeAfterID: the listing (ordered by id ascending, and filtered by
+// id_after) may meet GitLab's offset limit: past it (405), List goes on
+// after the last id read, from page 1 (catalog.Resource.ResumesAfterID).
+func ResumeAfterID() ListOption { return func(o *listOptions) { o.afterID = true } }
+
 // List pages through a list endpoint with per_page=100, calling fn with each
 // page's objects as they arrive. It follows X-Next-Page or the Link header's
 // rel="next" (offset and keyset paging alike), never a page count, and does
 // not stop on a short page.
-func (c *Client) List(ctx context.Context, path string, query url.Values, fn func(Page) error) error {
+func (c *Client) List(ctx context.Context, path string, query url.Values, fn func(Page) error, opts ...ListOption) error {
+	var o listOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	q := url.Values{}
 	for k, v := range query {
 		q[k] = v
@@ -326,7 +340,7 @@ func (c *Client) List(ctx context.Context, path string, query url.Values, fn fun
 			pages = -1
 			continue
 		}
-		if next, ok := pastOffsetLimit(err, path, q, lastID); ok {
+		if next, ok := pastOffsetLimit(err, q, lastID); ok && o.afterID {
 			// GitLab refuses offset pages past 50,000 records on some
 			// endpoints (405): go on after the last id read, from page 1.
 			u = c.URLFor(path, next)
@@ -386,15 +400,17 @@ func offsetQuery(q url.Values) url.Values {
 }
 
 // pastOffsetLimit recognises GitLab's refusal of an offset page past its
-// limit (405) on a listing of projects ordered by id ascending, and returns
-// the query that resumes it after lastID (id_after, from page 1). GitLab
-// has the limit where keyset paging exists, and of the listings the
-// catalog reads by offset only the projects' have it and filter by
-// id_after (doc/api/rest/_index.md, Offset-based pagination: "requests
-// that return objects of type Project").
-func pastOffsetLimit(err error, path string, q url.Values, lastID string) (url.Values, bool) {
+// limit (405) on a listing ordered by id ascending, and returns the query
+// that resumes it after lastID (id_after, from page 1). GitLab has the
+// limit where keyset paging exists, and of the listings the catalog reads
+// by offset only the projects' have it and filter by id_after
+// (doc/api/rest/_index.md, Offset-based pagination: "requests that return
+// objects of type Project"): their table says so
+// (catalog.Resource.ResumesAfterID, which Fetch passes on as
+// ResumeAfterID).
+func pastOffsetLimit(err error, q url.Values, lastID string) (url.Values, bool) {
 	var ae *APIError
-	if err == nil || !strings.HasSuffix(path, "/projects") || !errors.As(err, &ae) || ae.Status != http.StatusMethodNotAllowed || lastID == "" ||
+	if err == nil || !errors.As(err, &ae) || ae.Status != http.StatusMethodNotAllowed || lastID == "" ||
 		q.Get("order_by") != "id" || q.Get("sort") != "asc" || q.Get("id_after") == lastID {
 		return nil, false
 	}

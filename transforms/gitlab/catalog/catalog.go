@@ -157,15 +157,40 @@ type Resource struct {
 	// Unreconciled: deletions mean nothing for this table (the instance's
 	// version: a new one replaces the old); see Reconciled.
 	Unreconciled bool
-	// Scope: the records are scopes of the export ("group", "project"): the
-	// streams of the sources they spawn are theirs (the pipelines of one
-	// project), and a record not in the job's state is a new scope, whose
-	// streams read their whole history.
+	// Scope: the records are scopes of the export (ScopeGroup,
+	// ScopeProject): the streams of the sources they spawn are theirs (the
+	// pipelines of one project), and a record not in the job's state is a
+	// new scope, whose streams read their whole history. A run lists the
+	// tree's scopes when it fetches these tables (selection.ListsScopes);
+	// the plan command counts the tree by them.
 	Scope string
+	// Instance: the objects are the instance's (GET /version), not the
+	// root's: a root source of the table reads them in the instance's
+	// scope (state.InstanceScope), and its path names no {root}. (A
+	// project export plans only its project: there the table is read as a
+	// child of that one project, once.)
+	Instance bool
+	// Heads: the records are a repository's branches with their heads
+	// (name, default, commit.id): a listing of them collects the heads
+	// its PerListing children read from (the commits by push).
+	Heads bool
+	// ResumesAfterID: GitLab stops the offset pages of the table's
+	// listings at its offset limit (405 past 50,000 records: the projects'
+	// listings, doc/api/rest/_index.md, Offset-based pagination), and they
+	// filter by id_after: ordered by id ascending, a listing goes on after
+	// the last id read (api.ResumeAfterID).
+	ResumesAfterID bool
 	// Open says which records stay open to changes of their children that
 	// move nothing of theirs; nil: none do.
 	Open *Open
 }
+
+// The kinds of scope (Resource.Scope), as the job's state names them
+// (state.Scope.Kind).
+const (
+	ScopeGroup   = "group"
+	ScopeProject = "project"
+)
 
 // Open: records whose Field holds one of Values (a pipeline still
 // running) have children that change without moving them (its jobs): the

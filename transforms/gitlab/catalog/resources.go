@@ -32,7 +32,7 @@ func concat(lists ...[]Resource) []Resource {
 // coreResources are the resources of the first catalog.
 var coreResources = []Resource{
 	{
-		Name: "groups", Doc: "The root group and, for a tree, every descendant group.", Key: []string{"id"}, Tier: "Free", Scope: "group",
+		Name: "groups", Doc: "The root group and, for a tree, every descendant group.", Key: []string{"id"}, Tier: "Free", Scope: ScopeGroup,
 		Sources: []Source{
 			{Modes: AnyGroup, Path: "groups/{root}", Query: "with_projects=false", Single: true},
 			// By id: the default order (name) moves a group renamed while
@@ -41,7 +41,7 @@ var coreResources = []Resource{
 		},
 	},
 	{
-		Name: "projects", Doc: "Every project of the export (archived ones included), with its statistics.", Key: []string{"id"}, Tier: "Free", Scope: "project",
+		Name: "projects", Doc: "Every project of the export (archived ones included), with its statistics.", Key: []string{"id"}, Tier: "Free", Scope: ScopeProject, ResumesAfterID: true,
 		Sources: []Source{
 			{Modes: TreeMode, Path: "groups/{root}/projects", Query: "include_subgroups=true&with_shared=false&order_by=id&sort=asc&statistics=true"},
 			{Modes: GroupMode, Path: "groups/{root}/projects", Query: "with_shared=false&order_by=id&sort=asc&statistics=true"},

@@ -56,7 +56,7 @@ var projectResources = []Resource{
 		Sources: withActivity(perProject("projects/{id}/repository/tags", "")),
 	},
 	{
-		Name: "repository_branches", Doc: "Git branches of each project's repository, with their head commit.", Key: []string{"project_id", "name"}, Optional: true, Tier: "Free",
+		Name: "repository_branches", Doc: "Git branches of each project's repository, with their head commit.", Key: []string{"project_id", "name"}, Optional: true, Tier: "Free", Heads: true,
 		Sources: withActivity(perProject("projects/{id}/repository/branches", "")),
 	},
 	{

@@ -76,8 +76,8 @@ func EstimateRun(ctx context.Context, c *api.Client, root Root, items []Item, on
 	var rootRec map[string]json.RawMessage
 	var rootItem Item
 	for _, it := range items {
-		if root.Mode == catalog.ProjectMode && it.Single && it.Resource == "projects" && json.Unmarshal(root.Raw, &rootRec) == nil {
-			rootItem = it
+		if r, _ := catalog.Lookup(it.Resource); root.Mode == catalog.ProjectMode && r.Scope != "" && it.Single && json.Unmarshal(root.Raw, &rootRec) == nil {
+			rootItem = it // the exported project's own record: a scope read as one object
 		}
 	}
 	for _, it := range items {
@@ -85,11 +85,11 @@ func EstimateRun(ctx context.Context, c *api.Client, root Root, items []Item, on
 			continue
 		}
 		from := rootFrom
-		if strings.HasPrefix(it.Path, "version") || strings.HasPrefix(it.Path, "metadata") {
+		r, _ := catalog.Lookup(it.Resource)
+		if r.Instance {
 			from = "instance"
 		}
 		e := get(it.Resource, from)
-		r, _ := catalog.Lookup(it.Resource)
 		for _, s := range r.Sources {
 			if s.Modes&root.Mode != 0 && s.Parent == "" && s.Filter.Incremental() {
 				e.Incremental = true

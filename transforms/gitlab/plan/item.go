@@ -206,7 +206,7 @@ func plan(root Root, w Window, only map[string]bool, reconciled map[string][]str
 			s = s.WithVariants(r, only)
 			path := strings.ReplaceAll(s.Path, "{root}", strconv.FormatInt(root.ID, 10))
 			scope := root.Scope()
-			if !strings.Contains(s.Path, "{root}") {
+			if r.Instance {
 				scope = state.InstanceScope
 			}
 			if !w.Reads(r.Name, s, scope, nil) {

@@ -114,7 +114,7 @@ func ScopeOf(res catalog.Resource, fields map[string]json.RawMessage) (state.Sco
 
 // ScopeKey is the state's name of a scope record.
 func ScopeKey(sc state.Scope) string {
-	if sc.Kind == "group" {
+	if sc.Kind == catalog.ScopeGroup {
 		return state.GroupScope(sc.ID)
 	}
 	return state.ProjectScope(sc.ID)

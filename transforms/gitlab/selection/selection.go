@@ -330,6 +330,24 @@ func Snapshots(m catalog.Mode, fetched map[string]bool) (snapshot, activity []st
 	return snapshot, activity
 }
 
+// ListsScopes reports whether a run in mode m that fetches fetched (nil:
+// every table) lists the tree's scopes of a kind (catalog.ScopeGroup,
+// catalog.ScopeProject): it fetches a table of that Scope with a source in
+// m.
+func ListsScopes(m catalog.Mode, fetched map[string]bool, kind string) bool {
+	for _, r := range catalog.Catalog {
+		if r.Scope != kind || (fetched != nil && !fetched[r.Name]) {
+			continue
+		}
+		for _, s := range r.Sources {
+			if s.Modes&m != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Children returns the tables of fetched (nil: every table) whose sources
 // in mode m records of table spawn.
 func Children(m catalog.Mode, fetched map[string]bool, table string) []string {
@@ -427,6 +445,12 @@ func Validate() error {
 			}
 			if s.Parent == "" && strings.Contains(strings.ReplaceAll(s.Path, "{root}", ""), "{") {
 				problems = append(problems, r.Name+": a root source can only use {root}")
+			}
+			if p, _ := catalog.Lookup(s.Parent); s.PerListing && !p.Heads {
+				problems = append(problems, r.Name+": a per-listing source's parent lists the heads it reads from (Heads)")
+			}
+			if s.Parent == "" && r.Instance == strings.Contains(s.Path, "{root}") {
+				problems = append(problems, r.Name+": a root source names {root} exactly when its table is not the instance's (Instance)")
 			}
 		}
 	}
