@@ -12,6 +12,7 @@ import (
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/plan"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/metrics"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/record"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
 )
@@ -26,16 +27,6 @@ func init() {
 	register.Iter1[record.Seen]()
 	beam.RegisterType(typeOf[storedKey]())
 }
-
-// ReconcileNamespace is the namespace of Reconcile's counters: "deleted"
-// (tombstones), "reappeared" and "tables_skipped" (a listing refused).
-const ReconcileNamespace = "reconcile"
-
-var (
-	tombstonesCounter = beam.NewCounter(ReconcileNamespace, "deleted")
-	restoredCounter   = beam.NewCounter(ReconcileNamespace, "reappeared")
-	skippedCounter    = beam.NewCounter(ReconcileNamespace, "tables_skipped")
-)
 
 // Reconcile detects deletions: for each reconciled table (with its scope
 // fields, see selection.Reconciled) it compares the keys that the job's
@@ -157,7 +148,7 @@ func (f *diffFn) ProcessElement(ctx context.Context, table string, stored func(*
 	perParent := f.PerParent[table]
 	done := Row{Done: true, Item: reconcileItem(table)}
 	if refused[""] {
-		skippedCounter.Inc(ctx, 1)
+		metrics.Count(ctx, nil, metrics.TablesSkipped, "", 1)
 		log := slog.Warn
 		if r.Optional {
 			log = slog.Debug // expected (tier, feature, permission): the run's refusal summary names the table
@@ -210,8 +201,8 @@ func (f *diffFn) ProcessElement(ctx context.Context, table string, stored func(*
 			restored++
 		}
 	}
-	tombstonesCounter.Inc(ctx, deleted)
-	restoredCounter.Inc(ctx, restored)
+	metrics.Count(ctx, nil, metrics.Tombstones, "", deleted)
+	metrics.Count(ctx, nil, metrics.Reappeared, "", restored)
 	level := slog.LevelDebug
 	if deleted+restored+skipped > 0 || len(refused) > 0 {
 		level = slog.LevelInfo

@@ -7,6 +7,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/metrics"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/record"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/store"
@@ -19,8 +20,6 @@ func init() {
 	beam.RegisterType(typeOf[store.Part]())
 	beam.RegisterType(typeOf[store.Run]())
 }
-
-var rowsCounter = beam.NewCounter("store", "rows_staged")
 
 // Staged is what one successful bundle of Write staged: the store's parts,
 // and the ledgers of the work items whose records they hold — Items ended in
@@ -94,7 +93,7 @@ func (f *writeFn) ProcessElement(ctx context.Context, r Row, _ func(Staged)) err
 	if r.Key != 0 || r.Sum != 0 {
 		f.ledger.Digests = state.AppendPair(f.ledger.Digests, r.Key, r.Sum)
 	}
-	rowsCounter.Inc(ctx, 1)
+	metrics.Count(ctx, nil, metrics.RowsStaged, "", 1)
 	return nil
 }
 
