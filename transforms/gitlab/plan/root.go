@@ -88,3 +88,11 @@ func ResolveRoot(ctx context.Context, c *api.Client, conn api.Conn, group, proje
 	}
 	return Root{Mode: mode, ID: obj.ID, FullPath: full, Raw: raw}, now, nil
 }
+
+// Root is the resolved root resource of an export.
+type Root struct {
+	Mode     catalog.Mode
+	ID       int64
+	FullPath string
+	Raw      json.RawMessage
+}
