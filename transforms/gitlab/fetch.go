@@ -71,7 +71,7 @@ type fetchFn struct {
 	JobID     string
 	Only      []string // tables selected; empty = all
 	// Reconciled: the tables whose keys are reported, with their scope
-	// fields (see Reconciled); nil when the run does not reconcile.
+	// fields (see selection.Reconciled); nil when the run does not reconcile.
 	Reconciled map[string][]string
 	// PerParent: the reconciled tables judged per parent (see
 	// ReconciledPerParent).

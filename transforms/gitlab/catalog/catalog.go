@@ -83,7 +83,7 @@ type Source struct {
 	// this per-scope source reads them, from the scope's own start (its
 	// cursor, or GITLAB_BACKFILL_TIMESTAMP for a new scope) up to where
 	// the tree-wide stream's window starts. It is read only for such
-	// scopes (see Window.History).
+	// scopes (see plan.Window.History).
 	History bool
 	// Refresh: the child's changes do not move its parent's updated_at
 	// (award emoji), so reading it with its parent misses them: it is also
@@ -104,7 +104,7 @@ type Source struct {
 	// Activity: the listing changes only with the project's activity (a
 	// push, a wiki edit, an event): it is skipped for a project whose
 	// last_activity_at says nothing happened since the stream's cursor
-	// (see Window.Reads), and read whole anyway once per
+	// (see plan.Window.Reads), and read whole anyway once per
 	// GITLAB_SNAPSHOT_PERIOD (what moves without an event, such as a
 	// branch's protection, then arrives).
 	Activity bool
@@ -116,7 +116,7 @@ type Source struct {
 	// PerListing: the source is spawned once per listing of its parent,
 	// not once per record, with what the listing held (the commits of a
 	// project, read from the heads its branches listing holds: see
-	// commits.go).
+	// transforms/gitlab/commits.go).
 	PerListing bool
 	// Within: the objects are those the parent's records carry in this
 	// field (an array of objects, or one object when Single), written with
@@ -155,7 +155,7 @@ type Resource struct {
 	// Variants are on-request forms of the listing (commit stats): see Variant.
 	Variants []Variant
 	// Unreconciled: deletions mean nothing for this table (the instance's
-	// version: a new one replaces the old); see Reconciled.
+	// version: a new one replaces the old); see selection.Reconciled.
 	Unreconciled bool
 	// Scope: the records are scopes of the export (ScopeGroup,
 	// ScopeProject): the streams of the sources they spawn are theirs (the

@@ -1,7 +1,7 @@
 package catalog
 
 // The catalog's entries: one per resource (table). The types and the rules
-// that check the entries are in catalog.go.
+// that check the entries are in package selection (selection.Validate).
 
 // issuesKeyset pages a project's issues by key: GitLab 18.3 added keyset
 // paging to GET /projects/:id/issues for the orderings by id, title,
@@ -10,7 +10,7 @@ package catalog
 // an issue updated while the listing is read neither repeats nor shifts
 // the others. Before 18.3 the parameter is unknown to the endpoint and
 // ignored (offset pages, which List follows alike); a refusal (405) falls
-// back to offset paging (Client.List).
+// back to offset paging (api.Client.List).
 const issuesKeyset = "pagination=keyset"
 
 // Catalog is every resource the exporter knows, one entry each: the first

@@ -28,7 +28,7 @@ import "net/http"
 //     moved or deleted changes the refs of every commit it reaches (a tag
 //     on the default branch's head, every commit of its history), while
 //     the commit itself never changes. Commits are found by push
-//     (commits.go): a commit's children are read once, with the push that
+//     (transforms/gitlab/commits.go): a commit's children are read once, with the push that
 //     brings it. A correct rule would re-read the refs of the commits a
 //     moved ref reaches (the whole history for a new tag), or sweep every
 //     commit once per refresh period; the catalog has neither (a sweep

@@ -68,7 +68,7 @@ var projectResources = []Resource{
 		Sources: perProject("projects/{id}/protected_tags", ""),
 	},
 	{
-		// Found by push: see commits.go. The filter is that of the one
+		// Found by push: see transforms/gitlab/commits.go. The filter is that of the one
 		// read by date after an upgrade or a reset to a time.
 		Name: "commits", Doc: "Commits of every branch of each project: the whole history once, then what each push added (from the branches' heads).",
 		Key: []string{"project_id", "id"}, Optional: true, Tier: "Free",
@@ -139,7 +139,7 @@ var projectResources = []Resource{
 		// Keyset paging by name, documented for the tags of a registry
 		// with its metadata database (GitLab.com; self-managed registries
 		// without it page by offset: gitlab-org/gitlab#482399; a 405
-		// falls back to offset paging, Client.List).
+		// falls back to offset paging, api.Client.List).
 		Sources: []Source{{Modes: AnyMode, Parent: "container_repositories", Path: "projects/{project_id}/registry/repositories/{id}/tags",
 			Query: "pagination=keyset&order_by=name&sort=asc", Adds: []Add{{"project_id", "project_id"}, {"repository_id", "id"}}}},
 	},

@@ -27,7 +27,7 @@ type Item struct {
 	After    string // RFC 3339 lower bound of updated_at ("" = none)
 	Before   string // RFC 3339 upper bound ("" = open)
 	Parent   []byte // JSON object of parent keys to add to each record, or nil
-	// KeysOnly: a reconciling run's keys listing (see Reconciled): its
+	// KeysOnly: a reconciling run's keys listing (see selection.Reconciled): its
 	// objects only tell which keys exist; they are not written and spawn
 	// nothing.
 	KeysOnly bool
@@ -43,7 +43,7 @@ type Item struct {
 	// does not hold and spawns only their Refresh children.
 	Refresh bool
 	// Refs: for a PerListing source, what the parent listing held (the
-	// branches of a project and their heads, see commits.go), as JSON.
+	// branches of a project and their heads, see transforms/gitlab/commits.go), as JSON.
 	Refs []byte
 	// Scope is the scope of the item's stream (state.GroupScope...): the
 	// root's for the items planned from it, a scope record's for the items

@@ -24,7 +24,7 @@ import (
 // in the root's mode have no parent, each in the window of its stream (the
 // table in the root's scope), cut into time slices when long; the sweeps of
 // those whose children are refreshed (see Window.Sweeps); and for the
-// reconciled tables (Reconciled) whose listing the window filters, their
+// reconciled tables (selection.Reconciled) whose listing the window filters, their
 // keys listings.
 func Plan(root Root, w Window, only map[string]bool, reconciled map[string][]string) []Item {
 	return plan(root, w, only, reconciled, Slices)

@@ -24,7 +24,7 @@ type Window struct {
 	// Refresh children this run reads again (see state.Advance).
 	Sweeps map[string]state.Slice
 	// Due: for the tables read whole at most once per
-	// GITLAB_SNAPSHOT_PERIOD (see Snapshots), whether this run reads them
+	// GITLAB_SNAPSHOT_PERIOD (see selection.Snapshots), whether this run reads them
 	// whole; a table not in it is read by every run.
 	Due map[string]bool
 	// RefreshWhole: the RefreshWhole tables whose parents this run reads

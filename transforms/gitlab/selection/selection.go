@@ -280,7 +280,7 @@ func RefreshedWhole(m catalog.Mode, fetched map[string]bool) []string {
 
 // ReadIn returns the tables of fetched (nil: every table) that have a
 // source in mode m, and of those, the ones every run reads whole (no time
-// filter, parents read whole: see listedWhole).
+// filter, parents read whole: see ListedWhole).
 func ReadIn(m catalog.Mode, fetched map[string]bool) (read, whole []string) {
 	for _, r := range catalog.Catalog {
 		if fetched != nil && !fetched[r.Name] {
