@@ -402,6 +402,7 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 	defer stats.ListingsDone.Add(1)
 	ctx = withTable(ctx, res.Name)
 	refused := false // a keys listing with an object that lacks its key
+	cur := it        // the item that handles the objects of the listing being read (see commitRanges.wholeFor)
 	handle := func(objs []json.RawMessage, where string) error {
 		if it.SeesKeys {
 			for _, raw := range objs {
@@ -430,7 +431,7 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 			if heads != nil && heads.seenBefore(raw) {
 				continue // a commit that an earlier range of this item listed
 			}
-			if err := f.handle(res, it, raw, where, emit, counting, see, &delta, listed); err != nil {
+			if err := f.handle(res, cur, raw, where, emit, counting, see, &delta, listed); err != nil {
 				return err
 			}
 		}
@@ -477,7 +478,8 @@ func (f *fetchFn) fetch(ctx context.Context, it Item, emit func(Record), spawn f
 			listings = heads.listings
 		}
 		first := true
-		for _, q := range listings {
+		for i, q := range listings {
+			cur = heads.wholeFor(it, i)
 			n := 0
 			err = f.client.List(ctx, it.Path, q, func(p Page) error {
 				if first && !it.KeysOnly {
