@@ -113,6 +113,20 @@ func TestPushesMoveHeadsAndRangesListWhatTheyPushed(t *testing.T) {
 	if pd := lastPush(t, s, 1000)["push_data"].(map[string]any); fmt.Sprint(pd["commit_count"]) != "3" || pd["commit_to"] != sha {
 		t.Errorf("merge push: %v", pd)
 	}
+	// The refs of a merged commit: the branch it came from and the one it
+	// was merged into, branches first, each by name; type=tag: none.
+	topic := merged[1]["id"].(string)
+	refs := objects(t, s.all("/api/v4/projects/1000/repository/commits/"+topic+"/refs"))
+	var names []string
+	for _, r := range refs {
+		names = append(names, fmt.Sprint(r["type"], ":", r["name"]))
+	}
+	if !slices.Contains(names, "branch:main") || !slices.Contains(names, "branch:topic/x") || !slices.IsSorted(names[:2]) {
+		t.Errorf("refs of a merged commit: %v", names)
+	}
+	if tags := s.all("/api/v4/projects/1000/repository/commits/" + topic + "/refs?type=tag"); len(tags) != 0 {
+		t.Errorf("type=tag of a commit no tag reaches: %d refs", len(tags))
+	}
 
 	// A deleted branch: commit_to null; its commits stay readable by sha.
 	s.Advance(time.Minute)

@@ -25,6 +25,14 @@ func init() {
 			adds: [][2]string{{"project_id", "project_id"}, {"commit_id", "commit_id"}},
 			path: "projects/:id/repository/commits/:sha/discussions", scope: scCommit,
 			list: childRows("commit_notes", (*store).renderCommitDiscussion), count: rowCount("commit_notes")},
+		// The branches and tags that contain a commit (lib/api/commits.rb
+		// GET :id/repository/commits/:sha/refs: Repository#branch_names_contains
+		// then #tag_names_contains, each by name as git for-each-ref
+		// --contains sorts them, as Entities::BasicRef {type, name}, paged as
+		// an array).
+		&table{name: "commit_refs", keys: []string{"project_id", "commit_id", "type", "name"},
+			adds: [][2]string{{"project_id", "project_id"}, {"commit_id", "commit_id"}},
+			path: "projects/:id/repository/commits/:sha/refs", scope: scCommit, query: "type=all", list: listCommitRefs},
 		&table{name: "commits", keys: []string{"project_id", "id"}, path: "projects/:id/repository/commits", scope: scProject,
 			query: "all=true", filter: filter{filterListed, "since", "until"}, list: listCommits, page: pageCommits},
 		&table{name: "repository_branches", keys: []string{"project_id", "name"}, path: "projects/:id/repository/branches", scope: scProject,
@@ -490,6 +498,39 @@ func listCommitMRs(s *Sim, sc scope, q *params) []item {
 		}
 	}
 	return st.mrItemsNewestFirst(mrs)
+}
+
+// listCommitRefs: the branches, then the tags, whose commit reaches the
+// commit (type=branch, tag or all, the default), each by name.
+func listCommitRefs(s *Sim, sc scope, q *params) []item {
+	st := s.st
+	typ := q.enum("type", "all", "branch", "tag", "all")
+	p := st.tab("commits").rows[sc.i].scope
+	var out []item
+	for _, kind := range []struct{ table, typ string }{{"repository_branches", "branch"}, {"repository_tags", "tag"}} {
+		if typ != "all" && typ != kind.typ {
+			continue
+		}
+		tab := st.tab(kind.table)
+		var names []string
+		for _, i := range tab.live(p) {
+			r := &tab.rows[i]
+			if r.ref < 0 || !st.reach([]int32{r.ref}, false)[sc.i] {
+				continue
+			}
+			if kind.typ == "branch" {
+				names = append(names, st.names[r.k])
+			} else {
+				names = append(names, tagName(r))
+			}
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			obj := newObj().f("type", kind.typ).f("name", n).done()
+			out = append(out, item{render: func() []byte { return obj }})
+		}
+	}
+	return out
 }
 
 // Notes of commits: rows of commit_notes (scope: the commit's row; user:

@@ -687,3 +687,45 @@ func TestBurndownEventsAreRefreshedWithTheMilestonesListedWhole(t *testing.T) {
 	}
 	checkComplete(t, h, []string{"project_milestone_burndown_events", "group_milestone_burndown_events"})
 }
+
+// TestCommitRefsAreRefreshedWithTheCommitsListedWhole: the branches and tags
+// that contain a commit change whenever a ref that reaches it is created,
+// moved or deleted, and nothing moves the commit. A branch's push brings
+// its range's commits, merged ones included, whose refs are read with them;
+// every commit's refs are read again once per GITLAB_REFRESH_PERIOD with
+// the commits listed whole, which writes no commit again (none changed).
+func TestCommitRefsAreRefreshedWithTheCommitsListedWhole(t *testing.T) {
+	h := newHarness(t, simOptions())
+	tables := []string{"GITLAB_RESOURCES", "groups,projects,repository_branches,repository_tags,commits,commit_refs"}
+	h.mustRun(tables...)
+	checkComplete(t, h, []string{"commits", "commit_refs"})
+	wholeListings := func() int {
+		n := 0
+		for u := range h.sim.Stats().ByPath {
+			if strings.HasSuffix(strings.Split(u, "?")[0], "/repository/commits") && strings.Contains(u, "all=true") {
+				n++
+			}
+		}
+		return n
+	}
+	h.sim.Advance(time.Minute)
+	m := h.sim.Mutate(12)
+	if len(m.ChangedKeys["commit_refs"]) == 0 {
+		t.Fatal("no commit's refs changed: the test proves nothing")
+	}
+	h.sim.ResetStats()
+	h.mustRun(tables...)
+	if n := wholeListings(); n != 0 {
+		t.Errorf("inside the refresh period %d commit listings were read whole", n)
+	}
+	h.sim.Advance(7 * 24 * time.Hour)
+	h.sim.ResetStats()
+	res := h.mustRun(tables...)
+	if wholeListings() == 0 {
+		t.Error("after the refresh period no commit listing was read whole")
+	}
+	if n := len(h.runRows("commits", res.Checkpoint.RunID)); n != 0 {
+		t.Errorf("the refresh wrote %d commits again, unchanged", n)
+	}
+	checkComplete(t, h, []string{"commits", "commit_refs"})
+}

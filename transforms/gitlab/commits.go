@@ -149,6 +149,25 @@ type commitRanges struct {
 	seen     map[string]bool   // shas written by this item
 	query    url.Values        // the item's query without all/since
 	base     string            // the default branch's old head ("" unknown)
+	// backfill: the tables under commits that this run reads for the
+	// whole history (new to the job, or refreshed whole: Window.RefreshWhole),
+	// and the index of the listing that reads it for them (see wholeFor).
+	backfill   []string
+	backfillAt int
+}
+
+// wholeFor is the item that handles the objects of listing i: the commits
+// item itself, or, for the whole-history listing of the tables new or
+// refreshed whole, the item as a backfill (Item.Backfill: its commits are
+// written only if they changed, which a commit never does, and they spawn
+// only these tables' listings). It comes after the ranges, whose commits
+// (seenBefore) it does not handle again.
+func (r *commitRanges) wholeFor(it plan.Item, i int) plan.Item {
+	if r == nil || len(r.backfill) == 0 || i != r.backfillAt {
+		return it
+	}
+	it.Backfill = r.backfill
+	return it
 }
 
 // commitListings plans the listings of a project's commits item (q: its
@@ -209,6 +228,20 @@ func (f *fetchFn) commitListings(it plan.Item, q url.Values) (*commitRanges, err
 				continue
 			}
 			r.listings = append(r.listings, r.with("ref_name", from+".."+b.SHA))
+		}
+	}
+	if read && (known || f.Window.State.HeadsUnknown) {
+		// The commits the ranges do not hold have children that this run
+		// reads for the whole history (commit_refs, refreshed whole once
+		// per GITLAB_REFRESH_PERIOD; a commits child new to the job): one
+		// listing of the whole history, from GITLAB_BACKFILL_TIMESTAMP.
+		if tables := plan.Backfills(it.Resource, scope, f.Window, f.children); len(tables) > 0 {
+			all := r.with("all", "true")
+			if !f.Window.Bound.IsZero() {
+				all.Set("since", plan.FormatTime(f.Window.Bound))
+			}
+			r.backfill, r.backfillAt = tables, len(r.listings)
+			r.listings = append(r.listings, all)
 		}
 	}
 	return r, nil

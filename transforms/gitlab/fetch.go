@@ -237,6 +237,7 @@ func (f *fetchFn) fetch(ctx context.Context, it plan.Item, emit func(record.Reco
 	defer stats.ListingsDone.Add(1)
 	ctx = metrics.WithTable(ctx, res.Name)
 	refused := false // a keys listing with an object that lacks its key
+	cur := it        // the item that handles the objects of the listing being read (see commitRanges.wholeFor)
 	handle := func(objs []json.RawMessage, where string) error {
 		if it.SeesKeys {
 			for _, raw := range objs {
@@ -265,7 +266,7 @@ func (f *fetchFn) fetch(ctx context.Context, it plan.Item, emit func(record.Reco
 			if heads != nil && heads.seenBefore(raw) {
 				continue // a commit that an earlier range of this item listed
 			}
-			if err := f.handle(ctx, res, it, raw, where, emit, counting, see, &delta, listed); err != nil {
+			if err := f.handle(ctx, res, cur, raw, where, emit, counting, see, &delta, listed); err != nil {
 				return err
 			}
 		}
@@ -304,7 +305,8 @@ func (f *fetchFn) fetch(ctx context.Context, it plan.Item, emit func(record.Reco
 			listings = heads.listings
 		}
 		first := true
-		for _, q := range listings {
+		for i, q := range listings {
+			cur = heads.wholeFor(it, i)
 			n := 0
 			err = f.client.List(ctx, it.Path, q, func(p api.Page) error {
 				if first && !it.KeysOnly {

@@ -21,24 +21,6 @@ import "net/http"
 // snapshot reads them). The status checks of merge requests change
 // without moving the merge request: a refresh (at the entry).
 //
-// Left out (see the report of issue 14):
-//   - commit refs (projects/:id/repository/commits/:sha/refs, the branches
-//     and tags that contain a commit: Repository#branch_names_contains /
-//     tag_names_contains, lib/api/commits.rb): every branch or tag created,
-//     moved or deleted changes the refs of every commit it reaches (a tag
-//     on the default branch's head, every commit of its history), while
-//     the commit itself never changes. Commits are found by push
-//     (transforms/gitlab/commits.go): a commit's children are read once, with the push that
-//     brings it. A correct rule would re-read the refs of the commits a
-//     moved ref reaches (the whole history for a new tag), or sweep every
-//     commit once per refresh period; the catalog has neither (a sweep
-//     lists the parents by creation time from a root listing: Source.Created,
-//     plan's sweepItem; commits are a per-project listing by push), and the
-//     cost would be a request per commit of the history. What the table
-//     would hold follows from data already exported: a commit is in a ref
-//     when the ref's head (repository_branches, repository_tags) reaches it
-//     through the parent_ids of commits.
-//   - milestone burndown events: see resources_admin.go.
 
 // perSnippet is the source of a child of each snippet of a project.
 func perSnippet(path string) []Source {
@@ -262,5 +244,24 @@ var moreResources = []Resource{
 		Key: []string{"milestone_id", "created_at", "action"}, Optional: true, Tier: "Premium", Refusals: []int{http.StatusMethodNotAllowed}, Unreconciled: true,
 		Sources: []Source{{Modes: AnyGroup, Parent: "group_milestones", Path: "groups/{group_id}/milestones/{id}/burndown_events",
 			Adds: []Add{{"group_id", "group_id"}, {"milestone_id", "id"}}, RefreshWhole: true}},
+	},
+	{
+		// The branches and tags that contain a commit (lib/api/commits.rb,
+		// GET :id/repository/commits/:sha/refs: Repository#branch_names_contains
+		// then #tag_names_contains, as Entities::BasicRef {type, name}).
+		// A commit never changes, but its refs do whenever a branch or tag
+		// that reaches it is created, moved or deleted (a tag on the default
+		// branch's head adds itself to every commit of its history), and
+		// nothing of that moves the commit. So they are read with the
+		// commits each push brings, and every commit's again once per
+		// GITLAB_REFRESH_PERIOD with the commits listed whole
+		// (RefreshWhole): a request per commit of the history each period,
+		// on request. A ref that no longer contains the commit is absent
+		// from the refresh's rows: the refs of a commit are the rows of its
+		// newest refresh (Unreconciled: no tombstones).
+		Name: "commit_refs", Doc: "Branches and tags that contain each commit: with the commits each push brings, and every commit's again once per GITLAB_REFRESH_PERIOD (one request per commit of the history).",
+		Key: []string{"project_id", "commit_id", "type", "name"}, Optional: true, Tier: "Free", Include: OnRequest, Unreconciled: true,
+		Sources: []Source{{Modes: AnyMode, Parent: "commits", Path: "projects/{project_id}/repository/commits/{id}/refs", Query: "type=all",
+			Adds: []Add{{"project_id", "project_id"}, {"commit_id", "id"}}, RefreshWhole: true}},
 	},
 }

@@ -126,7 +126,7 @@ func BackfillItem(table string, s catalog.Source, it Item, w Window, children ma
 	if !s.Filter.Incremental() || it.After == "" || it.After == bound || it.Before != "" || s.SweepOnly {
 		return Item{}, false
 	}
-	tables := backfills(table, it.Scope, w, children)
+	tables := Backfills(table, it.Scope, w, children)
 	if len(tables) == 0 {
 		return Item{}, false
 	}
@@ -136,11 +136,11 @@ func BackfillItem(table string, s catalog.Source, it Item, w Window, children ma
 	return out, true
 }
 
-// backfills lists the tables under table (its children, theirs...) that
+// Backfills lists the tables under table (its children, theirs...) that
 // are new to the job (no stream in its state) or whose parents are read
 // whole this run (Window.RefreshWhole), and the tables between table and
 // them.
-func backfills(table, scope string, w Window, children map[string][]selection.ChildSource) []string {
+func Backfills(table, scope string, w Window, children map[string][]selection.ChildSource) []string {
 	memo := map[string]bool{}
 	var out []string
 	var include func(t string) bool
