@@ -4,9 +4,9 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/metrics"
 )
 
 // Refusal is one table that GitLab refused (403, 404) in some listings of a
@@ -28,7 +28,7 @@ type Refusal struct {
 func Refusals(unavailable map[string]int64) []Refusal {
 	var out []Refusal
 	for k, n := range unavailable {
-		table, code, _ := strings.Cut(k, " ")
+		table, code := metrics.ParseUnavailableKey(k)
 		status, _ := strconv.Atoi(code)
 		if n == 0 {
 			continue

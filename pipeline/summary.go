@@ -7,10 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/gitlab/catalog"
+	"github.com/gitlab-data-export/gitlab-data-export/transforms/metrics"
 	"github.com/gitlab-data-export/gitlab-data-export/transforms/state"
 )
 
@@ -167,7 +167,7 @@ func NewSummary(res *Result, err error, started time.Time) Summary {
 		}
 	}
 	for k, n := range res.Unavailable {
-		table, status, _ := strings.Cut(k, " ")
+		table, status := metrics.ParseUnavailableKey(k)
 		ts := get(table)
 		if ts.Unavailable == nil {
 			ts.Unavailable = map[string]int64{}
