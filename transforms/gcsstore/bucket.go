@@ -169,7 +169,8 @@ func (b *bucket) get(ctx context.Context, name string) ([]byte, int64, error) {
 	if _, err := io.Copy(&buf, r); err != nil {
 		return nil, 0, b.explain(name, err)
 	}
-	return buf.Bytes(), r.Attrs.Generation, nil
+	// An empty object is one, not none: a checkpoint of no bytes is corrupted.
+	return append([]byte{}, buf.Bytes()...), r.Attrs.Generation, nil
 }
 
 // Open streams the object.

@@ -52,7 +52,7 @@ var bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$`)
 func init() {
 	store.Register(store.Description{
 		Name:    Kind,
-		Help:    "newline-delimited JSON in a Cloud Storage bucket, as the files store lays it out",
+		Help:    "newline-delimited JSON in GCS_BUCKET, laid out as the files store's",
 		Section: "Cloud Storage store",
 		Remote:  true,
 		Options: []store.Option{
@@ -133,6 +133,17 @@ func Open(ctx context.Context, spec store.Spec) (store.Store, error) {
 	client.SetRetry(storage.WithPolicy(storage.RetryAlways))
 	b := &bucket{h: client.Bucket(name), name: name, prefix: objectPrefix(spec.Params["prefix"], ds)}
 	return &Store{Store: filestore.New(b, "GCS store"), client: client, bucket: b}, nil
+}
+
+// ReadCheckpoint reads the job's checkpoint object. Cloud Storage answers
+// a read in a missing bucket as of a missing object: when there is no
+// checkpoint, a listing tells a missing bucket (an error) from a first run.
+func (s *Store) ReadCheckpoint(ctx context.Context, jobID string) (*store.Checkpoint, error) {
+	cp, err := s.Store.ReadCheckpoint(ctx, jobID)
+	if cp == nil && err == nil {
+		_, err = s.bucket.List(ctx, "_checkpoints")
+	}
+	return cp, err
 }
 
 // Close closes the store's client.

@@ -127,22 +127,12 @@ func objectName(st *gcsstore.Store, rel string) string {
 // tableObjects lists the committed objects of a table: <table>/*.ndjson.
 func tableObjects(t *testing.T, st *gcsstore.Store, table string) []string {
 	t.Helper()
-	prefix := objectName(st, table+"/")
 	var names []string
-	it := client.Bucket(testBucket).Objects(context.Background(), &storage.Query{Prefix: prefix, Delimiter: "/"})
-	for {
-		a, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a.Name != "" && strings.HasSuffix(a.Name, ".ndjson") {
-			names = append(names, a.Name)
+	for _, n := range listObjects(t, objectName(st, table+"/"), "/") {
+		if strings.HasSuffix(n, ".ndjson") {
+			names = append(names, n)
 		}
 	}
-	sort.Strings(names)
 	return names
 }
 
@@ -151,7 +141,18 @@ func everyObject(t *testing.T, st *gcsstore.Store) []string {
 	t.Helper()
 	prefix := objectName(st, "")
 	var names []string
-	it := client.Bucket(testBucket).Objects(context.Background(), &storage.Query{Prefix: prefix})
+	for _, n := range listObjects(t, prefix, "") {
+		names = append(names, strings.TrimPrefix(n, prefix))
+	}
+	return names
+}
+
+// listObjects lists the names of the test bucket's objects under prefix
+// (directly under it with the delimiter "/"), sorted.
+func listObjects(t *testing.T, prefix, delimiter string) []string {
+	t.Helper()
+	var names []string
+	it := client.Bucket(testBucket).Objects(context.Background(), &storage.Query{Prefix: prefix, Delimiter: delimiter})
 	for {
 		a, err := it.Next()
 		if errors.Is(err, iterator.Done) {
@@ -160,7 +161,9 @@ func everyObject(t *testing.T, st *gcsstore.Store) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		names = append(names, strings.TrimPrefix(a.Name, prefix))
+		if a.Name != "" {
+			names = append(names, a.Name)
+		}
 	}
 	sort.Strings(names)
 	return names
@@ -350,28 +353,40 @@ func TestRecoverRemovesAStaleClaim(t *testing.T) {
 	}
 }
 
+// A checkpoint object that is not one (an empty one too) is an error,
+// never a reason for a backfill.
 func TestCorruptedCheckpointIsAnErrorNotABackfill(t *testing.T) {
 	ctx := context.Background()
-	st := open(t)
-	w := client.Bucket(testBucket).Object(objectName(st, "_checkpoints/job.json")).NewWriter(ctx)
-	fmt.Fprint(w, `{"started_at": "garb`)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	_, err := st.ReadCheckpoint(ctx, "job")
-	if err == nil || !strings.Contains(err.Error(), "corrupted") || !strings.Contains(err.Error(), "gs://"+testBucket+"/tests/") {
-		t.Errorf("error: %v; want it corrupted, naming the object's gs:// URL", err)
+	for _, text := range []string{`{"started_at": "garb`, ""} {
+		st := open(t)
+		w := client.Bucket(testBucket).Object(objectName(st, "_checkpoints/job.json")).NewWriter(ctx)
+		fmt.Fprint(w, text)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		_, err := st.ReadCheckpoint(ctx, "job")
+		if err == nil || !strings.Contains(err.Error(), "corrupted") || !strings.Contains(err.Error(), "gs://"+testBucket+"/tests/") {
+			t.Errorf("checkpoint %q: %v; want it corrupted, naming the object's gs:// URL", text, err)
+		}
 	}
 }
 
-// A bucket that does not exist is an error that names GCS_BUCKET.
+// A bucket that does not exist is an error that names GCS_BUCKET, from
+// the first call a run makes (Recover) on.
 func TestMissingBucket(t *testing.T) {
+	ctx := context.Background()
 	st := openSpec(t, gcsstore.Spec("no-such-bucket", "x", "ds_v4"))
-	run := storetest.NewRun("job", "run-1", t0)
-	err := st.Commit(context.Background(), run, nil, state.New(), []byte("d"))
-	if err == nil || !strings.Contains(err.Error(), "GCS_BUCKET") || !strings.Contains(err.Error(), "gs://no-such-bucket") {
-		t.Errorf("a commit into a missing bucket: %v", err)
+	check := func(what string, err error) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), "GCS_BUCKET") || !strings.Contains(err.Error(), "gs://no-such-bucket") {
+			t.Errorf("%s in a missing bucket: %v", what, err)
+		}
 	}
+	check("Recover", st.Recover(ctx, "job"))
+	_, err := st.ReadCheckpoint(ctx, "job")
+	check("ReadCheckpoint", err)
+	run := storetest.NewRun("job", "run-1", t0)
+	check("Commit", st.Commit(ctx, run, nil, state.New(), []byte("d")))
 }
 
 func TestOptions(t *testing.T) {
