@@ -211,3 +211,24 @@ func TestGCSFailedRunLeavesTheCheckpoint(t *testing.T) {
 	}
 	checkComplete(t, h.harness, allTables)
 }
+
+// The Cloud Storage store is allowed on Dataflow: the pipeline translates
+// into a Dataflow job (dry run) whose workers' store is the bucket, and
+// nothing is written.
+func TestGCSOnDataflowBuilds(t *testing.T) {
+	h := newGCSHarness(t, simOptions())
+	endpoint, calls := dataflowDryRun(t, h.harness)
+	res, err := h.run("GITLAB_TOKEN", "", "GITLAB_TOKEN_SECRET", "projects/p/secrets/gitlab/versions/3", "GITLAB_SECRET_MANAGER_ENDPOINT", endpoint)
+	if err != nil {
+		t.Fatalf("Dataflow dry run with DATASTORE=gcs: %v", err)
+	}
+	if !res.DryRun || *calls == 0 {
+		t.Errorf("dry run %v, Secret Manager read %d times", res.DryRun, *calls)
+	}
+	if s := res.Job.Store; s.Kind != "gcs" || s.Params["bucket"] != gcsBucket || s.Params["prefix"] != h.prefix {
+		t.Errorf("the workers' store spec: %+v", s)
+	}
+	if names := h.download(); len(names) != 0 {
+		t.Errorf("a dry run wrote %v", names)
+	}
+}

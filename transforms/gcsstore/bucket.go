@@ -105,10 +105,12 @@ func (w *objectWriter) Abort() { w.cancel(); _ = w.w.Close() }
 
 func contentType(name string) string {
 	switch path.Ext(strings.TrimSuffix(name, ".part")) {
-	case ".json":
+	case ".json", ".commit":
 		return "application/json"
 	case ".bin":
 		return "application/octet-stream"
+	case ".runs":
+		return "text/plain"
 	}
 	return "application/x-ndjson"
 }
