@@ -369,6 +369,9 @@ func (s *Store) finish(ctx context.Context, m manifest, gen int64) error {
 	tableOf := func(i int) string { return strings.SplitN(m.Moves[i].To, "/", 2)[0] }
 	for i, mv := range m.Moves {
 		if err := s.objs.Move(ctx, mv.From, mv.To); err != nil {
+			if s.ver != nil && errors.Is(err, fs.ErrNotExist) {
+				return s.abandon(ctx, m, mv.From)
+			}
 			return s.errorf("committing %s: %w", mv.From, err)
 		}
 		dirs[path.Dir(mv.To)] = true
@@ -408,6 +411,24 @@ func (s *Store) finish(ctx context.Context, m manifest, gen int64) error {
 	}
 	s.dropOldDigests(ctx, m.Run.JobID, m.Checkpoint.State.Digests)
 	return nil
+}
+
+// errPartLost: a guarded commit cannot be finished, a part it names is gone.
+var errPartLost = errors.New("a staged part of the commit is gone")
+
+// abandon discards a guarded commit that cannot be finished because a part
+// it names is gone (another run of the job started while this one ran, and
+// its recovery took this run's staging for a failed run's): its manifest
+// and staging go and the claim is released. What it made visible stays; its
+// checkpoint is not written, so the job's next run reads those records
+// again: nothing is lost.
+func (s *Store) abandon(ctx context.Context, m manifest, part string) error {
+	if err := s.objs.DeleteAll(ctx, stagingName(m.Run.JobID, m.Run.RunID)); err != nil {
+		return s.errorf("discarding the commit of run %s, whose staged part %s is gone: %w", m.Run.RunID, part, err)
+	}
+	s.release(ctx, m.Run.JobID, m.Run.RunID)
+	return s.errorf("the staged part %s of run %s is gone (did another run of job %s start while this one ran? give the job's runs one GitLab CI resource_group): the commit is discarded; what it made visible stays, its checkpoint is not written, and the next run reads those records again: %w",
+		s.objs.Where(part), m.Run.RunID, m.Run.JobID, errPartLost)
 }
 
 // digestsDir holds a job's record digests: one file per committed run that
@@ -552,7 +573,12 @@ func (s *Store) recoverCommit(ctx context.Context, m manifest) error {
 	if err == nil && cur != nil && cur.StartedAt.After(m.Checkpoint.StartedAt) {
 		m.Checkpoint = *cur // a later run already committed: keep its checkpoint
 	}
-	return s.finish(ctx, m, gen)
+	err = s.finish(ctx, m, gen)
+	if errors.Is(err, errPartLost) {
+		slog.Warn(s.label+": an interrupted commit could not be finished and was discarded", "run", m.Run.RunID, "error", err)
+		return nil
+	}
+	return err
 }
 
 // NewWriter stages the records of one bundle under the run's staging directory.

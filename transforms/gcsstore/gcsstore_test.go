@@ -445,3 +445,58 @@ func TestTheCheckpointIsWrittenOnlyOverTheGenerationChecked(t *testing.T) {
 		t.Errorf("checkpoint = %+v, %v; want the one written meanwhile, kept", cp, err)
 	}
 }
+
+// A run whose staged parts were removed while it ran (by the recovery of
+// another run of the job that started meanwhile) cannot commit them: its
+// commit fails and is discarded, and leaves the job free; a commit
+// interrupted with such a part missing is discarded by the next recovery.
+func TestACommitWhosePartsAreGoneIsDiscarded(t *testing.T) {
+	ctx := context.Background()
+	st := open(t)
+	a := storetest.NewRun("job", "run-a", t0)
+	partsA := storetest.Stage(t, st, a, storetest.TableRec{Table: "issues", Rec: storetest.Rec(d0, "id", 1)})
+	another := subject{st}.Reopen(t) // another run starts: its recovery takes run-a's parts for a failed run's
+	if err := another.Recover(ctx, "job"); err != nil {
+		t.Fatal(err)
+	}
+	err := st.Commit(ctx, a, partsA, state.New(), nil)
+	if err == nil || !strings.Contains(err.Error(), "is gone") || !strings.Contains(err.Error(), "the commit is discarded") {
+		t.Fatalf("a commit of parts that are gone: %v", err)
+	}
+	if cp, _ := st.ReadCheckpoint(ctx, "job"); cp != nil {
+		t.Errorf("checkpoint %+v", cp)
+	}
+	for _, n := range everyObject(t, st) {
+		t.Errorf("left: %s", n)
+	}
+
+	// Interrupted after the first table, then the other parts removed.
+	b := storetest.NewRun("job", "run-b", t0.Add(time.Minute))
+	partsB := storetest.Stage(t, st, b, storetest.TableRec{Table: "groups", Rec: storetest.Rec(d0, "id", 2)},
+		storetest.TableRec{Table: "issues", Rec: storetest.Rec(d0, "id", 3)})
+	st.SetCommitHook(storetest.FailAfter(1, errors.New("simulated crash")))
+	if err := st.Commit(ctx, b, partsB, state.New(), nil); err == nil {
+		t.Fatal("the interrupted commit succeeded")
+	}
+	st.SetCommitHook(nil)
+	for _, p := range partsB {
+		if p.Table == "issues" {
+			if err := client.Bucket(testBucket).Object(objectName(st, p.Ref)).Delete(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := st.Recover(ctx, "job"); err != nil {
+		t.Fatalf("Recover of a commit that cannot be finished: %v", err)
+	}
+	if got := storetest.IDs(t, subject{st}, "groups"); !reflect.DeepEqual(got, []int64{2}) {
+		t.Errorf("groups = %v: what the discarded commit made visible stays", got)
+	}
+	c := storetest.NewRun("job", "run-c", t0.Add(time.Hour))
+	if err := st.Commit(ctx, c, storetest.Stage(t, st, c, storetest.TableRec{Table: "issues", Rec: storetest.Rec(d0, "id", 4)}), state.New(), nil); err != nil {
+		t.Fatalf("the next run's commit: %v", err)
+	}
+	if got := storetest.IDs(t, subject{st}, "issues"); !reflect.DeepEqual(got, []int64{4}) {
+		t.Errorf("issues = %v", got)
+	}
+}
