@@ -132,9 +132,6 @@ func (s *Store) Root() string { return s.root }
 // its commit would (tests: storetest.Subject.InterruptCommits); nil: none.
 func (s *Store) SetCommitHook(hook func(table string) error) { s.afterTableCommit = hook }
 
-// Objects returns what the store keeps its files in.
-func (s *Store) Objects() Objects { return s.objs }
-
 func (s *Store) errorf(format string, a ...any) error {
 	return fmt.Errorf(s.label+": "+format, a...)
 }
