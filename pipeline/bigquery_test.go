@@ -261,6 +261,13 @@ func TestBigQueryBackfillThenIncremental(t *testing.T) {
 	for _, r := range h.bqRows("issues", h.dataDateOf(second)) {
 		got[fmt.Sprint(r["id"])]++
 	}
+	checkStoredOnce(t, moved, got)
+}
+
+// checkStoredOnce asserts that an incremental run stored each issue updated
+// in its window (moved) once (got: its rows by id).
+func checkStoredOnce(t *testing.T, moved map[string]bool, got map[string]int) {
+	t.Helper()
 	if len(moved) == 0 {
 		t.Error("the mutation moved no issue: the test proves nothing")
 	}
@@ -469,23 +476,7 @@ func readmeQuery(t *testing.T, header string) string {
 // breaks the Dataflow path fails here.
 func TestDataflowJobBuilds(t *testing.T) {
 	h := newBQHarness(t, simOptions())
-	endpoint, calls := fakeSecretManager(t, "projects/p/secrets/gitlab/versions/3", h.sim.Token())
-	set := map[string]string{"runner": "dataflow", "dry_run": "true", "project": "test-project", "region": "europe-west1",
-		"staging_location": "gs://test-bucket/staging", "max_num_workers": "4",
-		// Prism sets the environment to loopback for the pipelines it runs;
-		// Dataflow takes its default (the Go SDK container) from "".
-		"environment_type": ""}
-	for name, v := range set {
-		f := flag.Lookup(name)
-		if f == nil {
-			t.Fatalf("no flag --%s: is the Dataflow runner linked in?", name)
-		}
-		old := f.Value.String()
-		if err := flag.Set(name, v); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { flag.Set(name, old) })
-	}
+	endpoint, calls := dataflowDryRun(t, h.harness)
 	h.sim.ResetStats()
 	// A credentials file of the launcher (as a CI variable of type File
 	// gives): the workers must not be sent its path.
@@ -524,6 +515,32 @@ func TestDataflowJobBuilds(t *testing.T) {
 			t.Errorf("pipeline option --%s holds the GitLab token", f.Name)
 		}
 	})
+}
+
+// dataflowDryRun sets the flags of a Dataflow dry run (--runner=dataflow
+// --dry_run: the job built and printed, not submitted) for the test, and
+// serves the token from a fake Secret Manager (its endpoint, and how often
+// it was read).
+func dataflowDryRun(t *testing.T, h *harness) (endpoint string, calls *int) {
+	t.Helper()
+	endpoint, calls = fakeSecretManager(t, "projects/p/secrets/gitlab/versions/3", h.sim.Token())
+	set := map[string]string{"runner": "dataflow", "dry_run": "true", "project": "test-project", "region": "europe-west1",
+		"staging_location": "gs://test-bucket/staging", "max_num_workers": "4",
+		// Prism sets the environment to loopback for the pipelines it runs;
+		// Dataflow takes its default (the Go SDK container) from "".
+		"environment_type": ""}
+	for name, v := range set {
+		f := flag.Lookup(name)
+		if f == nil {
+			t.Fatalf("no flag --%s: is the Dataflow runner linked in?", name)
+		}
+		old := f.Value.String()
+		if err := flag.Set(name, v); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { flag.Set(name, old) })
+	}
+	return endpoint, calls
 }
 
 // TestBigQueryCheckpointReset: a reset to a time makes the next run read

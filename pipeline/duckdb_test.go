@@ -260,15 +260,21 @@ func TestReadmeDuckDBQueries(t *testing.T) {
 // readmeFilesStoreBlocks returns the ```sql and ```sh blocks of the
 // README's section on the files store.
 func readmeFilesStoreBlocks(t *testing.T) (sqlBlocks, shBlocks []string) {
+	return readmeSectionBlocks(t, "The files store")
+}
+
+// readmeSectionBlocks returns the ```sql and ```sh blocks of the README's
+// section (## heading...).
+func readmeSectionBlocks(t *testing.T, heading string) (sqlBlocks, shBlocks []string) {
 	t.Helper()
 	b, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := string(b)
-	i := strings.Index(text, "\n## The files store")
+	i := strings.Index(text, "\n## "+heading)
 	if i < 0 {
-		t.Fatal("README has no ## The files store section")
+		t.Fatalf("README has no ## %s section", heading)
 	}
 	text = text[i+1:]
 	if j := strings.Index(text, "\n## "); j >= 0 {
@@ -283,7 +289,7 @@ func readmeFilesStoreBlocks(t *testing.T) (sqlBlocks, shBlocks []string) {
 	}
 	sqlBlocks, shBlocks = blocks("sql"), blocks("sh")
 	if len(sqlBlocks) == 0 {
-		t.Fatal("README's files store section has no ```sql block")
+		t.Fatalf("README's section %s has no ```sql block", heading)
 	}
 	return sqlBlocks, shBlocks
 }

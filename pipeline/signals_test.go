@@ -661,13 +661,7 @@ func TestBurndownEventsAreRefreshedWithTheMilestonesListedWhole(t *testing.T) {
 	tables := []string{"GITLAB_RESOURCES", "groups,projects,project_milestones,group_milestones,project_milestone_burndown_events,group_milestone_burndown_events"}
 	h.mustRun(tables...)
 	wholeListings := func() int {
-		n := 0
-		for u := range h.sim.Stats().ByPath {
-			if strings.HasSuffix(strings.Split(u, "?")[0], "/milestones") && !strings.Contains(u, "updated_after=") {
-				n++
-			}
-		}
-		return n
+		return h.listingsRead("/milestones", func(u string) bool { return !strings.Contains(u, "updated_after=") })
 	}
 	h.sim.Advance(time.Minute)
 	m := h.sim.Mutate(12)
@@ -700,13 +694,7 @@ func TestCommitRefsAreRefreshedWithTheCommitsListedWhole(t *testing.T) {
 	h.mustRun(tables...)
 	checkComplete(t, h, []string{"commits", "commit_refs"})
 	wholeListings := func() int {
-		n := 0
-		for u := range h.sim.Stats().ByPath {
-			if strings.HasSuffix(strings.Split(u, "?")[0], "/repository/commits") && strings.Contains(u, "all=true") {
-				n++
-			}
-		}
-		return n
+		return h.listingsRead("/repository/commits", func(u string) bool { return strings.Contains(u, "all=true") })
 	}
 	h.sim.Advance(time.Minute)
 	m := h.sim.Mutate(12)
@@ -728,4 +716,16 @@ func TestCommitRefsAreRefreshedWithTheCommitsListedWhole(t *testing.T) {
 		t.Errorf("the refresh wrote %d commits again, unchanged", n)
 	}
 	checkComplete(t, h, []string{"commits", "commit_refs"})
+}
+
+// listingsRead counts the URLs the simulator answered since its stats were
+// reset whose path ends with suffix and that match.
+func (h *harness) listingsRead(suffix string, match func(url string) bool) int {
+	n := 0
+	for u := range h.sim.Stats().ByPath {
+		if strings.HasSuffix(strings.Split(u, "?")[0], suffix) && match(u) {
+			n++
+		}
+	}
+	return n
 }

@@ -25,8 +25,7 @@ type Emulator struct {
 	GRPC    string // host:port of its gRPC endpoint (BIGQUERY_EMULATOR_GRPC_HOST)
 
 	cmd *exec.Cmd
-	mu  sync.Mutex
-	log bytes.Buffer
+	log Log
 }
 
 // Start builds the emulator when needed and starts it serving project.
@@ -35,11 +34,11 @@ func Start(project string) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	restPort, err := freePort()
+	restPort, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
-	grpcPort, err := freePort()
+	grpcPort, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -48,8 +47,8 @@ func Start(project string) (*Emulator, error) {
 		GRPC: fmt.Sprintf("127.0.0.1:%d", grpcPort)}
 	e.cmd = exec.Command(bin, "--project="+project, "--host=127.0.0.1",
 		fmt.Sprintf("--port=%d", restPort), fmt.Sprintf("--grpc-port=%d", grpcPort), "--log-level=warn")
-	e.cmd.Stdout, e.cmd.Stderr = (*lockedWriter)(e), (*lockedWriter)(e)
-	dieWithParent(e.cmd)
+	e.cmd.Stdout, e.cmd.Stderr = &e.log, &e.log
+	DieWithParent(e.cmd)
 	if err := e.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
@@ -80,32 +79,40 @@ func (e *Emulator) Stop() {
 }
 
 // LogTail returns the last n lines the emulator logged.
-func (e *Emulator) LogTail(n int) string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	lines := strings.Split(strings.TrimSpace(e.log.String()), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+func (e *Emulator) LogTail(n int) string { return e.log.Tail(n) }
+
+// Log keeps what an emulator prints, for the errors of tests.
+type Log struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
-type lockedWriter Emulator
+func (l *Log) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
 
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.log.Write(p)
+// Tail returns the last n lines.
+func (l *Log) Tail(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return tail(l.buf.String(), n)
 }
 
 // Binary runs scripts/install-bigquery-emulator, which builds the emulator
 // the first time, and returns the binary's path.
-func Binary() (string, error) {
+func Binary() (string, error) { return Install("install-bigquery-emulator") }
+
+// Install runs the repository's scripts/<script>, which builds an
+// emulator once into a cache directory outside the repository and prints
+// its path, and returns that path.
+func Install(script string) (string, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return "", err
 	}
-	script := filepath.Join(root, "scripts", "install-bigquery-emulator")
+	script = filepath.Join(root, "scripts", script)
 	var stderr bytes.Buffer
 	cmd := exec.Command(script)
 	cmd.Stderr = &stderr
@@ -116,7 +123,7 @@ func Binary() (string, error) {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	bin := strings.TrimSpace(lines[len(lines)-1])
 	if st, err := os.Stat(bin); err != nil || st.IsDir() {
-		return "", fmt.Errorf("%s printed %q, which is not the emulator binary", script, bin)
+		return "", fmt.Errorf("%s printed %q, which is not an emulator binary", script, bin)
 	}
 	return bin, nil
 }
@@ -140,7 +147,8 @@ func repoRoot() (string, error) {
 	}
 }
 
-func freePort() (int, error) {
+// FreePort returns a TCP port of the loopback interface that nothing listens on.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

@@ -5,8 +5,8 @@ import (
 	"syscall"
 )
 
-// dieWithParent makes the emulator die with the test binary, even when a
+// DieWithParent makes an emulator die with the test binary, even when a
 // test panics or times out before it can stop the emulator.
-func dieWithParent(cmd *exec.Cmd) {
+func DieWithParent(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }

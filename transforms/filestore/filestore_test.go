@@ -52,7 +52,7 @@ func (s subject) Reopen(t *testing.T) storetest.Subject {
 }
 
 func (s subject) InterruptCommits(after int, err error) {
-	s.afterTableCommit = storetest.FailAfter(after, err)
+	s.SetCommitHook(storetest.FailAfter(after, err))
 }
 
 var run = store.Run{JobID: "job", RunID: "20260101T000000Z-aa", StartedAt: "2026-01-01T00:00:00Z", LocalFrom: "2026-01-01T00:00:00Z"}
@@ -128,7 +128,7 @@ func TestRecoverDiscardsFailedRunsAndFinishesInterruptedCommits(t *testing.T) {
 		m.Moves = append(m.Moves, move{From: p.Ref, To: filepath.Join(p.Table, run.RunID+"-0000"+string(rune('1'+i))+".ndjson")})
 	}
 	b, _ := json.Marshal(m)
-	if err := writeAtomic(filepath.Join(st.stagingDir("job", run.RunID), manifestName), b); err != nil {
+	if err := writeAtomic(filepath.Join(st.Root(), stagingName("job", run.RunID), manifestName), b); err != nil {
 		t.Fatal(err)
 	}
 	first := m.Moves[0]
@@ -150,7 +150,7 @@ func TestRecoverDiscardsFailedRunsAndFinishesInterruptedCommits(t *testing.T) {
 func TestCorruptedCheckpointIsAnErrorNotABackfill(t *testing.T) {
 	st := open(t)
 	_ = os.MkdirAll(filepath.Join(st.Root(), "_checkpoints"), 0o755)
-	if err := os.WriteFile(st.checkpointPath("job"), []byte(`{"started_at": "garb`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(st.Root(), checkpointName("job")), []byte(`{"started_at": "garb`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err := st.ReadCheckpoint(context.Background(), "job")
@@ -183,7 +183,7 @@ func TestCheckpointOfAnEarlierVersion(t *testing.T) {
 	ctx := context.Background()
 	_ = os.MkdirAll(filepath.Join(st.Root(), "_checkpoints"), 0o755)
 	v1 := `{"job_id":"job","started_at":"2026-01-01T10:00:00Z","committed_at":"2026-01-01T10:01:00Z","run_id":"r0","root":"group acme (group tree)","records":{"issues":3},"duration_seconds":1.5}`
-	if err := os.WriteFile(st.checkpointPath("job"), []byte(v1), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(st.Root(), checkpointName("job")), []byte(v1), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cp, err := st.ReadCheckpoint(ctx, "job")

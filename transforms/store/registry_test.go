@@ -28,15 +28,17 @@ func TestChooseFollowsTheRegistry(t *testing.T) {
 		{[]string{"BIGQUERY_PROJECT", "p"}, "bigquery"},
 		{[]string{"BIGQUERY_PROJECT", "p", "DATASTORE", "files"}, "files"},
 		{[]string{"DATASTORE", "BigQuery"}, "bigquery"},
+		{[]string{"GCS_BUCKET", "b"}, "gcs"},
+		{[]string{"GCS_BUCKET", "b", "BIGQUERY_PROJECT", "p"}, "bigquery"},
 	} {
 		if got, err := store.Choose(settings(tc.kv...)); got != tc.want || err != nil {
 			t.Errorf("%v: %q, %v; want %q", tc.kv, got, err, tc.want)
 		}
 	}
-	if _, err := store.Choose(settings("DATASTORE", "s3")); err == nil || !strings.Contains(err.Error(), `DATASTORE "s3" is not a store: use files or bigquery`) {
+	if _, err := store.Choose(settings("DATASTORE", "s3")); err == nil || !strings.Contains(err.Error(), `DATASTORE "s3" is not a store: use files, bigquery or gcs`) {
 		t.Errorf("unknown store: %v", err)
 	}
-	if got := store.Kinds(); strings.Join(got, " ") != "files bigquery" {
+	if got := store.Kinds(); strings.Join(got, " ") != "files bigquery gcs" {
 		t.Errorf("Kinds = %v, want the fallback first", got)
 	}
 }
@@ -89,11 +91,13 @@ func TestSpecsAndRemoteWorkers(t *testing.T) {
 	if err != nil || !strings.HasPrefix(files.Params["dir"], "/") || !strings.HasSuffix(store.Describe(files), "rel/dir/ds_v4") {
 		t.Errorf("files spec = %+v, %v (the directory is made absolute)", files, err)
 	}
-	if p := store.RemoteProblem("files", "Dataflow's workers", "--runner=dataflow"); p != "DATASTORE=files writes to this machine's disk, which Dataflow's workers cannot reach: use DATASTORE=bigquery with --runner=dataflow" {
+	if p := store.RemoteProblem("files", "Dataflow's workers", "--runner=dataflow"); p != "DATASTORE=files writes to this machine's disk, which Dataflow's workers cannot reach: use DATASTORE=bigquery or DATASTORE=gcs with --runner=dataflow" {
 		t.Errorf("files remotely: %q", p)
 	}
-	if p := store.RemoteProblem("bigquery", "Dataflow's workers", "--runner=dataflow"); p != "" {
-		t.Errorf("bigquery remotely: %q", p)
+	for _, remote := range []string{"bigquery", "gcs"} {
+		if p := store.RemoteProblem(remote, "Dataflow's workers", "--runner=dataflow"); p != "" {
+			t.Errorf("%s remotely: %q", remote, p)
+		}
 	}
 	if problems := store.Check("files", settings("FILES_DIR", " ", "BIGQUERY_DATASET", "a-b")); len(problems) != 2 {
 		t.Errorf("problems = %q, want the empty FILES_DIR and the dataset", problems)

@@ -7,4 +7,5 @@ import (
 	// The stores.
 	_ "github.com/gitlab-data-export/gitlab-data-export/transforms/bigqueryio"
 	_ "github.com/gitlab-data-export/gitlab-data-export/transforms/filestore"
+	_ "github.com/gitlab-data-export/gitlab-data-export/transforms/gcsstore"
 )

@@ -49,6 +49,14 @@ func NewRun(job, runID string, started time.Time) store.Run {
 		LocalFrom: started.Add(-time.Minute).UTC().Format(time.RFC3339Nano), Root: "group acme (tree)"}
 }
 
+// After returns a run of job that started at started from the checkpoint
+// prev committed (Previous), as the pipeline's next run does.
+func After(prev store.Run, runID string, started time.Time) store.Run {
+	r := NewRun(prev.JobID, runID, started)
+	r.Previous = prev.StartedAt
+	return r
+}
+
 // Rec is an enriched record: the fields given in pairs, then data_date.
 func Rec(dataDate string, fields ...any) []byte {
 	var b strings.Builder
@@ -426,7 +434,7 @@ func digests(t *testing.T, s Subject) {
 	if b, err := s.ReadDigests(ctx, Job, cp.State.Digests); err != nil || string(b) != "first" {
 		t.Fatalf("digests %q, %v", b, err)
 	}
-	later := NewRun(Job, "run-2", t0.Add(24*time.Hour))
+	later := After(run, "run-2", t0.Add(24*time.Hour))
 	if err := s.Commit(ctx, later, nil, state.New(), []byte("second")); err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +460,8 @@ func keyListing(t *testing.T, s Subject) {
 		t.Skip("the store cannot list keys")
 	}
 	ctx := context.Background()
-	first, second := NewRun(Job, "run-1", t0), NewRun(Job, "run-2", t1)
+	first := NewRun(Job, "run-1", t0)
+	second := After(first, "run-2", t1)
 	if err := s.Commit(ctx, first, Stage(t, s, first,
 		TableRec{"issues", Rec(d0, "id", 1, "project_id", 100)},
 		TableRec{"issues", Rec(d0, "id", 2, "project_id", 100)},
