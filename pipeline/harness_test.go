@@ -26,6 +26,7 @@ import (
 func TestMain(m *testing.M) {
 	code := ptest.MainRetWithDefault(m, "prism")
 	stopEmulator()
+	removeMultiProcessTools()
 	os.Exit(code)
 }
 
