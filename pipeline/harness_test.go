@@ -52,6 +52,9 @@ func newHarness(t *testing.T, o gitlabsim.Options) *harness {
 		"CHECKPOINT_JOB_ID":   "test-job",
 		"FILES_DIR":           h.dir,
 		"GITLAB_MAX_ATTEMPTS": "2",
+		// The test's own request budget (shared by the processes of a
+		// machine per GitLab and token: a later test may get this port).
+		"GITLAB_BUDGET_DIR": filepath.Join(t.TempDir(), "budget"),
 	}
 	return h
 }

@@ -34,6 +34,11 @@ type sharedBudget struct {
 	path string
 
 	warnOnce sync.Once
+	// While this process knows no pace, whether another process set one
+	// (paceElsewhere), looked up at most once a second.
+	mu       sync.Mutex
+	lookedAt time.Time
+	paced    bool
 }
 
 // budgetState is the content of a budget file.
@@ -66,8 +71,8 @@ func openBudget(conn Conn, base, tok string) *sharedBudget {
 // any), and waits until it comes. A budget file that cannot be used is
 // logged once and left alone: the process paces by itself.
 func (b *sharedBudget) wait(ctx context.Context, perMinute float64) error {
-	if b == nil {
-		return nil
+	if b == nil || (perMinute <= 0 && !b.paceElsewhere(time.Now())) {
+		return nil // no pace known anywhere: nothing to share
 	}
 	d, err := b.reserve(time.Now(), perMinute)
 	if err != nil {
@@ -80,6 +85,23 @@ func (b *sharedBudget) wait(ctx context.Context, perMinute float64) error {
 		return nil
 	}
 	return sleep(ctx, d)
+}
+
+// paceElsewhere reports whether the budget file holds a pace that
+// another process set and used lately; it reads the file at most once a
+// second (without its lock: a torn read counts as none).
+func (b *sharedBudget) paceElsewhere(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if now.Sub(b.lookedAt) < time.Second {
+		return b.paced
+	}
+	b.lookedAt, b.paced = now, false
+	var st budgetState
+	if raw, err := os.ReadFile(b.path); err == nil && json.Unmarshal(raw, &st) == nil {
+		b.paced = st.PerMinute > 0 && now.Sub(time.Unix(0, st.At)) <= budgetForget
+	}
+	return b.paced
 }
 
 // pause makes every process of the budget wait until until (a 429).

@@ -86,6 +86,12 @@ func TestSharedBudgetKeyedByGitLabAndToken(t *testing.T) {
 func TestSharedBudgetPaceAndPause(t *testing.T) {
 	a, b := twoBudgets(t)
 	now := time.Unix(1_800_000_000, 0)
+	if err := b.wait(t.Context(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(b.path); !os.IsNotExist(err) {
+		t.Errorf("with no pace known anywhere the budget file was made: %v", err)
+	}
 	if d, _ := b.reserve(now, 0); d != 0 {
 		t.Errorf("with no pace known anywhere a request waits %v", d)
 	}
