@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -108,6 +111,8 @@ func startJobServer(t *testing.T) *jobServer {
 	js := &jobServer{endpoint: fmt.Sprintf("localhost:%d", port), log: &syncBuffer{}}
 	cmd := exec.Command(mpTools.prism, fmt.Sprintf("--job_port=%d", port), "--serve_http=false", "--log_kind=text")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	cmd.Dir = t.TempDir()
+	started := time.Now()
 	cmd.Stdout, cmd.Stderr = js.log, js.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -116,6 +121,7 @@ func startJobServer(t *testing.T) *jobServer {
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
+		removeWorkerCopies(t, started)
 		if t.Failed() {
 			t.Logf("the job server's log:\n%s", tailLines(js.log.String(), 60))
 		}
@@ -309,14 +315,42 @@ func (l *requestLog) describe(pid int) procInfo {
 		}
 	}
 	p.exe, _ = os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-	if p.worker {
-		// Beam's boot program copies the worker binary into a directory
-		// of its own under /tmp and leaves it: remove it after the test.
-		if dir := filepath.Dir(p.exe); filepath.Base(p.exe) == "worker" && strings.HasPrefix(filepath.Base(dir), "bin") && filepath.Dir(dir) == "/tmp" {
-			l.t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return p
+}
+
+// removeWorkerCopies removes the copies of the exporter that Beam's boot
+// program made since since (it copies the worker binary to
+// /tmp/bin<random>/worker and leaves it there): those whose content is
+// the exporter the tests built.
+func removeWorkerCopies(t *testing.T, since time.Time) {
+	want, err := fileDigest(mpTools.exporter)
+	if err != nil {
+		return
+	}
+	copies, _ := filepath.Glob("/tmp/bin*/worker")
+	for _, c := range copies {
+		if fi, err := os.Stat(c); err != nil || fi.ModTime().Before(since) {
+			continue
+		}
+		if got, err := fileDigest(c); err == nil && got == want {
+			if err := os.RemoveAll(filepath.Dir(c)); err != nil {
+				t.Logf("removing the worker's copy %s: %v", c, err)
+			}
 		}
 	}
-	return p
+}
+
+func fileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func parentOf(pid int) int {
