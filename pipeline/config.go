@@ -26,6 +26,9 @@ type Auth struct {
 	// (GITLAB_TOKEN_SECRET): its name, not its value.
 	Secret         string
 	SecretEndpoint string // GITLAB_SECRET_MANAGER_ENDPOINT, "" = Google's
+	// File is the absolute path of a file holding the token
+	// (GITLAB_TOKEN_FILE), read by the launcher and the workers.
+	File string
 }
 
 // Backfill says what a run without a checkpoint exports.
@@ -49,6 +52,7 @@ type Config struct {
 	MaxAttempts     int
 	Concurrency     int
 	MaxPerMinute    int      // 0 = automatic
+	BudgetDir       string   // GITLAB_BUDGET_DIR, absolute; "" = off
 	Tables          []string // the tables to export (selection.Select)
 	Reconcile       Reconcile
 	// The store (DATASTORE) and its settings: the common dataset name
@@ -166,6 +170,12 @@ func newConfig(s Settings, gitlabNeeded bool) (Config, error) {
 	switch {
 	case s.IsSet("GITLAB_TOKEN"):
 		c.Auth = Auth{Kind: "token", TokenEnv: "GITLAB_TOKEN"}
+	case s.IsSet("GITLAB_TOKEN_FILE"):
+		path, err := filepath.Abs(strings.TrimSpace(s.Get("GITLAB_TOKEN_FILE")))
+		if fi, serr := os.Stat(path); err != nil || serr != nil || !fi.Mode().IsRegular() {
+			bad("GITLAB_TOKEN_FILE %q is not a file: set it to the path of a file holding the token alone, readable by the launcher and the workers", s.Get("GITLAB_TOKEN_FILE"))
+		}
+		c.Auth = Auth{Kind: "token", TokenEnv: "GITLAB_TOKEN_FILE", File: path}
 	case s.IsSet("GITLAB_OAUTH"):
 		c.Auth = Auth{Kind: "oauth", TokenEnv: "GITLAB_OAUTH"}
 	case s.IsSet("GITLAB_TOKEN_SECRET"):
@@ -257,6 +267,18 @@ func newConfig(s Settings, gitlabNeeded bool) (Config, error) {
 		bad("GITLAB_MAX_ATTEMPTS %q is not a number from 1 to 20", s.Get("GITLAB_MAX_ATTEMPTS"))
 	} else {
 		c.MaxAttempts = n
+	}
+
+	switch dir := strings.TrimSpace(s.Get("GITLAB_BUDGET_DIR")); {
+	case strings.EqualFold(dir, "off"):
+	case dir == "":
+		c.BudgetDir = filepath.Join(os.TempDir(), fmt.Sprintf("gitlab-data-export-%d", os.Getuid()))
+	default:
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			bad("GITLAB_BUDGET_DIR %q: %v", dir, err)
+		}
+		c.BudgetDir = abs
 	}
 
 	// Resources.

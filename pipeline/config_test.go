@@ -2,6 +2,9 @@ package pipeline
 
 import (
 	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +215,42 @@ func TestReconcileSchedule(t *testing.T) {
 		if got := r.Due(c.cp, now); got != c.want {
 			t.Errorf("GITLAB_RECONCILE=%q with %+v: due %v, want %v", c.v, c.cp, got, c.want)
 		}
+	}
+}
+
+// TestConfigTokenFileAndBudgetDir: GITLAB_TOKEN_FILE (an absolute path
+// in the config, for workers whose working directory is another) comes
+// after GITLAB_TOKEN and before GITLAB_OAUTH, and must name a file;
+// GITLAB_BUDGET_DIR defaults to a directory of the user's under the
+// system's temporary directory, and 'off' turns the shared budget off.
+func TestConfigTokenFileAndBudgetDir(t *testing.T) {
+	rel := "config_test.go" // a file that exists, by a relative path
+	abs, err := filepath.Abs(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := []string{"GITLAB_GROUP", "acme", "CHECKPOINT_JOB_ID", "j"}
+	if c, err := load(t, append(root, "GITLAB_TOKEN_FILE", rel, "GITLAB_OAUTH", "b")...); err != nil || c.Auth != (Auth{Kind: "token", TokenEnv: "GITLAB_TOKEN_FILE", File: abs}) {
+		t.Errorf("token file over oauth: %+v, %v", c.Auth, err)
+	}
+	if c, err := load(t, append(root, "GITLAB_TOKEN", "a", "GITLAB_TOKEN_FILE", rel)...); err != nil || c.Auth != (Auth{Kind: "token", TokenEnv: "GITLAB_TOKEN"}) {
+		t.Errorf("token over token file: %+v, %v", c.Auth, err)
+	}
+	for _, path := range []string{"/nonexistent/token", "."} {
+		_, err := load(t, append(root, "GITLAB_TOKEN_FILE", path)...)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("GITLAB_TOKEN_FILE %q is not a file", path)) || ExitCode(err) != ExitConfig {
+			t.Errorf("GITLAB_TOKEN_FILE=%s: %v", path, err)
+		}
+	}
+
+	c, err := load(t, valid...)
+	if want := filepath.Join(os.TempDir(), fmt.Sprintf("gitlab-data-export-%d", os.Getuid())); err != nil || c.BudgetDir != want {
+		t.Errorf("default budget dir %q (%v), want %q", c.BudgetDir, err, want)
+	}
+	if c, err := load(t, append(valid, "GITLAB_BUDGET_DIR", "off")...); err != nil || c.BudgetDir != "" {
+		t.Errorf("GITLAB_BUDGET_DIR=off: %q, %v", c.BudgetDir, err)
+	}
+	if c, err := load(t, append(valid, "GITLAB_BUDGET_DIR", "budget")...); err != nil || !filepath.IsAbs(c.BudgetDir) || filepath.Base(c.BudgetDir) != "budget" {
+		t.Errorf("relative GITLAB_BUDGET_DIR: %q, %v", c.BudgetDir, err)
 	}
 }

@@ -27,6 +27,7 @@ func TestMain(m *testing.M) {
 	code := ptest.MainRetWithDefault(m, "prism")
 	stopEmulator()
 	stopGCSEmulator()
+	removeMultiProcessTools()
 	os.Exit(code)
 }
 
@@ -52,6 +53,9 @@ func newHarness(t *testing.T, o gitlabsim.Options) *harness {
 		"CHECKPOINT_JOB_ID":   "test-job",
 		"FILES_DIR":           h.dir,
 		"GITLAB_MAX_ATTEMPTS": "2",
+		// The test's own request budget (shared by the processes of a
+		// machine per GitLab and token: a later test may get this port).
+		"GITLAB_BUDGET_DIR": filepath.Join(t.TempDir(), "budget"),
 	}
 	return h
 }

@@ -78,7 +78,7 @@ func prepare(ctx context.Context, c Config, recover bool) (Job, *store.Checkpoin
 
 // connOf is how the run of session reaches GitLab.
 func connOf(c Config, session string) api.Conn {
-	return api.Conn{BaseURL: c.GitLabURL, AuthKind: c.Auth.Kind, TokenEnv: c.Auth.TokenEnv, TokenSecret: c.Auth.Secret, SecretEndpoint: c.Auth.SecretEndpoint, UserAgent: "gitlab-data-export/" + Version, MaxAttempts: c.MaxAttempts,
+	return api.Conn{BaseURL: c.GitLabURL, AuthKind: c.Auth.Kind, TokenEnv: c.Auth.TokenEnv, TokenSecret: c.Auth.Secret, SecretEndpoint: c.Auth.SecretEndpoint, TokenFile: c.Auth.File, BudgetDir: c.BudgetDir, UserAgent: "gitlab-data-export/" + Version, MaxAttempts: c.MaxAttempts,
 		Concurrency: c.Concurrency, MaxPerMinute: c.MaxPerMinute, Workers: runnerWorkers(), Session: session}
 }
 
@@ -96,12 +96,18 @@ func prepareConn(ctx context.Context, c Config, recover bool, conn api.Conn) (Jo
 		if p := store.RemoteProblem(c.Datastore, "Dataflow's workers", "--runner=dataflow"); p != "" {
 			problems = append(problems, p)
 		}
-		if c.Auth.Secret == "" {
+		switch {
+		case c.Auth.File != "":
+			problems = append(problems, "GITLAB_TOKEN_FILE names a file on this machine, which Dataflow's workers cannot read: put the token in Secret Manager and set GITLAB_TOKEN_SECRET (and unset GITLAB_TOKEN_FILE)")
+		case c.Auth.Secret == "":
 			problems = append(problems, c.Auth.TokenEnv+" is read from this machine's environment, which Dataflow's workers do not see: put the token in Secret Manager and set GITLAB_TOKEN_SECRET (and unset "+c.Auth.TokenEnv+")")
 		}
 		if len(problems) > 0 {
 			return Job{}, nil, &ConfigError{Problems: problems}
 		}
+	}
+	if workersElsewhere() && !isDataflow() && c.Auth.File == "" && c.Auth.Secret == "" {
+		slog.Warn("the workers that the job server starts read "+c.Auth.TokenEnv+" from their own environment (the job server's), not from this process's: give them the token with GITLAB_TOKEN_FILE (a file they can read) or GITLAB_TOKEN_SECRET", "endpoint", flagValue("endpoint"))
 	}
 	spec, err := StoreSpec(c)
 	if err != nil {
@@ -254,6 +260,9 @@ func RunWatched(ctx context.Context, c Config, watch func(*metrics.Live)) (res *
 	slog.Info("export starting", "root", job.Run.Root, "run", job.Run.RunID, "store", DescribeStore(job.Store),
 		"updated_after", from, "histories", len(histories), "checkpoint", job.Run.Previous, "auth", c.Auth.TokenEnv, "reconcile_tables", len(job.Reconciled))
 
+	if err := stageSelf(); err != nil {
+		return nil, err
+	}
 	p, s := beam.NewPipelineWithRoot()
 	if err := Build(s, job); err != nil {
 		return nil, err
@@ -309,6 +318,8 @@ func RunWatched(ctx context.Context, c Config, watch func(*metrics.Live)) (res *
 			return res, fmt.Errorf("run %s cancelled while its commit was still going after 10 minutes; the next run finishes it or discards it (checkpoint show says which): %w", job.Run.RunID, ctx.Err())
 		case isDataflow():
 			return res, fmt.Errorf("run %s cancelled: the launcher stopped waiting, and the store has no checkpoint of the run yet; the Dataflow job, if it still runs, commits or fails on its own (the Dataflow console and checkpoint show say which): %w", job.Run.RunID, ctx.Err())
+		case workersElsewhere():
+			return res, fmt.Errorf("run %s cancelled: the launcher stopped waiting, and the store has no checkpoint of the run yet; the job on the job server (--endpoint), if it still runs, commits or fails on its own (checkpoint show says which): %w", job.Run.RunID, ctx.Err())
 		default:
 			return res, fmt.Errorf("run %s cancelled; no checkpoint written, the next run covers this window again: %w", job.Run.RunID, ctx.Err())
 		}

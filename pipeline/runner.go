@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"flag"
+	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -24,6 +26,47 @@ func runnerWorkers() int {
 		}
 	}
 	return 1
+}
+
+// workersElsewhere reports whether the pipeline's workers run in other
+// processes than this one: on Dataflow, or when a job server (--endpoint)
+// starts them (--environment_type PROCESS, EXTERNAL or DOCKER, Beam's
+// default with an endpoint) rather than calling back into this process
+// (LOOPBACK). They see none of this process's memory or environment:
+// only what the pipeline carries.
+func workersElsewhere() bool {
+	if isDataflow() {
+		return true
+	}
+	return flagValue("endpoint") != "" && !strings.EqualFold(flagValue("environment_type"), "loopback")
+}
+
+// WorkersElsewhere reports whether the run's workers are other processes
+// (see workersElsewhere): their progress is not this process's.
+func WorkersElsewhere() bool { return workersElsewhere() }
+
+// stageSelf makes this program the worker binary that a job server on
+// this machine stages for its workers (--worker_binary, when not given):
+// with --environment_type PROCESS or EXTERNAL the workers are this
+// machine's processes, and this binary is a worker (beam.Init turns it
+// into one). Without it, Beam's portable runner would compile the
+// program's package from its source, which an installed binary does not
+// have. Dataflow (and DOCKER) keep Beam's behaviour: their workers may be
+// another OS or architecture, so give --worker_binary there.
+func stageSelf() error {
+	if isDataflow() || !workersElsewhere() || flagValue("worker_binary") != "" {
+		return nil
+	}
+	switch strings.ToUpper(flagValue("environment_type")) {
+	case "PROCESS", "EXTERNAL":
+	default:
+		return nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("--worker_binary is not set and this program's own path is unknown (%v): give --worker_binary=<path of gitlab-data-export>", err)
+	}
+	return flag.Set("worker_binary", exe)
 }
 
 // OnDataflow reports whether --runner names Google Cloud Dataflow.

@@ -56,6 +56,7 @@ func main() {
 	version := flag.Bool("version", false, "print the version and exit")
 	flag.Usage = usage
 	flag.Parse()
+	exitWithBoot()
 	beam.Init() // on a Beam worker this serves the harness and never returns
 
 	if *version || command == "version" {
@@ -184,8 +185,8 @@ func fail(err error) {
 func export(ctx context.Context, cfg pipeline.Config, logs *switchWriter) {
 	started := time.Now()
 	mode := progressMode(cfg.Progress, cfg.LogFormat)
-	if pipeline.OnDataflow() {
-		mode = "off" // the workers' progress is in the Dataflow console
+	if pipeline.WorkersElsewhere() {
+		mode = "off" // the workers' progress is theirs (on Dataflow, in its console)
 	}
 	d := startProgress(mode, cfg.ProgressInterval)
 	logs.set(d.log())

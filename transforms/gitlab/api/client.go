@@ -38,8 +38,12 @@ type Conn struct {
 	// endpoint to read it from ("" = Google's).
 	TokenSecret    string
 	SecretEndpoint string
-	UserAgent      string
-	MaxAttempts    int // per request, 1 = no retry; 0 = default
+	// TokenFile: a file holding the token (GITLAB_TOKEN_FILE, an absolute
+	// path), read instead of TokenEnv by the launcher and by every worker
+	// on this machine.
+	TokenFile   string
+	UserAgent   string
+	MaxAttempts int // per request, 1 = no retry; 0 = default
 	// Concurrency is the most requests a worker process has in flight (and
 	// the items a Fetch bundle reads at once); 0 = default.
 	Concurrency int
@@ -50,6 +54,10 @@ type Conn struct {
 	// Workers shares MaxPerMinute among this many worker processes
 	// (Dataflow); 0 or 1 = one process.
 	Workers int
+	// BudgetDir holds the request budget files that the processes of
+	// this machine share per GitLab and token (budget.go); "" = none:
+	// each process paces alone.
+	BudgetDir string
 	// Session names the run (a random id the launcher draws): the DoFns of
 	// one run in one process share its client (ClientFor), and two runs in
 	// one process share nothing.
@@ -211,7 +219,9 @@ func NewClient(conn Conn) (*Client, error) {
 	if attempts <= 0 {
 		attempts = defaultMaxAttempts
 	}
-	return &Client{api: api, base: base, http: httpClient, gov: newGovernor(attempts, conn.Concurrency, perProcess(conn), base.Hostname() == "gitlab.com")}, nil
+	gov := newGovernor(attempts, conn.Concurrency, perProcess(conn), base.Hostname() == "gitlab.com")
+	gov.shared = openBudget(conn, base.String(), tok)
+	return &Client{api: api, base: base, http: httpClient, gov: gov}, nil
 }
 
 // perProcess is this process's share of the run's MaxPerMinute (0: none).

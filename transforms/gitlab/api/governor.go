@@ -38,6 +38,7 @@ type governor struct {
 	maxAttempts                   int
 	ceiling                       float64 // requests per minute for this process; 0 = none
 	endpoints                     []endpointLimit
+	shared                        *sharedBudget // with the other processes of this machine (budget.go); nil = none
 
 	mu          sync.Mutex
 	cond        *sync.Cond
@@ -341,9 +342,11 @@ func (g *governor) observe(h http.Header) {
 }
 
 func (g *governor) pauseFor(d time.Duration) {
+	until := time.Now().Add(d)
+	g.shared.pause(until)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if until := time.Now().Add(d); until.After(g.pausedUntil) {
+	if until.After(g.pausedUntil) {
 		g.pausedUntil = until
 	}
 }
@@ -374,7 +377,10 @@ func (g *governor) wait(ctx context.Context, what string) error {
 			}
 		}
 	}
-	return g.limiter.Wait(ctx)
+	if err := g.limiter.Wait(ctx); err != nil {
+		return err
+	}
+	return g.shared.wait(ctx, g.live.LimitPerMinute())
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,14 +22,19 @@ const DefaultSecretEndpoint = "https://secretmanager.googleapis.com/"
 
 // token returns the GitLab token of conn: from Secret Manager when
 // conn.TokenSecret names a secret version (the way Dataflow's workers get
-// it: they do not see the launcher's environment), else from the
-// environment variable conn.TokenEnv. It is read once per run and process,
-// when the run's client is built (ClientFor). Errors never quote the token.
+// it: they do not see the launcher's environment), from the file
+// conn.TokenFile names (workers started by a job server on this machine
+// read it there), else from the environment variable conn.TokenEnv. It is
+// read once per run and process, when the run's client is built
+// (ClientFor). Errors never quote the token.
 func token(ctx context.Context, conn Conn) (string, error) {
+	if conn.TokenFile != "" {
+		return tokenFile(conn.TokenFile)
+	}
 	if conn.TokenSecret == "" {
 		t := os.Getenv(conn.TokenEnv)
 		if t == "" {
-			return "", fmt.Errorf("%s is not set in this process: set it to a GitLab token with the read_api scope", conn.TokenEnv)
+			return "", fmt.Errorf("%s is not set in this process: set it to a GitLab token with the read_api scope (workers in processes a job server starts do not see the launcher's environment: give them the token with GITLAB_TOKEN_FILE or GITLAB_TOKEN_SECRET)", conn.TokenEnv)
 		}
 		return t, nil
 	}
@@ -112,4 +118,18 @@ func isLoopback(host string) bool {
 		return true
 	}
 	return strings.HasPrefix(host, "127.") || host == "::1"
+}
+
+// tokenFile reads the token from the file at path (GITLAB_TOKEN_FILE): the
+// token alone, surrounding white space (a final line break) ignored.
+func tokenFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("GITLAB_TOKEN_FILE %s: reading the token in this process: %v (the file must be readable by the launcher and by every worker, on their machine)", path, errors.Unwrap(err))
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" || strings.ContainsAny(t, " \t\r\n") {
+		return "", fmt.Errorf("GITLAB_TOKEN_FILE %s: the file must hold the token alone (it is empty or has white space inside)", path)
+	}
+	return t, nil
 }
