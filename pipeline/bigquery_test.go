@@ -529,6 +529,14 @@ func dataflowDryRun(t *testing.T, h *harness) (endpoint string, calls *int) {
 		// Prism sets the environment to loopback for the pipelines it runs;
 		// Dataflow takes its default (the Go SDK container) from "".
 		"environment_type": ""}
+	setFlags(t, set)
+	return endpoint, calls
+}
+
+// setFlags sets the runner's flags for the test: they are back as they
+// were when it ends.
+func setFlags(t *testing.T, set map[string]string) {
+	t.Helper()
 	for name, v := range set {
 		f := flag.Lookup(name)
 		if f == nil {
@@ -540,7 +548,6 @@ func dataflowDryRun(t *testing.T, h *harness) (endpoint string, calls *int) {
 		}
 		t.Cleanup(func() { flag.Set(name, old) })
 	}
-	return endpoint, calls
 }
 
 // TestBigQueryCheckpointReset: a reset to a time makes the next run read

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -583,11 +582,7 @@ func TestBackfillIsReadInTimeSlices(t *testing.T) {
 // launching machine's disk; the run stops before any request.
 func TestFilesStoreIsRefusedOnDataflow(t *testing.T) {
 	h := newHarness(t, simOptions())
-	old := flag.Lookup("runner").Value.String()
-	if err := flag.Set("runner", "dataflow"); err != nil {
-		t.Fatal(err)
-	}
-	defer flag.Set("runner", old)
+	setFlags(t, map[string]string{"runner": "dataflow"})
 	h.sim.ResetStats()
 	_, err := h.run()
 	if err == nil || !strings.Contains(err.Error(), "DATASTORE=files") || !strings.Contains(err.Error(), "DATASTORE=bigquery") ||

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -659,11 +658,7 @@ func TestMultiProcessBigQuery(t *testing.T) {
 // says to use Secret Manager.
 func TestTokenFileIsRefusedOnDataflow(t *testing.T) {
 	h := newHarness(t, simOptions())
-	old := flag.Lookup("runner").Value.String()
-	if err := flag.Set("runner", "dataflow"); err != nil {
-		t.Fatal(err)
-	}
-	defer flag.Set("runner", old)
+	setFlags(t, map[string]string{"runner": "dataflow"})
 	h.sim.ResetStats()
 	_, err := h.run("GITLAB_TOKEN", "", "GITLAB_TOKEN_FILE", tokenFile(t, h.sim.Token()))
 	if err == nil || !strings.Contains(err.Error(), "GITLAB_TOKEN_FILE names a file on this machine") || !strings.Contains(err.Error(), "set GITLAB_TOKEN_SECRET") ||
